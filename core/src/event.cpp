@@ -1,0 +1,263 @@
+#include "ovalstream/core/event.hpp"
+
+#include <rapidjson/reader.h>
+
+#include <array>
+#include <cstring>
+
+namespace ovalstream::core {
+namespace {
+
+enum class Field : std::uint8_t { kOther, kTypeName, kCompetitionId, kDistanceId, kHeat, kRaceId };
+
+Field top_level_field(std::string_view key) noexcept {
+  if (key == "typeName") return Field::kTypeName;
+  if (key == "competitionId") return Field::kCompetitionId;
+  if (key == "distanceId") return Field::kDistanceId;
+  if (key == "heat") return Field::kHeat;
+  if (key == "raceId") return Field::kRaceId;
+  return Field::kOther;
+}
+
+// A SAX handler that picks the routing fields out of the top-level object and walks past everything else.
+// It never aborts on a field of the wrong type: the scan continues so invalid JSON is still told apart.
+class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, RoutingHandler> {
+ public:
+  RoutingHeader header;
+  bool root_is_object = false;
+  bool type_name_seen = false;
+  bool competition_id_seen = false;
+  ParseError field_error = ParseError::kNone;
+
+  bool Default() { return Scalar(ScalarKind::kOther, 0); }
+  bool Null() { return Scalar(ScalarKind::kNull, 0); }
+  bool Int(int value) { return Scalar(ScalarKind::kInteger, value); }
+  bool Uint(unsigned value) { return Scalar(ScalarKind::kInteger, value); }
+  bool Int64(std::int64_t value) { return Scalar(ScalarKind::kInteger, value); }
+  bool Uint64(std::uint64_t value) {
+    return value > static_cast<std::uint64_t>(INT64_MAX) ? Scalar(ScalarKind::kOther, 0)
+                                                          : Scalar(ScalarKind::kInteger, static_cast<std::int64_t>(value));
+  }
+
+  bool String(const char* text, rapidjson::SizeType length, bool) {
+    if (depth_ == 1) {
+      const std::string_view value(text, length);
+      switch (field_) {
+        case Field::kTypeName:
+          header.type_name.assign(value);
+          type_name_seen = true;
+          break;
+        case Field::kCompetitionId:
+          competition_id_seen = true;
+          if (value.empty()) Fail(ParseError::kBadCompetitionId);
+          header.competition_id.assign(value);
+          break;
+        case Field::kDistanceId:
+          header.distance_id.emplace(value);
+          break;
+        case Field::kRaceId:
+          header.race_id.emplace(value);
+          break;
+        case Field::kHeat:
+          Fail(ParseError::kBadHeat);
+          break;
+        case Field::kOther:
+          break;
+      }
+      return true;
+    }
+    return Scalar(ScalarKind::kOther, 0);
+  }
+
+  bool StartObject() {
+    if (depth_ == 0) {
+      root_is_object = true;
+    } else if (depth_ == 1 && field_ == Field::kHeat) {
+      in_heat_ = true;
+      heat_round_.reset();
+      heat_number_.reset();
+    } else if (depth_ == 1) {
+      WrongTypeAtTop();
+    }
+    ++depth_;
+    return true;
+  }
+
+  bool Key(const char* text, rapidjson::SizeType length, bool) {
+    const std::string_view key(text, length);
+    if (depth_ == 1) {
+      field_ = top_level_field(key);
+    } else if (depth_ == 2 && in_heat_) {
+      heat_key_ = key == "round" ? HeatField::kRound : key == "number" ? HeatField::kNumber : HeatField::kOther;
+    }
+    return true;
+  }
+
+  bool EndObject(rapidjson::SizeType) {
+    --depth_;
+    if (depth_ == 1 && in_heat_) {
+      in_heat_ = false;
+      if (heat_round_ && heat_number_) {
+        header.heat = HeatKey{*heat_round_, *heat_number_};
+      } else {
+        Fail(ParseError::kBadHeat);
+      }
+    }
+    return true;
+  }
+
+  bool StartArray() {
+    if (depth_ == 1) WrongTypeAtTop();
+    ++depth_;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    return true;
+  }
+
+ private:
+  enum class ScalarKind : std::uint8_t { kNull, kInteger, kOther };
+  enum class HeatField : std::uint8_t { kOther, kRound, kNumber };
+
+  bool Scalar(ScalarKind kind, std::int64_t value) {
+    if (depth_ == 1) {
+      if (kind == ScalarKind::kNull) {
+        // A null id means "none": Vantage sends distanceId/heat/raceId null on some events.
+        if (field_ == Field::kDistanceId) header.distance_id.reset();
+        if (field_ == Field::kRaceId) header.race_id.reset();
+        if (field_ == Field::kHeat) header.heat.reset();
+        if (field_ == Field::kTypeName || field_ == Field::kCompetitionId) WrongTypeAtTop();
+      } else {
+        WrongTypeAtTop();
+      }
+    } else if (depth_ == 2 && in_heat_ && heat_key_ != HeatField::kOther) {
+      if (kind != ScalarKind::kInteger) {
+        Fail(ParseError::kBadHeat);
+      } else if (heat_key_ == HeatField::kRound) {
+        heat_round_ = value;
+      } else {
+        heat_number_ = value;
+      }
+    }
+    return true;
+  }
+
+  void WrongTypeAtTop() {
+    switch (field_) {
+      case Field::kTypeName:
+        type_name_seen = true;
+        Fail(ParseError::kTypeNameNotString);
+        break;
+      case Field::kCompetitionId:
+        competition_id_seen = true;
+        Fail(ParseError::kBadCompetitionId);
+        break;
+      case Field::kDistanceId:
+        Fail(ParseError::kBadDistanceId);
+        break;
+      case Field::kHeat:
+        Fail(ParseError::kBadHeat);
+        break;
+      case Field::kRaceId:
+        Fail(ParseError::kBadRaceId);
+        break;
+      case Field::kOther:
+        break;
+    }
+  }
+
+  void Fail(ParseError error) {
+    if (field_error == ParseError::kNone) field_error = error;
+  }
+
+  int depth_ = 0;
+  Field field_ = Field::kOther;
+  bool in_heat_ = false;
+  HeatField heat_key_ = HeatField::kOther;
+  std::optional<std::int64_t> heat_round_;
+  std::optional<std::int64_t> heat_number_;
+};
+
+ParseError check_required(const RoutingHeader& header) {
+  const RequiredIds required = required_ids(header.type);
+  if (header.heat && !header.distance_id) return ParseError::kMissingDistanceId;
+  if (required.distance && !header.distance_id) return ParseError::kMissingDistanceId;
+  if (required.heat && !header.heat) return ParseError::kMissingHeat;
+  if (required.race && !header.race_id) return ParseError::kMissingRaceId;
+  return ParseError::kNone;
+}
+
+constexpr std::array<std::string_view, kParseErrorCount> kParseErrorNames = {
+    "none",
+    "too_large",
+    "not_json",
+    "not_object",
+    "missing_type_name",
+    "type_name_not_string",
+    "bad_competition_id",
+    "missing_competition_id",
+    "bad_distance_id",
+    "bad_heat",
+    "bad_race_id",
+    "missing_distance_id",
+    "missing_heat",
+    "missing_race_id",
+};
+
+}  // namespace
+
+Level RoutingHeader::level() const noexcept {
+  if (heat) return Level::kHeat;
+  if (distance_id) return Level::kDistance;
+  return Level::kCompetition;
+}
+
+std::string_view parse_error_name(ParseError error) noexcept {
+  const auto index = static_cast<std::size_t>(error);
+  return index < kParseErrorNames.size() ? kParseErrorNames[index] : std::string_view{"unknown"};
+}
+
+ParseResult parse_event(EventBytes bytes, const ParseOptions& options) {
+  ParseResult result;
+  if (!bytes) {
+    result.error = ParseError::kNotJson;
+    return result;
+  }
+  if (bytes->size() > options.max_bytes) {
+    result.error = ParseError::kTooLarge;
+    return result;
+  }
+  RoutingHandler handler;
+  rapidjson::Reader reader;
+  // StringStream stops at NUL; std::string is NUL-terminated, and a NUL byte inside is never valid JSON.
+  rapidjson::StringStream stream(bytes->c_str());
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag;
+  const bool has_nul = std::memchr(bytes->data(), '\0', bytes->size()) != nullptr;
+  if (has_nul || reader.Parse<kFlags>(stream, handler).IsError()) {
+    result.error = ParseError::kNotJson;
+  } else if (!handler.root_is_object) {
+    result.error = ParseError::kNotObject;
+  } else if (handler.field_error != ParseError::kNone) {
+    result.error = handler.field_error;
+  } else if (!handler.type_name_seen) {
+    result.error = ParseError::kMissingTypeName;
+  } else if (!handler.competition_id_seen) {
+    result.error = ParseError::kMissingCompetitionId;
+  } else {
+    handler.header.type = event_type_from_name(handler.header.type_name);
+    result.error = check_required(handler.header);
+  }
+  if (result.ok()) {
+    result.event.header = std::move(handler.header);
+    result.event.bytes = std::move(bytes);
+  }
+  return result;
+}
+
+ParseResult parse_event(std::string_view bytes, const ParseOptions& options) {
+  if (bytes.size() > options.max_bytes) return ParseResult{ParseError::kTooLarge, {}};
+  return parse_event(std::make_shared<const std::string>(bytes), options);
+}
+
+}  // namespace ovalstream::core

@@ -115,15 +115,10 @@ class LongTrackRules final : public DisciplineRules {
     if (!distance) return false;
     auto& heats = distance->heats;
     const HeatKey key = *event.event.header.heat;
-    const auto held = std::find_if(heats.begin(), heats.end(), [&](const HeatState& h) { return h.key == key; });
-    if (held != heats.end()) {
-      // Re-activation in place: the activation carries the race state so far, so earlier events go.
-      heats.erase(held);
-    } else {
-      // A new heat takes the place of every deactivated one. Removing them all, rather than the one in the
-      // lowest group, keeps the rule a function of what the snapshot holds, so a snapshot restores it.
-      std::erase_if(heats, [](const HeatState& h) { return !h.active; });
-    }
+    // The heat's earlier state goes (the activation carries the race state so far), and so does every
+    // deactivated heat. Treating a re-activation like a new heat keeps the rule a function of what the
+    // snapshot holds (which has only the latest activation), so a snapshot restores the same view.
+    std::erase_if(heats, [&](const HeatState& h) { return h.key == key || !h.active; });
     HeatState heat;
     heat.key = key;
     heat.activation = event;
@@ -135,12 +130,20 @@ class LongTrackRules final : public DisciplineRules {
     const RoutingHeader& header = event.event.header;
     switch (header.type) {
       case EventType::kHeatCleared:
-        // The clock was reset: what happened before the clear no longer describes the race.
+      {
+        // The clock was reset: what happened before the clear no longer describes the race. Whether the heat
+        // is active does not change, so a deactivation is kept (a snapshot must restore the flag).
+        std::optional<PositionedEvent> deactivation;
+        for (const PositionedEvent& e : heat.events) {
+          if (e.event.header.type == EventType::kHeatDeactivated) deactivation = e;
+        }
         heat.events.clear();
+        if (!heat.active && deactivation) heat.events.push_back(*deactivation);
         heat.races.clear();
         heat.next_lap_index.reset();
         heat.events.push_back(event);
         return;
+      }
       case EventType::kHeatDeactivated:
         heat.active = false;
         heat.events.push_back(event);

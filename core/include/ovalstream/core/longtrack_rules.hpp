@@ -4,10 +4,12 @@
 //   competition-level events after it.
 // - DistanceActivatedEvent starts a fresh distance, with the distance-level events after it
 //   (DistanceDeactivatedEvent and unknown ones kept; HeatCommittedEvent kept, the latest per heat).
-// - HeatActivatedEvent of a heat already shown re-activates it in place (its earlier events go: the
-//   activation carries the race state so far). Of a new heat, it removes every deactivated heat and adds
-//   the new one. A heat stays shown after its HeatDeactivatedEvent until then.
-// - HeatClearedEvent drops the heat's events before it (the clock was reset) and is kept.
+// - HeatActivatedEvent removes the heat's earlier state (the activation carries the race state so far)
+//   and every deactivated heat, then shows the heat. A heat stays shown after its HeatDeactivatedEvent until
+//   the next activation. (Removing all deactivated heats, not the one in the lowest group, keeps every rule
+//   a function of what the snapshot holds.)
+// - HeatClearedEvent drops the heat's events before it (the clock was reset) but its deactivation, and is
+//   kept.
 // - Per race every passing and lap is kept; of LastRaceSpeedChanged, LastPresentedRaceLapChanged and
 //   RaceNextLapIndexChanged only the latest; per heat the latest HeatNextLapIndexChanged.
 // - Events of a distance or heat not shown change nothing.

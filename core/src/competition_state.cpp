@@ -11,11 +11,21 @@ CompetitionState::CompetitionState(std::string competition_id, std::unique_ptr<D
 
 ApplyResult CompetitionState::apply(const Event& event, Position position) {
   if (event.header.competition_id != competition_id_) return ApplyResult::kWrongCompetition;
-  if (position <= last_position_) return ApplyResult::kDuplicate;
-  last_position_ = position;
+  Position& last =
+      event.header.level() == Level::kCompetition ? last_competition_position_ : last_distance_position_;
+  if (position <= last) return ApplyResult::kDuplicate;
+  last = position;
   if (!rules_->apply(PositionedEvent{position, event})) return ApplyResult::kIgnored;
   cached_snapshot_.reset();
   return ApplyResult::kApplied;
+}
+
+Position CompetitionState::last_position() const noexcept {
+  return std::max(last_competition_position_, last_distance_position_);
+}
+
+Position CompetitionState::last_position(Level level) const noexcept {
+  return level == Level::kCompetition ? last_competition_position_ : last_distance_position_;
 }
 
 SharedSnapshot CompetitionState::snapshot() const {

@@ -35,8 +35,9 @@ class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ro
   bool Uint(unsigned value) { return Scalar(ScalarKind::kInteger, value); }
   bool Int64(std::int64_t value) { return Scalar(ScalarKind::kInteger, value); }
   bool Uint64(std::uint64_t value) {
-    return value > static_cast<std::uint64_t>(INT64_MAX) ? Scalar(ScalarKind::kOther, 0)
-                                                          : Scalar(ScalarKind::kInteger, static_cast<std::int64_t>(value));
+    return value > static_cast<std::uint64_t>(INT64_MAX)
+               ? Scalar(ScalarKind::kOther, 0)
+               : Scalar(ScalarKind::kInteger, static_cast<std::int64_t>(value));
   }
 
   bool String(const char* text, rapidjson::SizeType length, bool) {
@@ -88,7 +89,9 @@ class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ro
     if (depth_ == 1) {
       field_ = top_level_field(key);
     } else if (depth_ == 2 && in_heat_) {
-      heat_key_ = key == "round" ? HeatField::kRound : key == "number" ? HeatField::kNumber : HeatField::kOther;
+      heat_key_ = key == "round"    ? HeatField::kRound
+                  : key == "number" ? HeatField::kNumber
+                                    : HeatField::kOther;
     }
     return true;
   }

@@ -14,7 +14,9 @@ using longtrack::DistanceState;
 using longtrack::HeatState;
 using longtrack::RaceState;
 
-void put(std::optional<PositionedEvent>& slot, const PositionedEvent& event) { slot = event; }
+void put(std::optional<PositionedEvent>& slot, const PositionedEvent& event) {
+  slot = event;
+}
 
 void collect_race(const RaceState& race, Snapshot& out) {
   out.insert(out.end(), race.passings.begin(), race.passings.end());
@@ -36,11 +38,22 @@ class LongTrackRules final : public DisciplineRules {
  public:
   bool apply(const PositionedEvent& event) override {
     const RoutingHeader& header = event.event.header;
+    // An event from before the latest competition activation (its lane ran behind) belongs to the
+    // competition that activation replaced.
+    if (state_.competition_activation && event.position < state_.competition_activation->position) return false;
     switch (header.type) {
-      case EventType::kCompetitionActivated:
+      case EventType::kCompetitionActivated: {
+        // A fresh competition. A distance activated after this activation (its lane may run ahead of the
+        // competition lane, see CompetitionState) belongs to the new competition and stays.
+        std::optional<DistanceState> later_distance;
+        if (state_.distance && state_.distance->activation.position > event.position) {
+          later_distance = std::move(state_.distance);
+        }
         state_ = {};
         state_.competition_activation = event;
+        state_.distance = std::move(later_distance);
         return true;
+      }
       case EventType::kDistanceActivated:
         state_.distance.emplace();
         state_.distance->id = *header.distance_id;
@@ -129,8 +142,7 @@ class LongTrackRules final : public DisciplineRules {
   static void apply_heat_event(HeatState& heat, const PositionedEvent& event) {
     const RoutingHeader& header = event.event.header;
     switch (header.type) {
-      case EventType::kHeatCleared:
-      {
+      case EventType::kHeatCleared: {
         // The clock was reset: what happened before the clear no longer describes the race. Whether the heat
         // is active does not change, so a deactivation is kept (a snapshot must restore the flag).
         std::optional<PositionedEvent> deactivation;
@@ -189,7 +201,8 @@ class LongTrackRules final : public DisciplineRules {
 namespace longtrack {
 
 RaceState& HeatState::race(const std::string& race_id) {
-  const auto it = std::find_if(races.begin(), races.end(), [&](const RaceState& r) { return r.id == race_id; });
+  const auto it =
+      std::find_if(races.begin(), races.end(), [&](const RaceState& r) { return r.id == race_id; });
   if (it != races.end()) return *it;
   RaceState& race = races.emplace_back();
   race.id = race_id;
@@ -198,6 +211,8 @@ RaceState& HeatState::race(const std::string& race_id) {
 
 }  // namespace longtrack
 
-std::unique_ptr<DisciplineRules> make_longtrack_rules() { return std::make_unique<LongTrackRules>(); }
+std::unique_ptr<DisciplineRules> make_longtrack_rules() {
+  return std::make_unique<LongTrackRules>();
+}
 
 }  // namespace ovalstream::core

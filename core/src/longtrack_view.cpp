@@ -82,7 +82,8 @@ std::vector<std::int64_t> lap_times(const Value* activation_race, bool cleared, 
   return times;
 }
 
-void write_latest(Writer& out, const char* key, const std::optional<PositionedEvent>& latest, const char* field) {
+void write_latest(Writer& out, const char* key, const std::optional<PositionedEvent>& latest,
+                  const char* field) {
   out.Key(key);
   if (!latest) {
     out.Null();

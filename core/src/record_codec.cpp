@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::string_view kTimeKey = "_time";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // A minimal scanner over JSON text: enough structure to find top-level members and skip values. It does
 // not validate scalars; parse_event() validates the event as a whole.
@@ -109,7 +111,9 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   y += m <= 2;
 }
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
@@ -155,8 +159,8 @@ std::optional<RecordTime> parse_rfc3339(std::string_view text) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     const auto offset_hour = digits(text, pos + 1, 2);
     const auto offset_minute = digits(text, pos + 4, 2);
-    if (!offset_hour || !offset_minute || pos + 3 >= text.size() || text[pos + 3] != ':' || *offset_hour > 23 ||
-        *offset_minute > 59) {
+    if (!offset_hour || !offset_minute || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        *offset_hour > 23 || *offset_minute > 59) {
       return std::nullopt;
     }
     offset_minutes = (*offset_hour * 60 + *offset_minute) * (text[pos] == '-' ? -1 : 1);
@@ -172,7 +176,8 @@ std::optional<RecordTime> parse_rfc3339(std::string_view text) {
 }
 
 std::string format_rfc3339(const RecordTime& time) {
-  const std::int64_t local_micros = time.unix_micros + static_cast<std::int64_t>(time.utc_offset_minutes) * 60'000'000;
+  const std::int64_t local_micros =
+      time.unix_micros + static_cast<std::int64_t>(time.utc_offset_minutes) * 60'000'000;
   std::int64_t seconds = local_micros / 1'000'000;
   std::int64_t micros = local_micros % 1'000'000;
   if (micros < 0) {
@@ -190,9 +195,10 @@ std::string format_rfc3339(const RecordTime& time) {
   unsigned day = 0;
   civil_from_days(days, year, month, day);
   char buffer[64];
-  int length = std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                             static_cast<long long>(year), month, day, static_cast<long long>(second_of_day / 3600),
-                             static_cast<long long>(second_of_day / 60 % 60), static_cast<long long>(second_of_day % 60));
+  int length = std::snprintf(
+      buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(year), month,
+      day, static_cast<long long>(second_of_day / 3600), static_cast<long long>(second_of_day / 60 % 60),
+      static_cast<long long>(second_of_day % 60));
   std::string text(buffer, static_cast<std::size_t>(length));
   if (micros != 0) {
     length = std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(micros));

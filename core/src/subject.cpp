@@ -11,7 +11,8 @@ std::vector<std::string_view> split_tokens(std::string_view subject) {
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = subject.find('.', start);
-    tokens.push_back(subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    tokens.push_back(
+        subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -53,13 +54,15 @@ std::optional<std::string> subject_for(const RoutingHeader& header, int heat_gro
   subject += ".distances.";
   subject += *header.distance_id;
   if (level == Level::kDistance) return subject;
-  if (header.type == EventType::kHeatActivated) return subject + ".heats.activations." + std::to_string(heat_group);
+  if (header.type == EventType::kHeatActivated)
+    return subject + ".heats.activations." + std::to_string(heat_group);
   return subject + ".heats." + std::to_string(header.heat->round) + "." + std::to_string(header.heat->number);
 }
 
 std::optional<SubjectInfo> parse_subject(std::string_view subject, std::string_view root) {
   if (!root.empty()) {
-    if (subject.size() <= root.size() || subject.substr(0, root.size()) != root || subject[root.size()] != '.') {
+    if (subject.size() <= root.size() || subject.substr(0, root.size()) != root ||
+        subject[root.size()] != '.') {
       return std::nullopt;
     }
     subject.remove_prefix(root.size() + 1);

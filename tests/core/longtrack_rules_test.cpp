@@ -239,16 +239,22 @@ TEST(CompetitionState, RejectsDuplicatesAndOtherCompetitions) {
   EventSequence seq = heat_in_progress();
   CompetitionState state = make_longtrack_state(kCompetition);
   EXPECT_EQ(state.last_position(), 0u);
-  EXPECT_EQ(state.apply(seq.events()[0].event, 10), ApplyResult::kApplied);
-  EXPECT_EQ(state.apply(seq.events()[1].event, 10), ApplyResult::kDuplicate);
-  EXPECT_EQ(state.apply(seq.events()[1].event, 9), ApplyResult::kDuplicate);
+  EXPECT_EQ(state.apply(seq.events()[1].event, 10), ApplyResult::kApplied);
+  EXPECT_EQ(state.apply(seq.events()[2].event, 10), ApplyResult::kDuplicate);
+  EXPECT_EQ(state.apply(seq.events()[2].event, 9), ApplyResult::kDuplicate);
+  EXPECT_EQ(state.last_position(), 10u);
+  // The competition lane has its own order: an earlier position there is new.
+  EXPECT_EQ(state.apply(seq.events()[0].event, 5), ApplyResult::kApplied);
+  EXPECT_EQ(state.apply(seq.events()[0].event, 5), ApplyResult::kDuplicate);
+  EXPECT_EQ(state.last_position(Level::kCompetition), 5u);
+  EXPECT_EQ(state.last_position(Level::kHeat), 10u);
   EXPECT_EQ(state.last_position(), 10u);
   const auto other =
       parse_event(testing::make_event_json("CompetitionActivatedEvent", "", 0, "", "", "other"));
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(state.apply(other.event, 11), ApplyResult::kWrongCompetition);
   EXPECT_EQ(state.last_position(), 10u);
-  EXPECT_EQ(state.apply(seq.events()[1].event, 12), ApplyResult::kApplied);
+  EXPECT_EQ(state.apply(seq.events()[2].event, 12), ApplyResult::kApplied);
 }
 
 TEST(CompetitionState, SnapshotIsCachedUntilTheViewChanges) {

@@ -114,77 +114,107 @@ TEST(SnapshotProperty, UnknownTypesAndInactiveHeats) {
   EXPECT_TRUE(snapshot_property_holds(seq.events()));
 }
 
-// Random sequences over every rule: seeded, so a failure names its seed.
-TEST(SnapshotProperty, RandomSequences) {
-  for (unsigned seed = 1; seed <= 300; ++seed) {
-    std::mt19937 random(seed);
-    auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
-    EventSequence seq;
-    std::vector<std::string> distances = {kDistanceA, kDistanceB};
-    for (int step = 0; step < 120; ++step) {
-      const std::string& distance = distances[pick(2)];
-      const int heat = 1 + pick(4);
-      const std::string race = "r" + std::to_string(heat) + "-" + std::to_string(pick(2));
-      switch (pick(16)) {
-        case 0:
-          seq.competition_activated();
-          break;
-        case 1:
-          seq.distance_activated(distance);
-          break;
-        case 2:
-          seq.distance_deactivated(distance);
-          break;
-        case 3:
-        case 4:
-          seq.heat_activated(distance, heat,
-                             {"r" + std::to_string(heat) + "-0", "r" + std::to_string(heat) + "-1"});
-          break;
-        case 5:
-          seq.heat_event("HeatDeactivatedEvent", distance, heat);
-          break;
-        case 6:
-          seq.heat_event("HeatClearedEvent", distance, heat);
-          break;
-        case 7:
-          seq.heat_event("HeatStartedEvent", distance, heat);
-          break;
-        case 8:
-          seq.heat_committed(distance, heat);
-          break;
-        case 9:
-          seq.heat_event("HeatNextLapIndexChangedEvent", distance, heat,
-                         R"("index":)" + std::to_string(step));
-          break;
-        case 10:
-          seq.race_event("RacePassingAddedEvent", distance, heat, race,
-                         R"("passing":{"time":)" + std::to_string(step) + "}");
-          break;
-        case 11:
-          seq.race_event("LastRaceSpeedChangedEvent", distance, heat, race,
-                         R"("passing":{"speed":)" + std::to_string(step) + "}");
-          break;
-        case 12:
-          seq.race_event("RaceLapAddedEvent", distance, heat, race,
-                         R"("lap":{"time":)" + std::to_string(step) + "}");
-          break;
-        case 13:
-          seq.race_event("LastPresentedRaceLapChangedEvent", distance, heat, race,
-                         R"("lap":{"index":)" + std::to_string(step) + "}");
-          break;
-        case 14:
-          seq.race_event("RaceNextLapIndexChangedEvent", distance, heat, race,
-                         R"("index":)" + std::to_string(step));
-          break;
-        default: {
-          const bool with_distance = pick(2) == 1;
-          seq.add(testing::make_event_json("SomethingNewEvent", with_distance ? distance : "",
-                                           with_distance && pick(2) ? heat : 0));
-          break;
-        }
+// A seeded random sequence over every rule.
+EventSequence random_sequence(unsigned seed) {
+  std::mt19937 random(seed);
+  auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  EventSequence seq;
+  std::vector<std::string> distances = {kDistanceA, kDistanceB};
+  for (int step = 0; step < 120; ++step) {
+    const std::string& distance = distances[pick(2)];
+    const int heat = 1 + pick(4);
+    const std::string race = "r" + std::to_string(heat) + "-" + std::to_string(pick(2));
+    switch (pick(16)) {
+      case 0:
+        seq.competition_activated();
+        break;
+      case 1:
+        seq.distance_activated(distance);
+        break;
+      case 2:
+        seq.distance_deactivated(distance);
+        break;
+      case 3:
+      case 4:
+        seq.heat_activated(distance, heat,
+                           {"r" + std::to_string(heat) + "-0", "r" + std::to_string(heat) + "-1"});
+        break;
+      case 5:
+        seq.heat_event("HeatDeactivatedEvent", distance, heat);
+        break;
+      case 6:
+        seq.heat_event("HeatClearedEvent", distance, heat);
+        break;
+      case 7:
+        seq.heat_event("HeatStartedEvent", distance, heat);
+        break;
+      case 8:
+        seq.heat_committed(distance, heat);
+        break;
+      case 9:
+        seq.heat_event("HeatNextLapIndexChangedEvent", distance, heat, R"("index":)" + std::to_string(step));
+        break;
+      case 10:
+        seq.race_event("RacePassingAddedEvent", distance, heat, race,
+                       R"("passing":{"time":)" + std::to_string(step) + "}");
+        break;
+      case 11:
+        seq.race_event("LastRaceSpeedChangedEvent", distance, heat, race,
+                       R"("passing":{"speed":)" + std::to_string(step) + "}");
+        break;
+      case 12:
+        seq.race_event("RaceLapAddedEvent", distance, heat, race,
+                       R"("lap":{"time":)" + std::to_string(step) + "}");
+        break;
+      case 13:
+        seq.race_event("LastPresentedRaceLapChangedEvent", distance, heat, race,
+                       R"("lap":{"index":)" + std::to_string(step) + "}");
+        break;
+      case 14:
+        seq.race_event("RaceNextLapIndexChangedEvent", distance, heat, race,
+                       R"("index":)" + std::to_string(step));
+        break;
+      default: {
+        const bool with_distance = pick(2) == 1;
+        seq.add(testing::make_event_json("SomethingNewEvent", with_distance ? distance : "",
+                                         with_distance && pick(2) ? heat : 0));
+        break;
       }
     }
-    ASSERT_TRUE(snapshot_property_holds(seq.events())) << "seed " << seed;
+  }
+  return seq;
+}
+
+TEST(SnapshotProperty, RandomSequences) {
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    ASSERT_TRUE(snapshot_property_holds(random_sequence(seed).events())) << "seed " << seed;
+  }
+}
+
+// The two lanes (competition-level events; distance and heat events) arrive through two consumers: any
+// interleaving that keeps each lane's order gives the same state.
+TEST(SnapshotProperty, LaneInterleavingDoesNotMatter) {
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    const EventSequence sequence = random_sequence(seed);
+    const auto& events = sequence.events();
+    CompetitionState in_order = make_longtrack_state(testing::kCompetition);
+    testing::apply_range(in_order, events, 0, events.size());
+    std::vector<PositionedEvent> competition_lane;
+    std::vector<PositionedEvent> distance_lane;
+    for (const auto& e : events) {
+      (e.event.header.level() == Level::kCompetition ? competition_lane : distance_lane).push_back(e);
+    }
+    std::mt19937 random(seed);
+    CompetitionState interleaved = make_longtrack_state(testing::kCompetition);
+    std::size_t c = 0;
+    std::size_t d = 0;
+    while (c < competition_lane.size() || d < distance_lane.size()) {
+      const bool take_competition =
+          d == distance_lane.size() || (c < competition_lane.size() && random() % 2);
+      const PositionedEvent& e = take_competition ? competition_lane[c++] : distance_lane[d++];
+      ASSERT_NE(interleaved.apply(e.event, e.position), ApplyResult::kDuplicate);
+    }
+    ASSERT_TRUE(testing::same_view(in_order, interleaved)) << "seed " << seed;
   }
 }
 

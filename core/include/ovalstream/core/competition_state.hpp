@@ -29,7 +29,7 @@ using SharedSnapshot = std::shared_ptr<const Snapshot>;
 enum class ApplyResult : std::uint8_t {
   kApplied,           // the live view changed
   kIgnored,           // valid, but changes nothing (e.g. an event for a heat no longer shown)
-  kDuplicate,         // position not after the last applied one: already seen
+  kDuplicate,         // position not after the last applied one of its lane: already seen
   kWrongCompetition,  // the event names another competition
 };
 
@@ -44,6 +44,10 @@ class DisciplineRules {
   virtual std::string state_view_json() const = 0;
 };
 
+// Positions increase within each of two lanes, the competition-level events and the distance- and
+// heat-level ones, and not necessarily across them: on nats-server 2.9 a consumer has one filter subject,
+// so `competition.{cid}` and `competition.{cid}.>` arrive through two consumers. The lanes touch disjoint
+// parts of the state, so their interleaving does not change it.
 class CompetitionState {
  public:
   CompetitionState(std::string competition_id, std::unique_ptr<DisciplineRules> rules);
@@ -55,13 +59,16 @@ class CompetitionState {
 
   std::string state_view_json() const { return rules_->state_view_json(); }
   const std::string& competition_id() const noexcept { return competition_id_; }
-  // 0 before the first event.
-  Position last_position() const noexcept { return last_position_; }
+  // The highest position applied in any lane; 0 before the first event.
+  Position last_position() const noexcept;
+  // The highest position applied in the lane of `level` (kDistance and kHeat share a lane).
+  Position last_position(Level level) const noexcept;
 
  private:
   std::string competition_id_;
   std::unique_ptr<DisciplineRules> rules_;
-  Position last_position_ = 0;
+  Position last_competition_position_ = 0;
+  Position last_distance_position_ = 0;
   mutable SharedSnapshot cached_snapshot_;
 };
 

@@ -45,19 +45,19 @@ struct Event {
 
 enum class ParseError : std::uint8_t {
   kNone = 0,
-  kTooLarge,               // over ParseOptions::max_bytes
-  kNotJson,                // not valid JSON (or trailing garbage)
-  kNotObject,              // valid JSON, but not an object
-  kMissingTypeName,        // no top-level "typeName"
-  kTypeNameNotString,      // "typeName" is not a string
-  kBadCompetitionId,       // "competitionId" present but not a non-empty string
-  kMissingCompetitionId,   // no "competitionId": the event cannot be routed
-  kBadDistanceId,          // "distanceId" not a string or null
-  kBadHeat,                // "heat" not null or an object with integer "round" and "number"
-  kBadRaceId,              // "raceId" not a string or null
-  kMissingDistanceId,      // a heat without a distance, or a known type that needs one
-  kMissingHeat,            // a known heat-level type without "heat"
-  kMissingRaceId,          // a known race-level type without "raceId"
+  kTooLarge,              // over ParseOptions::max_bytes
+  kNotJson,               // not valid JSON (or trailing garbage)
+  kNotObject,             // valid JSON, but not an object
+  kMissingTypeName,       // no top-level "typeName"
+  kTypeNameNotString,     // "typeName" is not a string
+  kBadCompetitionId,      // "competitionId" present but not a non-empty string
+  kMissingCompetitionId,  // no "competitionId": the event cannot be routed
+  kBadDistanceId,         // "distanceId" not a string or null
+  kBadHeat,               // "heat" not null or an object with integer "round" and "number"
+  kBadRaceId,             // "raceId" not a string or null
+  kMissingDistanceId,     // a heat without a distance, or a known type that needs one
+  kMissingHeat,           // a known heat-level type without "heat"
+  kMissingRaceId,         // a known race-level type without "raceId"
 };
 
 inline constexpr int kParseErrorCount = static_cast<int>(ParseError::kMissingRaceId) + 1;

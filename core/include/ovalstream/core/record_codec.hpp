@@ -27,9 +27,9 @@ std::string format_rfc3339(const RecordTime& time);
 enum class RecordError : std::uint8_t {
   kNone = 0,
   kEmptyLine,
-  kNotObject,     // not a JSON object (covers invalid JSON and a truncated last line)
-  kMissingTime,   // no top-level "_time"
-  kBadTime,       // "_time" not an RFC 3339 string
+  kNotObject,    // not a JSON object (covers invalid JSON and a truncated last line)
+  kMissingTime,  // no top-level "_time"
+  kBadTime,      // "_time" not an RFC 3339 string
 };
 
 std::string_view record_error_name(RecordError error) noexcept;

@@ -36,11 +36,11 @@ bool is_subject_token(std::string_view token) noexcept;
 
 struct SubjectInfo {
   Level level = Level::kCompetition;
-  bool activations = false;                // one of the *.activations subjects
+  bool activations = false;                   // one of the *.activations subjects
   std::optional<std::string> competition_id;  // absent for competition.activations
   std::optional<std::string> distance_id;
-  std::optional<HeatKey> heat;             // heat-level, non-activation subjects
-  std::optional<int> heat_group;           // heats.activations.{group}
+  std::optional<HeatKey> heat;    // heat-level, non-activation subjects
+  std::optional<int> heat_group;  // heats.activations.{group}
 };
 
 // The reverse mapping; nullopt for a subject outside the scheme. `root` lets a replay run under a prefix.

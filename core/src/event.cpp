@@ -235,7 +235,9 @@ ParseResult parse_event(EventBytes bytes, const ParseOptions& options) {
   rapidjson::Reader reader;
   // StringStream stops at NUL; std::string is NUL-terminated, and a NUL byte inside is never valid JSON.
   rapidjson::StringStream stream(bytes->c_str());
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag;
+  // Iterative parsing: the recursive parser would overflow the stack on deeply nested input within the size
+  // bound (a crash from one hostile message).
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   const bool has_nul = std::memchr(bytes->data(), '\0', bytes->size()) != nullptr;
   if (has_nul || reader.Parse<kFlags>(stream, handler).IsError()) {
     result.error = ParseError::kNotJson;

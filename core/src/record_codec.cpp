@@ -316,6 +316,7 @@ std::string write_record_line(std::string_view event_bytes, std::string_view tim
   std::size_t next = brace + 1;
   while (next < event_bytes.size() && is_space(event_bytes[next])) ++next;
   const bool empty_object = next < event_bytes.size() && event_bytes[next] == '}';
+  if (brace == event_bytes.size()) return std::string("{\"_time\":\"").append(time_text).append("\"}");
   std::string line;
   line.reserve(event_bytes.size() + time_text.size() + 12);
   line.append(event_bytes.substr(0, brace + 1));

@@ -32,7 +32,8 @@ std::optional<Integer> parse_integer(std::string_view token) {
 bool is_subject_token(std::string_view token) noexcept {
   if (token.empty()) return false;
   return std::none_of(token.begin(), token.end(), [](char c) {
-    return c == '.' || c == '*' || c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
+    return c == '.' || c == '*' || c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
+           c == '\v' || c == '\0';
   });
 }
 
@@ -41,16 +42,24 @@ Level routing_level(const RoutingHeader& header) noexcept {
   return header.level();
 }
 
+namespace {
+
+// An id must be one token, and not "activations", which would make its subject read as an activation one.
+bool is_id_token(std::string_view id) { return is_subject_token(id) && id != "activations"; }
+
+}  // namespace
+
 std::optional<std::string> subject_for(const RoutingHeader& header, int heat_group) {
+  if (heat_group < 0) return std::nullopt;
   std::string subject(kSubjectRoot);
   subject += '.';
   if (header.type == EventType::kCompetitionActivated) return subject + "activations";
-  if (!is_subject_token(header.competition_id)) return std::nullopt;
+  if (!is_id_token(header.competition_id)) return std::nullopt;
   subject += header.competition_id;
   if (header.type == EventType::kDistanceActivated) return subject + ".distances.activations";
   const Level level = routing_level(header);
   if (level == Level::kCompetition) return subject;
-  if (!header.distance_id || !is_subject_token(*header.distance_id)) return std::nullopt;
+  if (!header.distance_id || !is_id_token(*header.distance_id)) return std::nullopt;
   subject += ".distances.";
   subject += *header.distance_id;
   if (level == Level::kDistance) return subject;

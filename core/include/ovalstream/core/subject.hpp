@@ -28,7 +28,8 @@ inline constexpr std::string_view kSubjectRoot = "competition";
 Level routing_level(const RoutingHeader& header) noexcept;
 
 // The subject of an event. `heat_group` is used only for HeatActivatedEvent. Returns nullopt when an id
-// cannot be a subject token (empty, or holding '.', '*', '>' or whitespace).
+// cannot be a subject token (empty, or holding '.', '*', '>' or whitespace), is "activations" (its subject
+// would read as an activation subject), or the group is negative.
 std::optional<std::string> subject_for(const RoutingHeader& header, int heat_group = 0);
 
 // True when `token` can stand as one subject token.

@@ -1,0 +1,32 @@
+#pragma once
+// One open websocket connection, as the application sees it after the handshake.
+// Thread safety: every member function may be called from any thread.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "ovalstream/hub/frame.hpp"
+
+namespace ovalstream::hub {
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Queues frames to be written, in order, in one gather write with whatever else is queued. Never blocks.
+  // If the queued bytes would exceed the connection's bound (--client-queue-bytes), the connection is
+  // closed with 1008 "slow consumer" instead and counted; other connections are not affected. Returns false
+  // when the frames were not queued (closed or closing).
+  virtual bool send(std::span<const Frame> frames) = 0;
+  bool send(const Frame& frame) { return send(std::span<const Frame>(&frame, 1)); }
+
+  // Sends a close frame after what is queued, then shuts the connection down.
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+
+  virtual bool is_open() const = 0;
+  // Unique within the process, for logs.
+  virtual std::uint64_t id() const = 0;
+};
+
+}  // namespace ovalstream::hub

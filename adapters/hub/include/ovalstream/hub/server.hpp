@@ -1,0 +1,98 @@
+#pragma once
+// An HTTP/1.1 server (Boost.Beast) that answers plain requests and upgrades websocket requests to
+// Connections. The application decides per request through a Router; the hub owns sockets, timers,
+// queues and close codes.
+// Thread safety: start(), begin_drain() and close_all() may be called from any thread; the Router and
+// the handlers are called on connection strands, concurrently for different connections.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ovalstream/hub/connection.hpp"
+
+namespace ovalstream::hub {
+
+struct Request {
+  std::string method;             // "GET"
+  std::string target;             // path and query, e.g. "/v1/competitions/abc"
+  std::string path;               // target without the query
+  bool websocket_upgrade = false;  // a valid websocket upgrade request
+  std::string remote_address;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Delivers a response later, from any thread; call it exactly once.
+using Respond = std::function<void(HttpResponse)>;
+
+struct WebSocketHandlers {
+  std::string endpoint;  // label for metrics, e.g. "competitions"
+  // After the 101 response is written; the connection may be sent frames from now on.
+  std::function<void(const std::shared_ptr<Connection>&)> on_open;
+  // Once, when the connection is closed for any reason. The Connection must not be used after.
+  std::function<void(const std::shared_ptr<Connection>&)> on_close;
+};
+
+// What to do with a request: answer now, answer later, or accept the websocket upgrade.
+using Route = std::variant<HttpResponse, std::function<void(Respond)>, WebSocketHandlers>;
+using Router = std::function<Route(const Request&)>;
+
+// What the hub reports, for metrics. Called from connection strands; implementations must be thread-safe.
+class HubObserver {
+ public:
+  virtual ~HubObserver() = default;
+  virtual void connection_opened(const std::string& endpoint) = 0;
+  virtual void connection_closed(const std::string& endpoint) = 0;
+  virtual void connection_rejected(const std::string& reason) = 0;  // "max_connections", "draining", ...
+  virtual void frames_written(std::uint64_t frames, std::uint64_t bytes) = 0;
+  // The oldest frame of a completed write that had a publish time: now - published_ns.
+  virtual void publish_to_write(std::chrono::nanoseconds latency) = 0;
+  virtual void slow_consumer_closed() = 0;
+};
+
+struct ServerOptions {
+  std::string host;  // "" = all interfaces
+  std::uint16_t port = 8080;  // 0 = any free port (tests)
+  std::shared_ptr<boost::asio::ssl::context> tls;  // set: serve https/wss only
+  std::size_t max_connections = 0;                 // websocket connections; 0 = unlimited. Over it: 503.
+  std::size_t client_queue_bytes = 8 << 20;
+  std::chrono::milliseconds ping_interval{54'000};
+  std::chrono::milliseconds pong_timeout{60'000};  // no frame from the peer for this long: close
+  std::size_t max_client_frame_bytes = 4096;       // larger client frames: close 1009
+  std::chrono::milliseconds request_timeout{10'000};  // reading an HTTP request
+};
+
+class Server {
+ public:
+  // Binds and listens; throws std::system_error when the address cannot be bound (a startup mistake).
+  Server(boost::asio::io_context& io, ServerOptions options, Router router, std::shared_ptr<HubObserver> observer);
+  ~Server();
+
+  std::uint16_t port() const;  // the bound port
+  void start();                // begins accepting
+  // Stops accepting; new connection attempts are refused. Open connections stay.
+  void stop_accepting();
+  // Closes every open websocket with `code`, spreading the closes evenly over `spread`; calls `done` when
+  // all are closed (or at once when there are none).
+  void close_all(std::uint16_t code, std::string reason, std::chrono::milliseconds spread, std::function<void()> done);
+  std::size_t open_connections() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ovalstream::hub

@@ -1,0 +1,72 @@
+#include <utility>
+
+#include "ovalstream/hub/server.hpp"
+
+#include "close_all_operation.hpp"
+#include "hub_state.hpp"
+#include "listener.hpp"
+#include "liveness_sweep.hpp"
+
+namespace ovalstream::hub {
+
+// Owns the listener and the sweep; sessions share the HubState, so they outlive neither each other's
+// bookkeeping nor the Server's handlers still in flight.
+class Server::Impl {
+ public:
+  Impl(boost::asio::io_context& io, ServerOptions options, Router router,
+       std::shared_ptr<HubObserver> observer)
+      : io_(io),
+        hub_(std::make_shared<HubState>(std::move(options), std::move(router), std::move(observer))),
+        listener_(std::make_shared<Listener>(io, hub_)),
+        sweep_(std::make_shared<LivenessSweep>(io, hub_)) {}
+
+  boost::asio::io_context& io_;
+  const std::shared_ptr<HubState> hub_;
+  const std::shared_ptr<Listener> listener_;
+  const std::shared_ptr<LivenessSweep> sweep_;
+};
+
+Server::Server(boost::asio::io_context& io, ServerOptions options, Router router,
+               std::shared_ptr<HubObserver> observer)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(router), std::move(observer))) {}
+
+Server::~Server() {
+  impl_->hub_->stop_accepting();
+  impl_->listener_->stop();
+  impl_->sweep_->stop();
+  // Taking the connections out of the registry breaks the registry <-> session ownership, so they are
+  // freed even if the io_context never runs their teardown.
+  for (const auto& connection : impl_->hub_->take_all()) connection->abort();
+}
+
+std::uint16_t Server::port() const {
+  return impl_->listener_->port();
+}
+
+void Server::start() {
+  impl_->listener_->start();
+  impl_->sweep_->start();
+}
+
+void Server::stop_accepting() {
+  impl_->hub_->stop_accepting();
+  impl_->listener_->stop();
+}
+
+void Server::close_all(std::uint16_t code, std::string reason, std::chrono::milliseconds spread,
+                       std::function<void()> done) {
+  auto connections = impl_->hub_->snapshot();
+  if (connections.empty()) {
+    if (done) done();
+    return;
+  }
+  std::make_shared<CloseAllOperation>(impl_->io_, std::move(connections), code, std::move(reason), spread,
+                                      std::move(done))
+      ->start();
+}
+
+std::size_t Server::open_connections() const {
+  return impl_->hub_->open_connections();
+}
+
+}  // namespace ovalstream::hub

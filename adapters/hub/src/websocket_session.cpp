@@ -1,0 +1,426 @@
+#include "websocket_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <cstring>
+
+#include "clock.hpp"
+
+namespace ovalstream::hub {
+
+namespace {
+
+// Buffers kept between writes; a burst larger than this gives its memory back once written, so an idle
+// connection does not keep the capacity of its largest burst.
+constexpr std::size_t kRetainedFrames = 256;
+
+template <class Vector>
+void clear_and_trim(Vector& vector) {
+  if (vector.capacity() > kRetainedFrames) {
+    Vector().swap(vector);
+  } else {
+    vector.clear();
+  }
+}
+
+}  // namespace
+
+template <class Stream>
+WebSocketSession<Stream>::WebSocketSession(Stream stream, std::shared_ptr<HubState> hub,
+                                           WebSocketHandlers handlers)
+    : stream_(std::move(stream)),
+      hub_(std::move(hub)),
+      handlers_(std::move(handlers)),
+      id_(hub_->next_connection_id()) {}
+
+template <class Stream>
+void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes) {
+  const std::int64_t now = steady_now_ns();
+  last_frame_ns_.store(now, std::memory_order_relaxed);
+  next_ping_ns_ = now + std::chrono::nanoseconds(hub_->options().ping_interval).count();
+  if (!hub_->add(this->shared_from_this())) {
+    // The server was destroyed during the handshake: never opened, so neither observed nor on_close'd.
+    torn_down_.store(true, std::memory_order_release);
+    state_.store(State::kClosed, std::memory_order_release);
+    close_transport(stream_);
+    return;
+  }
+  hub_->observer().connection_opened(handlers_.endpoint);
+
+  // on_open is needed once: release whatever it captured.
+  if (auto on_open = std::move(handlers_.on_open)) {
+    handlers_.on_open = nullptr;
+    try {
+      on_open(this->shared_from_this());
+    } catch (...) {
+      close(close_code::kInternalError, "internal error");
+    }
+  }
+
+  // A client may pipeline frames right behind its upgrade request.
+  while (!early_bytes.empty() && !discard_input_ && !torn_down_.load(std::memory_order_relaxed)) {
+    const std::size_t count = std::min(early_bytes.size(), read_buffer_.size() - read_size_);
+    std::memcpy(read_buffer_.data() + read_size_, early_bytes.data(), count);
+    read_size_ = static_cast<std::uint8_t>(read_size_ + count);
+    early_bytes = early_bytes.subspan(count);
+    if (!parse_read_buffer()) return;
+  }
+  if (discard_input_) read_size_ = 0;
+  read_some();
+}
+
+// ---- sending (any thread) ----
+
+template <class Stream>
+bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
+  std::size_t bytes = 0;
+  for (const Frame& frame : frames) bytes += frame.size();
+  bool slow_consumer = false;
+  bool start_writer = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_.load(std::memory_order_relaxed) != State::kOpen) return false;
+    if (frames.empty()) return true;
+    if (queued_bytes_ + bytes > hub_->options().client_queue_bytes) {
+      // What is in flight cannot be cut short (the frame stream would break), so the close frame goes
+      // right behind it and everything queued is dropped.
+      slow_consumer = true;
+      begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer);
+    } else {
+      queue_.insert(queue_.end(), frames.begin(), frames.end());
+      queued_bytes_ += bytes;
+    }
+    start_writer = claim_writer_locked();
+  }
+  if (start_writer) post_write_start();
+  if (slow_consumer) hub_->observer().slow_consumer_closed();
+  return !slow_consumer;
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::close(std::uint16_t code, std::string_view reason) {
+  bool start_writer = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_.load(std::memory_order_relaxed) != State::kOpen) return;
+    begin_close_locked(code, reason, false, AfterClose::kAwaitPeer);
+    start_writer = claim_writer_locked();
+  }
+  if (start_writer) post_write_start();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::begin_close_locked(std::uint16_t code, std::string_view reason,
+                                                  bool drop_queue, AfterClose after) {
+  if (drop_queue) {
+    queue_.clear();
+    queued_bytes_ = in_flight_bytes_;
+  }
+  Frame close_frame = make_close_frame(code, reason);
+  queued_bytes_ += close_frame.size();
+  queue_.push_back(std::move(close_frame));
+  close_queued_ = true;
+  after_close_ = after;
+  close_deadline_ns_.store(steady_now_ns() + std::chrono::nanoseconds(kCloseTimeout).count(),
+                           std::memory_order_relaxed);
+  state_.store(State::kClosing, std::memory_order_release);
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::claim_writer_locked() {
+  if (write_in_progress_) return false;
+  write_in_progress_ = true;
+  return true;
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::post_write_start() {
+  boost::asio::post(stream_.get_executor(), boost::beast::bind_front_handler(&WebSocketSession::start_write,
+                                                                             this->shared_from_this()));
+}
+
+// ---- writing (strand) ----
+
+template <class Stream>
+void WebSocketSession<Stream>::start_write() {
+  {
+    std::lock_guard lock(mutex_);
+    if (state_.load(std::memory_order_relaxed) == State::kClosed || queue_.empty()) {
+      write_in_progress_ = false;
+      return;
+    }
+    in_flight_.swap(queue_);  // in_flight_ is empty here: the last write cleared it
+    in_flight_bytes_ = queued_bytes_;
+    close_in_flight_ = close_queued_;
+    after_close_in_flight_ = after_close_;
+    close_queued_ = false;
+  }
+
+  write_buffers_.clear();
+  write_buffers_.reserve(2 * in_flight_.size());
+  for (const Frame& frame : in_flight_) {
+    write_buffers_.emplace_back(frame.header.data(), frame.header_size);
+    if (frame.payload && !frame.payload->empty()) {
+      write_buffers_.emplace_back(frame.payload->data(), frame.payload->size());
+    }
+  }
+
+  if constexpr (kIsTls<Stream>) {
+    tls_buffer_index_ = 0;
+    tls_buffer_offset_ = 0;
+    tls_bytes_written_ = 0;
+    write_tls_chunk();
+  } else {
+    // One gather write of everything queued (writev, 64 buffers per system call); a span, so that the
+    // operation does not copy the buffer vector.
+    boost::asio::async_write(
+        stream_, std::span<const boost::asio::const_buffer>(write_buffers_),
+        boost::beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
+  }
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::write_tls_chunk() {
+  if (!tls_staging_) tls_staging_ = std::make_unique_for_overwrite<std::uint8_t[]>(kTlsChunkBytes);
+  std::size_t filled = 0;
+  while (filled < kTlsChunkBytes && tls_buffer_index_ < write_buffers_.size()) {
+    const boost::asio::const_buffer& buffer = write_buffers_[tls_buffer_index_];
+    const std::size_t count = std::min(buffer.size() - tls_buffer_offset_, kTlsChunkBytes - filled);
+    std::memcpy(tls_staging_.get() + filled,
+                static_cast<const std::uint8_t*>(buffer.data()) + tls_buffer_offset_, count);
+    filled += count;
+    tls_buffer_offset_ += count;
+    if (tls_buffer_offset_ == buffer.size()) {
+      ++tls_buffer_index_;
+      tls_buffer_offset_ = 0;
+    }
+  }
+  boost::asio::async_write(
+      stream_, boost::asio::buffer(tls_staging_.get(), filled),
+      boost::beast::bind_front_handler(&WebSocketSession::on_tls_chunk_written, this->shared_from_this()));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_tls_chunk_written(boost::system::error_code error, std::size_t bytes) {
+  tls_bytes_written_ += bytes;
+  if (!error && tls_buffer_index_ < write_buffers_.size()) {
+    write_tls_chunk();
+    return;
+  }
+  on_write(error, tls_bytes_written_);
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_write(boost::system::error_code error, std::size_t bytes) {
+  if (!error) report_write(bytes);
+  clear_and_trim(in_flight_);
+  clear_and_trim(write_buffers_);
+  {
+    std::lock_guard lock(mutex_);
+    queued_bytes_ -= in_flight_bytes_;
+    in_flight_bytes_ = 0;
+    if (error || close_in_flight_) write_in_progress_ = false;  // nothing may follow
+  }
+  if (error) {
+    teardown();
+    return;
+  }
+  if (close_in_flight_) {
+    close_in_flight_ = false;
+    on_close_frame_written();
+    return;
+  }
+  start_write();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::report_write(std::size_t bytes) {
+  std::int64_t oldest_published_ns = 0;
+  for (const Frame& frame : in_flight_) {
+    if (frame.published_ns != 0 && (oldest_published_ns == 0 || frame.published_ns < oldest_published_ns)) {
+      oldest_published_ns = frame.published_ns;
+    }
+  }
+  HubObserver& observer = hub_->observer();
+  observer.frames_written(in_flight_.size(), bytes);
+  if (oldest_published_ns != 0) {
+    observer.publish_to_write(std::chrono::nanoseconds(system_now_ns() - oldest_published_ns));
+  }
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_close_frame_written() {
+  if (torn_down_.load(std::memory_order_relaxed)) return;
+  close_frame_written_ = true;
+  if (peer_close_received_ || after_close_in_flight_ == AfterClose::kTeardown) {
+    teardown();
+    return;
+  }
+  // Tell the peer we are done; the read loop waits for its close or EOF, the sweep for the deadline.
+  shutdown_sending(stream_);
+}
+
+// ---- reading (strand) ----
+
+template <class Stream>
+void WebSocketSession<Stream>::read_some() {
+  stream_.async_read_some(
+      boost::asio::buffer(read_buffer_.data() + read_size_, read_buffer_.size() - read_size_),
+      boost::beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::on_read(boost::system::error_code error, std::size_t bytes) {
+  if (error) {
+    teardown();  // EOF, reset, or aborted by our own teardown
+    return;
+  }
+  if (discard_input_) {
+    read_size_ = 0;
+  } else {
+    read_size_ = static_cast<std::uint8_t>(read_size_ + bytes);
+    if (!parse_read_buffer()) return;
+    if (discard_input_) read_size_ = 0;
+  }
+  read_some();
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::parse_read_buffer() {
+  while (!discard_input_) {
+    const ClientFrame frame = parse_client_frame(std::span<std::uint8_t>(read_buffer_.data(), read_size_),
+                                                 hub_->options().max_client_frame_bytes);
+    if (frame.status == ClientFrame::Status::kNeedMore) {
+      // Unreachable: every frame the parser needs whole fits the buffer, longer ones fail at the header.
+      if (read_size_ == read_buffer_.size()) {
+        discard_input_ = true;
+        fail(close_code::kMessageTooBig, "frame too big", AfterClose::kAwaitPeer);
+      }
+      break;
+    }
+    if (frame.status == ClientFrame::Status::kError) {
+      discard_input_ = true;  // the frame boundaries are lost: never parse this stream again
+      if (state_.load(std::memory_order_relaxed) != State::kOpen) {
+        teardown();  // already closing, and the peer breaks the protocol on top: stop waiting for it
+        return false;
+      }
+      fail(frame.close_code, frame.reason, AfterClose::kAwaitPeer);
+      break;
+    }
+    handle_frame(frame);
+    if (torn_down_.load(std::memory_order_relaxed)) return false;
+    read_size_ = static_cast<std::uint8_t>(read_size_ - frame.frame_size);
+    std::memmove(read_buffer_.data(), read_buffer_.data() + frame.frame_size, read_size_);
+  }
+  return true;
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::handle_frame(const ClientFrame& frame) {
+  last_frame_ns_.store(steady_now_ns(), std::memory_order_relaxed);
+  switch (frame.opcode) {
+    case Opcode::kPing:
+      if (is_open()) {
+        send(make_frame(Opcode::kPong,
+                        std::make_shared<const std::string>(frame.payload.begin(), frame.payload.end())));
+      }
+      break;
+    case Opcode::kPong:
+      break;  // alive: last_frame_ns_ is all a pong is for
+    case Opcode::kClose: {
+      peer_close_received_ = true;
+      discard_input_ = true;  // nothing may follow a close frame
+      if (close_frame_written_) {
+        teardown();  // the closing handshake is complete
+      } else if (is_open()) {
+        const int code = client_close_code(frame.payload);
+        if (code < 0) {
+          fail(close_code::kProtocolError, "bad close frame", AfterClose::kTeardown);
+        } else {
+          // Echo the peer's code (1000 when it gave none), then close the TCP connection: the server closes
+          // first (RFC 6455 section 7.1.1).
+          fail(code == 0 ? close_code::kNormal : static_cast<std::uint16_t>(code), {}, AfterClose::kTeardown);
+        }
+      }
+      // else: our close is queued; once written, peer_close_received_ tears down.
+      break;
+    }
+    default:
+      break;  // the parser returns control frames only
+  }
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::fail(std::uint16_t code, std::string_view reason, AfterClose after) {
+  bool start_writer = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_.load(std::memory_order_relaxed) != State::kOpen) return;
+    begin_close_locked(code, reason, true, after);
+    start_writer = claim_writer_locked();
+  }
+  if (start_writer) start_write();
+}
+
+// ---- liveness and teardown ----
+
+template <class Stream>
+void WebSocketSession<Stream>::check_liveness(std::int64_t steady_now_ns) {
+  const State state = state_.load(std::memory_order_acquire);
+  if (state == State::kClosed) return;
+  if (state == State::kClosing) {
+    const std::int64_t deadline = close_deadline_ns_.load(std::memory_order_relaxed);
+    if (steady_now_ns >= deadline && !deadline_teardown_posted_.exchange(true)) abort();
+    return;
+  }
+  const auto pong_timeout_ns = std::chrono::nanoseconds(hub_->options().pong_timeout).count();
+  if (steady_now_ns - last_frame_ns_.load(std::memory_order_relaxed) > pong_timeout_ns) {
+    if (!silence_close_posted_.exchange(true)) {
+      // The peer is presumed gone: a best-effort close frame, then the socket closes without waiting.
+      boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+        self->fail(close_code::kGoingAway, "ping timeout", AfterClose::kTeardown);
+      });
+    }
+    return;
+  }
+  if (steady_now_ns >= next_ping_ns_) {
+    next_ping_ns_ = steady_now_ns + std::chrono::nanoseconds(hub_->options().ping_interval).count();
+    send(hub_->ping_frame());
+  }
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::abort() {
+  boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->teardown(); });
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::teardown() {
+  if (torn_down_.exchange(true, std::memory_order_acq_rel)) return;
+  {
+    std::lock_guard lock(mutex_);
+    state_.store(State::kClosed, std::memory_order_release);
+    queue_.clear();
+    queued_bytes_ = in_flight_bytes_;
+    close_queued_ = false;
+  }
+  // A write in flight completes with operation_aborted and releases in_flight_ then.
+  close_transport(stream_);
+  hub_->remove(*this);
+  hub_->observer().connection_closed(handlers_.endpoint);
+  if (auto on_close = std::move(handlers_.on_close)) {
+    handlers_.on_close = nullptr;
+    try {
+      on_close(this->shared_from_this());
+    } catch (...) {
+      // The application's failure is not the connection's: nothing else to do.
+    }
+  }
+}
+
+template class WebSocketSession<PlainStream>;
+template class WebSocketSession<TlsStream>;
+
+}  // namespace ovalstream::hub

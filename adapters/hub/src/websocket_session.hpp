@@ -1,0 +1,131 @@
+#pragma once
+// One websocket after the handshake: our own framing over the raw stream (no beast::websocket::stream).
+// Writes: frames are queued under a mutex by send() from any thread and written by one gather write of
+// everything queued at that moment (corked writes), on the session's strand. The queue is bounded; over the
+// bound the connection is closed 1008 "slow consumer" without slowing anyone else.
+// Reads: only control frames are accepted from the client, parsed in place in a small fixed buffer, so an
+// idle connection costs well under 4 KiB of user-space memory.
+// Liveness (pings, silent peers, close deadlines) is driven by the hub-wide LivenessSweep.
+
+#include <utility>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/buffer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "client_frame_parser.hpp"
+#include "hub_state.hpp"
+#include "tracked_connection.hpp"
+#include "transport.hpp"
+
+namespace ovalstream::hub {
+
+// How long a closing connection may take to flush what is in flight, write its close frame and see the
+// peer's close, before the socket is closed regardless (a slow consumer may never read its close frame).
+inline constexpr std::chrono::seconds kCloseTimeout{5};
+
+template <class Stream>
+class WebSocketSession final : public TrackedConnection,
+                               public std::enable_shared_from_this<WebSocketSession<Stream>> {
+ public:
+  WebSocketSession(Stream stream, std::shared_ptr<HubState> hub, WebSocketHandlers handlers);
+
+  // On the session's strand, once the 101 response is written. `early_bytes`: what the client sent after
+  // its upgrade request, read together with it.
+  void start(std::span<const std::uint8_t> early_bytes);
+
+  bool send(std::span<const Frame> frames) override;
+  using Connection::send;
+  void close(std::uint16_t code, std::string_view reason) override;
+  bool is_open() const override { return state_.load(std::memory_order_acquire) == State::kOpen; }
+  std::uint64_t id() const override { return id_; }
+
+  void check_liveness(std::int64_t steady_now_ns) override;
+  void abort() override;
+  bool is_torn_down() const override { return torn_down_.load(std::memory_order_acquire); }
+
+ private:
+  enum class State : std::uint8_t { kOpen, kClosing, kClosed };
+  // Once our close frame is written: wait for the peer's close or EOF (bounded by kCloseTimeout), or close
+  // the socket at once (the peer already closed, or is silent).
+  enum class AfterClose : std::uint8_t { kAwaitPeer, kTeardown };
+
+  // Under mutex_.
+  void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after);
+  bool claim_writer_locked();
+
+  // Any thread.
+  void post_write_start();
+
+  // On the strand.
+  void start_write();
+  void write_tls_chunk();
+  void on_tls_chunk_written(boost::system::error_code error, std::size_t bytes);
+  void on_write(boost::system::error_code error, std::size_t bytes);
+  void report_write(std::size_t bytes);
+  void on_close_frame_written();
+  void read_some();
+  void on_read(boost::system::error_code error, std::size_t bytes);
+  bool parse_read_buffer();  // false once torn down
+  void handle_frame(const ClientFrame& frame);
+  void fail(std::uint16_t code, std::string_view reason, AfterClose after);
+  void teardown();
+
+  // 2 + 4 + 125: the largest frame we ever need whole (a masked control frame), rounded up.
+  static constexpr std::size_t kReadBufferBytes = 144;
+  static_assert(kReadBufferBytes >= kMaxClientControlFrameBytes);
+  // Over TLS each buffer handed to the stream becomes its own record, so small frames are coalesced
+  // into chunks of one full record instead of gathered.
+  static constexpr std::size_t kTlsChunkBytes = 16 * 1024;
+
+  Stream stream_;
+  const std::shared_ptr<HubState> hub_;
+  WebSocketHandlers handlers_;
+  const std::uint64_t id_;
+
+  mutable std::mutex mutex_;
+  // Guarded by mutex_.
+  std::vector<Frame> queue_;      // waiting for the next write
+  std::size_t queued_bytes_ = 0;  // queue_ plus the write in flight: what the bound applies to
+  std::size_t in_flight_bytes_ = 0;
+  bool write_in_progress_ = false;  // a write is posted or running; send() posts only when false
+  bool close_queued_ = false;       // the last frame of queue_ is our close frame
+  AfterClose after_close_ = AfterClose::kAwaitPeer;
+  std::atomic<State> state_{State::kOpen};  // written under mutex_, read anywhere
+
+  // Strand only.
+  std::vector<Frame> in_flight_;  // owns the payloads the write in flight points into
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  bool close_in_flight_ = false;
+  AfterClose after_close_in_flight_ = AfterClose::kAwaitPeer;
+  bool close_frame_written_ = false;
+  bool peer_close_received_ = false;
+  bool discard_input_ = false;  // after a protocol error or a close: the byte stream is no longer parsed
+  std::uint8_t read_size_ = 0;
+  std::array<std::uint8_t, kReadBufferBytes> read_buffer_;
+  // TLS chunking cursor into write_buffers_, and the staging buffer (allocated at the first TLS write).
+  std::size_t tls_buffer_index_ = 0;
+  std::size_t tls_buffer_offset_ = 0;
+  std::size_t tls_bytes_written_ = 0;
+  std::unique_ptr<std::uint8_t[]> tls_staging_;
+
+  // Liveness. last_frame_ns_ is written on the strand, the deadline under mutex_; the sweep reads both.
+  std::atomic<std::int64_t> last_frame_ns_{0};
+  std::atomic<std::int64_t> close_deadline_ns_{0};
+  std::int64_t next_ping_ns_ = 0;  // the sweep's alone (its strand, under the registry lock)
+  std::atomic<bool> silence_close_posted_{false};
+  std::atomic<bool> deadline_teardown_posted_{false};
+  std::atomic<bool> torn_down_{false};
+};
+
+extern template class WebSocketSession<PlainStream>;
+extern template class WebSocketSession<TlsStream>;
+
+}  // namespace ovalstream::hub

@@ -1,0 +1,97 @@
+// What an idle websocket costs in user space: open many idle connections and compare the process's
+// resident memory (and malloc's in-use bytes) before and after. The clients are raw sockets in this
+// process, so they add nothing but file descriptors; the server's share is what is measured.
+
+#include <gtest/gtest.h>
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "hub/support/hub_harness.hpp"
+#include "hub/support/raw_client.hpp"
+
+namespace ovalstream::hub::testing {
+namespace {
+
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t total_pages = 0, resident_pages = 0;
+  statm >> total_pages >> resident_pages;
+  return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::size_t heap_in_use_bytes() {
+  const struct mallinfo2 info = ::mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+// Opens `count` idle websockets; false if the process runs out of file descriptors or a handshake fails.
+bool open_idle(std::uint16_t port, std::size_t count, std::vector<int>& fds) {
+  for (std::size_t i = 0; i < count; ++i) {
+    RawClient client(port);
+    if (!client.connected() || !client.handshake()) return false;
+    fds.push_back(client.release());
+  }
+  return true;
+}
+
+TEST(Memory, IdleConnectionCostsLittleUserSpaceMemory) {
+  constexpr std::size_t kWarmup = 200;
+  constexpr std::size_t kMeasured = 2000;
+  // Each connection takes two descriptors here (client and server end).
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < 2 * (kWarmup + kMeasured) + 100) GTEST_SKIP() << "needs ~4500 file descriptors";
+
+  ConnectionLog log;
+  TestServer server(test_options(), [](const Request&) -> Route {
+    return WebSocketHandlers{"idle", {}, {}};
+  });
+  std::vector<int> fds;
+  fds.reserve(kWarmup + kMeasured);
+
+  // Warm up: allocator arenas of both io threads, the reactor's descriptor pool, the registry.
+  ASSERT_TRUE(open_idle(server.port(), kWarmup, fds));
+  ASSERT_TRUE(wait_until([&] { return server.server().open_connections() == kWarmup; }, 5s));
+  std::this_thread::sleep_for(100ms);
+  const std::size_t resident_before = resident_bytes();
+  const std::size_t heap_before = heap_in_use_bytes();
+
+  ASSERT_TRUE(open_idle(server.port(), kMeasured, fds));
+  ASSERT_TRUE(wait_until([&] { return server.server().open_connections() == kWarmup + kMeasured; }, 10s));
+  std::this_thread::sleep_for(200ms);  // the last HTTP sessions finish freeing themselves
+  const std::size_t resident_after = resident_bytes();
+  const std::size_t heap_after = heap_in_use_bytes();
+
+  const double resident_per_connection =
+      (static_cast<double>(resident_after) - static_cast<double>(resident_before)) / kMeasured;
+  const double heap_per_connection =
+      (static_cast<double>(heap_after) - static_cast<double>(heap_before)) / kMeasured;
+  std::printf(
+      "[hub] idle websocket: %.0f bytes resident, %.0f bytes malloc'd per connection (%zu connections)\n",
+      resident_per_connection, heap_per_connection, kMeasured);
+  ::testing::Test::RecordProperty("resident_bytes_per_idle_connection",
+                                  static_cast<int>(resident_per_connection));
+  ::testing::Test::RecordProperty("heap_bytes_per_idle_connection", static_cast<int>(heap_per_connection));
+
+#if defined(__SANITIZE_ADDRESS__)
+  std::printf("[hub] AddressSanitizer build: memory bounds not asserted\n");
+#else
+  // The target is 4 KiB; the assertion leaves room for allocator noise.
+  EXPECT_LT(resident_per_connection, 8 * 1024);
+  EXPECT_LT(heap_per_connection, 4 * 1024);
+#endif
+
+  for (int fd : fds) ::close(fd);
+  EXPECT_TRUE(wait_until([&] { return server.server().open_connections() == 0; }, 10s));
+}
+
+}  // namespace
+}  // namespace ovalstream::hub::testing

@@ -1,0 +1,46 @@
+#pragma once
+// `/v1/competitions`: the latest CompetitionActivatedEvent of each competition in the history window,
+// oldest first, then new activations as they come.
+// Thread safety: all public members may be called from any thread; they post to the feed's strand.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ovalstream/core/competition_state.hpp"
+#include "ovalstream/hub/connection.hpp"
+
+namespace ovalstream::aggregator {
+
+class ActivationFeed : public std::enable_shared_from_this<ActivationFeed> {
+ public:
+  explicit ActivationFeed(boost::asio::io_context& io);
+
+  // A CompetitionActivatedEvent at `position`, stored at `published_ns`.
+  void activated(core::Event event, core::Position position, std::int64_t published_ns);
+  void join(std::shared_ptr<hub::Connection> connection);
+  void leave(std::shared_ptr<hub::Connection> connection);
+  // Forgets activations stored before `oldest_ns` (the history window moved on).
+  void expire(std::int64_t oldest_ns);
+  // JSON array of {competitionId, name, activatedAt (ns), position} for a plain GET, oldest first.
+  void list(std::function<void(std::string)> done);
+
+ private:
+  struct Latest {
+    core::Position position = 0;
+    core::Event event;
+    std::int64_t published_ns = 0;
+  };
+  std::vector<const Latest*> oldest_first() const;
+
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  std::map<std::string, Latest> latest_by_competition_;
+  std::vector<std::shared_ptr<hub::Connection>> subscribers_;
+};
+
+}  // namespace ovalstream::aggregator

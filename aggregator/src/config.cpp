@@ -1,0 +1,77 @@
+#include "config.hpp"
+
+#include <ostream>
+
+#include "ovalstream/runtime/flags.hpp"
+
+#ifndef OVALSTREAM_VERSION
+#define OVALSTREAM_VERSION "dev"
+#endif
+
+namespace ovalstream::aggregator {
+
+ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Config config;
+  std::vector<std::string> filter;
+  runtime::FlagSet flags(
+      "aggregator", OVALSTREAM_VERSION,
+      "Follows competitions on NATS JetStream and serves their live state over websockets.",
+      "[start] [flags]");
+  flags.add_string("nats-url", &config.nats_url, "NATS server URL(s), comma-separated");
+  flags.add_string("nats-username", &config.nats_username, "NATS user name");
+  flags.add_string("nats-password", &config.nats_password, "NATS password");
+  flags.add_bool("nats-tls", &config.nats_tls, "connect to NATS with TLS");
+  flags.add_string("nats-creds", &config.nats_creds, "NATS credentials file (JWT and NKey seed)");
+  flags.add_string("stream", &config.stream, "JetStream stream holding competition.>");
+  flags.add_bool("create-stream", &config.create_stream,
+                 "create the stream if it is missing (development; production streams are provisioned)");
+  flags.add_duration("history", &config.history, "how far back to look for competition activations",
+                     {.min = std::chrono::seconds(1)});
+  flags.add_duration("idle-drop", &config.idle_drop,
+                     "drop a competition (and its consumer) this long after its last event",
+                     {.min = std::chrono::seconds(1)});
+  flags.add_string_list("filter", &filter,
+                        "follow only these competition ids (repeatable or comma-separated)");
+  flags.add_listen_address("hub-address", &config.hub_address, "websocket listen address");
+  flags.add_string("cert-file", &config.cert_file, "TLS certificate chain (PEM); with --key-file serves wss");
+  flags.add_string("key-file", &config.key_file, "TLS private key (PEM)");
+  flags.add_listen_address("metrics-address", &config.metrics_address,
+                           "listen address of /metrics, /healthz and /readyz");
+  flags.add_bool("debug", &config.debug, "log debug lines");
+  flags.add_int("client-queue-bytes", &config.client_queue_bytes,
+                "bytes queued per client before it is closed as a slow consumer (1008)",
+                {.min = 64 * 1024, .max = std::int64_t{1} << 32});
+  flags.add_int("max-connections", &config.max_connections, "websocket connections at most (0 = no limit)",
+                {.min = 0});
+  flags.add_duration("drain-delay", &config.drain_delay,
+                     "after SIGTERM, keep serving this long with /readyz at 503 before closing connections",
+                     {.min = std::chrono::nanoseconds(0)});
+  flags.add_int("drain-seconds", &config.drain_seconds,
+                "spread the closing of open connections over this many seconds", {.min = 0, .max = 3600});
+  flags.add_deprecated("nats-cluster-id", true, "NATS Streaming is replaced by JetStream");
+  flags.add_deprecated("nats-client-id", true, "NATS Streaming is replaced by JetStream");
+
+  ConfigOutcome outcome;
+  runtime::ParseOutcome parsed = flags.parse(argc, argv, out, err);
+  if (!parsed.should_run()) {
+    outcome.exit_code = parsed.exit_code;
+    return outcome;
+  }
+  if (parsed.positionals.size() > 1 || (parsed.positionals.size() == 1 && parsed.positionals[0] != "start")) {
+    outcome.exit_code = flags
+                            .usage_error(err, "unknown command \"" + parsed.positionals.back() +
+                                                  "\" (the only command is start, and it is optional)")
+                            .exit_code;
+    return outcome;
+  }
+  if (config.cert_file.empty() != config.key_file.empty()) {
+    outcome.exit_code = flags.usage_error(err, "--cert-file and --key-file go together").exit_code;
+    return outcome;
+  }
+  config.filter.insert(filter.begin(), filter.end());
+  outcome.warnings = std::move(parsed.warnings);
+  outcome.config = std::move(config);
+  return outcome;
+}
+
+}  // namespace ovalstream::aggregator

@@ -1,0 +1,49 @@
+#pragma once
+// The aggregator's settings, from flags and OVALSTREAM_* environment variables (names of the Go original's
+// `aggregator start` where they exist).
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ovalstream/runtime/address.hpp"
+
+namespace ovalstream::aggregator {
+
+struct Config {
+  std::string nats_url = "nats://127.0.0.1:4222";
+  std::string nats_username;
+  std::string nats_password;
+  bool nats_tls = false;
+  std::string nats_creds;
+  std::string stream = "VANTAGE";
+  bool create_stream = false;
+  std::chrono::nanoseconds history = std::chrono::hours(24);
+  std::chrono::nanoseconds idle_drop = std::chrono::hours(24);
+  std::set<std::string> filter;
+  runtime::ListenAddress hub_address{"", 8080};
+  std::string cert_file;
+  std::string key_file;
+  runtime::ListenAddress metrics_address{"", 9090};
+  bool debug = false;
+  std::int64_t client_queue_bytes = 8 << 20;
+  std::int64_t max_connections = 0;
+  std::chrono::nanoseconds drain_delay = std::chrono::seconds(5);
+  std::int64_t drain_seconds = 10;
+  std::string static_dir;
+};
+
+struct ConfigOutcome {
+  std::optional<Config> config;       // set: run with it
+  int exit_code = 0;                  // otherwise: exit with this (0 after --help/--version, 2 for bad input)
+  std::vector<std::string> warnings;  // deprecated flags used: log them once the logger exists
+};
+
+// Parses argv (and the environment through `getenv`); writes help, version, warnings and errors to out/err.
+ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace ovalstream::aggregator

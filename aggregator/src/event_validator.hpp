@@ -1,0 +1,34 @@
+#pragma once
+// Validates an event at ingest: the core parser (routing header) and the proto/ JSON Schemas.
+// Thread safety: validate() is const and safe from any thread.
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "ovalstream/core/event.hpp"
+
+namespace ovalstream::core {
+class EventSchemas;
+}
+
+namespace ovalstream::aggregator {
+
+struct Rejection {
+  std::string reason;  // metric label: a core parse error name, "schema", "subject_mismatch"
+  std::string detail;  // for the log line
+};
+
+class EventValidator {
+ public:
+  EventValidator();
+  ~EventValidator();
+  // The parsed event, or why it was rejected. `subject` must agree with the event's ids.
+  std::variant<core::Event, Rejection> validate(const std::string& subject,
+                                                const core::EventBytes& bytes) const;
+
+ private:
+  std::unique_ptr<core::EventSchemas> schemas_;
+};
+
+}  // namespace ovalstream::aggregator

@@ -1,0 +1,24 @@
+// aggregator [start] [flags]: follows competitions on JetStream and serves their live state over websockets.
+// main only wires: parse the configuration, build the service, run it.
+#include <exception>
+#include <iostream>
+
+#include "aggregator_service.hpp"
+#include "config.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ovalstream;
+  const aggregator::ConfigOutcome outcome = aggregator::parse_config(argc, argv, std::cout, std::cerr);
+  if (!outcome.config) return outcome.exit_code;
+  runtime::LoggerOptions log_options;
+  log_options.level = outcome.config->debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo;
+  runtime::Logger logger("aggregator", log_options);
+  for (const std::string& warning : outcome.warnings) logger.warn(warning);
+  try {
+    aggregator::AggregatorService service(*outcome.config, logger);
+    return service.run();
+  } catch (const std::exception& error) {
+    logger.error("cannot start", {{"error", error.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,32 @@
+#pragma once
+// The aggregator's HTTP routes on the hub address:
+//   /v1/competitions        websocket: latest activations, then new ones; GET: the list as JSON
+//   /v1/competitions/{id}   websocket: snapshot, then live events; GET: the JSON state view
+// A malformed id is 400 before any upgrade; other paths 404; while draining, upgrades get 503.
+// Thread safety: the Router it returns is called concurrently from connection strands.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "competition_registry.hpp"
+#include "ovalstream/hub/server.hpp"
+
+namespace ovalstream::aggregator {
+
+// A competition id as it may appear in a path and a subject token: 1..64 of [A-Za-z0-9_-].
+bool is_well_formed_competition_id(std::string_view id) noexcept;
+
+struct RouteTarget {
+  enum class Kind { kCompetitions, kCompetition, kBadId, kNotFound } kind = Kind::kNotFound;
+  std::string competition_id;
+};
+// Classifies a path ("/v1/competitions/abc", a trailing slash tolerated).
+RouteTarget classify_path(std::string_view path);
+
+hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
+                            std::shared_ptr<std::atomic<bool>> draining);
+
+}  // namespace ovalstream::aggregator

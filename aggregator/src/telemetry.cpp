@@ -1,0 +1,213 @@
+#include "telemetry.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace ovalstream::aggregator {
+namespace {
+
+prometheus::Histogram::BucketBoundaries exponential(double start, double factor, int count) {
+  prometheus::Histogram::BucketBoundaries buckets;
+  double bound = start;
+  for (int i = 0; i < count; ++i, bound *= factor) buckets.push_back(bound);
+  return buckets;
+}
+
+}  // namespace
+
+Telemetry::Telemetry(std::string version, runtime::Logger logger)
+    : logger_(std::move(logger)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      connections_open_(prometheus::BuildGauge()
+                            .Name("ovalstream_websocket_connections_open")
+                            .Help("Open websocket connections per endpoint")
+                            .Register(*registry_)),
+      connections_accepted_(prometheus::BuildCounter()
+                                .Name("ovalstream_websocket_connections_accepted_total")
+                                .Help("Websocket connections accepted per endpoint")
+                                .Register(*registry_)),
+      connections_rejected_(prometheus::BuildCounter()
+                                .Name("ovalstream_websocket_connections_rejected_total")
+                                .Help("Websocket upgrades refused, per reason")
+                                .Register(*registry_)),
+      frames_sent_(prometheus::BuildCounter()
+                       .Name("ovalstream_websocket_frames_sent_total")
+                       .Help("Websocket frames written to clients")
+                       .Register(*registry_)
+                       .Add({})),
+      bytes_sent_(prometheus::BuildCounter()
+                      .Name("ovalstream_websocket_sent_bytes_total")
+                      .Help("Bytes of websocket frames written to clients")
+                      .Register(*registry_)
+                      .Add({})),
+      slow_consumer_closes_(prometheus::BuildCounter()
+                                .Name("ovalstream_websocket_slow_consumer_closes_total")
+                                .Help("Connections closed with 1008 because their queue exceeded its bound")
+                                .Register(*registry_)
+                                .Add({})),
+      events_received_(
+          prometheus::BuildCounter()
+              .Name("ovalstream_events_received_total")
+              .Help("Valid events received from JetStream, per type (unknown types as \"unknown\")")
+              .Register(*registry_)),
+      events_rejected_(prometheus::BuildCounter()
+                           .Name("ovalstream_events_rejected_total")
+                           .Help("Events rejected at ingest and skipped, per reason")
+                           .Register(*registry_)),
+      duplicates_skipped_(prometheus::BuildCounter()
+                              .Name("ovalstream_events_duplicate_total")
+                              .Help("Events at or before a position already applied (redelivered), skipped")
+                              .Register(*registry_)
+                              .Add({})),
+      resynchronizations_(
+          prometheus::BuildCounter()
+              .Name("ovalstream_client_resynchronizations_total")
+              .Help("Clients sent a fresh snapshot because an activation arrived after later events")
+              .Register(*registry_)
+              .Add({})),
+      competitions_followed_(prometheus::BuildGauge()
+                                 .Name("ovalstream_competitions_followed")
+                                 .Help("Competitions followed, each with one JetStream consumer")
+                                 .Register(*registry_)
+                                 .Add({})),
+      snapshot_bytes_(prometheus::BuildHistogram()
+                          .Name("ovalstream_snapshot_bytes")
+                          .Help("Bytes of event payload in the snapshot a new client receives")
+                          .Register(*registry_)
+                          .Add({}, exponential(1024, 4, 10))),
+      publish_to_write_seconds_(
+          prometheus::BuildHistogram()
+              .Name("ovalstream_publish_to_write_seconds")
+              .Help("From JetStream storing an event to its frame being written to a client")
+              .Register(*registry_)
+              .Add({}, exponential(0.0001, 2.5, 12))),
+      nats_connected_(prometheus::BuildGauge()
+                          .Name("ovalstream_nats_connected")
+                          .Help("1 while connected to NATS")
+                          .Register(*registry_)
+                          .Add({})),
+      consumer_start_failures_(prometheus::BuildCounter()
+                                   .Name("ovalstream_consumer_start_failures_total")
+                                   .Help("JetStream consumers that could not be started (retried)")
+                                   .Register(*registry_)
+                                   .Add({})) {
+  prometheus::BuildGauge()
+      .Name("ovalstream_build_info")
+      .Help("Build information")
+      .Register(*registry_)
+      .Add({{"version", std::move(version)}})
+      .Set(1);
+  for (int i = 0; i < core::kEventTypeCount; ++i) {
+    const auto type = static_cast<core::EventType>(i);
+    const std::string name =
+        type == core::EventType::kUnknown ? "unknown" : std::string(core::event_type_name(type));
+    received_by_type_[i] = &events_received_.Add({{"type", name}});
+  }
+  for (const char* endpoint : {"competitions", "competition"}) {
+    open_by_endpoint_[endpoint] = &connections_open_.Add({{"endpoint", endpoint}});
+    connections_accepted_.Add({{"endpoint", endpoint}});
+  }
+}
+
+std::string Telemetry::scrape() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+void Telemetry::set_nats_connected(bool connected) {
+  nats_connected_.Set(connected ? 1 : 0);
+}
+
+prometheus::Counter& Telemetry::labelled(prometheus::Family<prometheus::Counter>& family,
+                                         const std::string& key, const std::string& value) {
+  std::lock_guard lock(labels_mutex_);
+  const std::string cache_key = std::to_string(reinterpret_cast<std::uintptr_t>(&family)) + '\0' + value;
+  auto& counter = counters_by_label_[cache_key];
+  if (!counter) counter = &family.Add({{key, value}});
+  return *counter;
+}
+
+void Telemetry::connection_opened(const std::string& endpoint) {
+  labelled(connections_accepted_, "endpoint", endpoint).Increment();
+  std::lock_guard lock(labels_mutex_);
+  auto& gauge = open_by_endpoint_[endpoint];
+  if (!gauge) gauge = &connections_open_.Add({{"endpoint", endpoint}});
+  gauge->Increment();
+}
+
+void Telemetry::connection_closed(const std::string& endpoint) {
+  std::lock_guard lock(labels_mutex_);
+  auto& gauge = open_by_endpoint_[endpoint];
+  if (!gauge) gauge = &connections_open_.Add({{"endpoint", endpoint}});
+  gauge->Decrement();
+}
+
+void Telemetry::connection_rejected(const std::string& reason) {
+  labelled(connections_rejected_, "reason", reason).Increment();
+}
+
+void Telemetry::frames_written(std::uint64_t frames, std::uint64_t bytes) {
+  frames_sent_.Increment(static_cast<double>(frames));
+  bytes_sent_.Increment(static_cast<double>(bytes));
+}
+
+void Telemetry::publish_to_write(std::chrono::nanoseconds latency) {
+  publish_to_write_seconds_.Observe(std::chrono::duration<double>(latency).count());
+}
+
+void Telemetry::slow_consumer_closed() {
+  slow_consumer_closes_.Increment();
+  logger_.log_every("slow_consumer", std::chrono::seconds(10), runtime::LogLevel::kWarn,
+                    "closed a slow consumer (1008): its queue exceeded --client-queue-bytes", {});
+}
+
+void Telemetry::event_received(const core::Event& event) {
+  received_by_type_[static_cast<std::size_t>(event.header.type)]->Increment();
+}
+
+void Telemetry::event_rejected(const FeedMessage& message, const std::string& reason,
+                               const std::string& detail) {
+  labelled(events_rejected_, "reason", reason).Increment();
+  // Logged once per message: a consumer reset can redeliver it, the sequence identifies it.
+  logger_.warn_once(message.subject + "#" + std::to_string(message.stream_sequence),
+                    "rejected an event, skipped it",
+                    {{"subject", message.subject},
+                     {"sequence", static_cast<std::int64_t>(message.stream_sequence)},
+                     {"reason", reason},
+                     {"detail", detail}});
+}
+
+void Telemetry::competitions_followed(std::size_t count) {
+  competitions_followed_.Set(static_cast<double>(count));
+}
+
+void Telemetry::competition_followed(const std::string& competition_id, std::uint64_t from_sequence) {
+  logger_.info("following competition", {{"competitionId", competition_id},
+                                         {"fromSequence", static_cast<std::int64_t>(from_sequence)}});
+}
+
+void Telemetry::competition_dropped(const std::string& competition_id) {
+  logger_.info("dropped idle competition and its consumer", {{"competitionId", competition_id}});
+}
+
+void Telemetry::consumer_start_failed(const std::string& filter_subject) {
+  consumer_start_failures_.Increment();
+  logger_.log_every("consumer:" + filter_subject, std::chrono::seconds(10), runtime::LogLevel::kWarn,
+                    "could not start a JetStream consumer; retrying", {{"filter", filter_subject}});
+}
+
+void Telemetry::snapshot_sent(std::size_t, std::size_t bytes) {
+  snapshot_bytes_.Observe(static_cast<double>(bytes));
+}
+
+void Telemetry::duplicate_skipped() {
+  duplicates_skipped_.Increment();
+}
+
+void Telemetry::clients_resynchronized(std::size_t clients) {
+  resynchronizations_.Increment(static_cast<double>(clients));
+  logger_.info("a competition activation arrived after later events; sent its clients a fresh snapshot",
+               {{"clients", clients}});
+}
+
+}  // namespace ovalstream::aggregator

@@ -1,0 +1,85 @@
+#pragma once
+// The aggregator's metrics (Prometheus text, names per Prometheus conventions) and the log lines that go
+// with them. It observes the hub, the ingest and the feeds.
+// Thread safety: every member may be called from any thread (prometheus-cpp metrics are thread-safe; the
+// logger serializes lines).
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "competition_registry.hpp"
+#include "ovalstream/core/event.hpp"
+#include "ovalstream/hub/server.hpp"
+#include "ovalstream/runtime/log.hpp"
+
+namespace ovalstream::aggregator {
+
+class Telemetry final : public hub::HubObserver, public IngestObserver, public FeedObserver {
+ public:
+  Telemetry(std::string version, runtime::Logger logger);
+
+  // Prometheus text exposition of every metric.
+  std::string scrape() const;
+
+  void set_nats_connected(bool connected);
+
+  // hub::HubObserver
+  void connection_opened(const std::string& endpoint) override;
+  void connection_closed(const std::string& endpoint) override;
+  void connection_rejected(const std::string& reason) override;
+  void frames_written(std::uint64_t frames, std::uint64_t bytes) override;
+  void publish_to_write(std::chrono::nanoseconds latency) override;
+  void slow_consumer_closed() override;
+
+  // IngestObserver
+  void event_received(const core::Event& event) override;
+  void event_rejected(const FeedMessage& message, const std::string& reason,
+                      const std::string& detail) override;
+  void competitions_followed(std::size_t count) override;
+  void competition_followed(const std::string& competition_id, std::uint64_t from_sequence) override;
+  void competition_dropped(const std::string& competition_id) override;
+  void consumer_start_failed(const std::string& filter_subject) override;
+
+  // FeedObserver
+  void snapshot_sent(std::size_t events, std::size_t bytes) override;
+  void duplicate_skipped() override;
+  void clients_resynchronized(std::size_t clients) override;
+
+ private:
+  prometheus::Counter& labelled(prometheus::Family<prometheus::Counter>& family, const std::string& key,
+                                const std::string& value);
+
+  runtime::Logger logger_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& connections_open_;
+  prometheus::Family<prometheus::Counter>& connections_accepted_;
+  prometheus::Family<prometheus::Counter>& connections_rejected_;
+  prometheus::Counter& frames_sent_;
+  prometheus::Counter& bytes_sent_;
+  prometheus::Counter& slow_consumer_closes_;
+  prometheus::Family<prometheus::Counter>& events_received_;
+  prometheus::Family<prometheus::Counter>& events_rejected_;
+  prometheus::Counter& duplicates_skipped_;
+  prometheus::Counter& resynchronizations_;
+  prometheus::Gauge& competitions_followed_;
+  prometheus::Histogram& snapshot_bytes_;
+  prometheus::Histogram& publish_to_write_seconds_;
+  prometheus::Gauge& nats_connected_;
+  prometheus::Counter& consumer_start_failures_;
+
+  std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};
+  mutable std::mutex labels_mutex_;
+  std::map<std::string, prometheus::Counter*> counters_by_label_;
+  std::map<std::string, prometheus::Gauge*> open_by_endpoint_;
+};
+
+}  // namespace ovalstream::aggregator

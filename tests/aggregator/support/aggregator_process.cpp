@@ -1,0 +1,407 @@
+#include "aggregator/support/aggregator_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace ovalstream::aggregator::itest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string make_temp_dir(const char* prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error(std::string("mkdtemp(): ") + std::strerror(errno));
+  }
+  return pattern;
+}
+
+// fork + exec with stdout and stderr appended to `output` ("" = /dev/null) and stdin from /dev/null. The
+// child dies with the test process.
+pid_t spawn(const std::vector<std::string>& arguments, const std::string& output) {
+  std::vector<std::string> copy = arguments;
+  std::vector<char*> argv;
+  for (auto& argument : copy) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  const std::string out_path = output.empty() ? "/dev/null" : output;
+  const char* out = out_path.c_str();
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  if (child < 0) throw std::runtime_error(std::string("fork(): ") + std::strerror(errno));
+  if (child == 0) {
+    // Only async-signal-safe calls from here on.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    const int out_fd = ::open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (out_fd >= 0) {
+      ::dup2(out_fd, STDOUT_FILENO);
+      ::dup2(out_fd, STDERR_FILENO);
+      ::close(out_fd);
+    }
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDIN_FILENO);
+      ::close(null_fd);
+    }
+    // The test's own signal dispositions must not leak into the child.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(argv[0], argv.data(), environ);
+    ::_exit(127);
+  }
+  return child;
+}
+
+// Waits up to `timeout` for `pid`; its exit code (or 128 + signal) once reaped.
+std::optional<int> reap(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+    if (reaped == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (reaped < 0 && errno != EINTR) return -1;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+int connect_loopback(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t written = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return true;
+}
+
+// Sends `request` and reads the response: the head, then Content-Length bytes or up to EOF.
+HttpReply exchange(std::uint16_t port, const std::string& request, std::chrono::milliseconds timeout) {
+  HttpReply reply;
+  const int fd = connect_loopback(port);
+  if (fd < 0) return reply;
+  const auto deadline = Clock::now() + timeout;
+  std::string buffer;
+  bool eof = false;
+  auto fill = [&]() {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd poll_fd{fd, POLLIN, 0};
+    if (::poll(&poll_fd, 1, static_cast<int>(left.count())) <= 0) return false;
+    char chunk[16384];
+    const ssize_t received = ::recv(fd, chunk, sizeof chunk, 0);
+    if (received <= 0) {
+      eof = true;
+      return false;
+    }
+    buffer.append(chunk, static_cast<std::size_t>(received));
+    return true;
+  };
+  if (write_all(fd, request)) {
+    std::size_t head_end;
+    while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos && fill()) {
+    }
+    if (head_end != std::string::npos) {
+      reply.head = buffer.substr(0, head_end + 2);
+      const std::string body = buffer.substr(head_end + 4);
+      buffer = body;
+      const int status = reply.head.size() >= 12 ? std::atoi(reply.head.c_str() + 9) : 0;
+      const std::string length = reply.header("Content-Length");
+      bool complete = false;
+      if (status == 101) {
+        complete = true;
+      } else if (!length.empty()) {
+        const std::size_t size = std::stoul(length);
+        while (buffer.size() < size && fill()) {
+        }
+        complete = buffer.size() >= size;
+        if (complete) buffer.resize(size);
+      } else {
+        while (fill()) {
+        }
+        complete = eof;
+      }
+      if (complete) {
+        reply.status = status;
+        reply.body = buffer;
+      }
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
+}  // namespace
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
+  const auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() >= deadline) return condition();
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
+std::string AggregatorProcess::executable() {
+  if (const char* path = std::getenv("OVALSTREAM_AGGREGATOR"); path && *path) return path;
+#ifdef OVALSTREAM_BINARY_DIR
+  return std::string(OVALSTREAM_BINARY_DIR) + "/aggregator/aggregator";
+#else
+  return "aggregator/aggregator";
+#endif
+}
+
+AggregatorProcess::AggregatorProcess(AggregatorOptions options) : options_(std::move(options)) {
+  temp_dir_ = make_temp_dir("ovalstream-aggregator");
+  log_path_ = temp_dir_ + "/aggregator.log";
+  try {
+    start();
+  } catch (...) {
+    if (pid_ > 0) kill9();
+    std::cerr << "aggregator log kept at " << log_path_ << "\n";
+    throw;
+  }
+}
+
+namespace {
+AggregatorOptions options_for(const std::string& nats_url, std::vector<std::string> extra_args) {
+  AggregatorOptions options;
+  options.nats_url = nats_url;
+  options.extra_args = std::move(extra_args);
+  return options;
+}
+}  // namespace
+
+AggregatorProcess::AggregatorProcess(const std::string& nats_url, std::vector<std::string> extra_args)
+    : AggregatorProcess(options_for(nats_url, std::move(extra_args))) {}
+
+AggregatorProcess::~AggregatorProcess() {
+  if (pid_ > 0) kill9();
+  if (::testing::Test::HasFailure()) {
+    std::cerr << "---- aggregator log (" << log_path_ << "), last bytes ----\n"
+              << log_tail() << "\n---- end of aggregator log ----\n";
+  } else {
+    std::error_code ignored;
+    std::filesystem::remove_all(temp_dir_, ignored);
+  }
+}
+
+void AggregatorProcess::start() {
+  const std::string binary = executable();
+  if (::access(binary.c_str(), X_OK) != 0) {
+    throw std::runtime_error("aggregator executable not found at " + binary + " (build the `aggregator` target)");
+  }
+  std::vector<std::string> arguments = {binary,
+                                        "start",
+                                        "--nats-url",
+                                        options_.nats_url,
+                                        "--stream",
+                                        options_.stream,
+                                        "--hub-address",
+                                        "127.0.0.1:0",
+                                        "--metrics-address",
+                                        "127.0.0.1:0"};
+  if (options_.create_stream) arguments.emplace_back("--create-stream");
+  arguments.insert(arguments.end(), options_.extra_args.begin(), options_.extra_args.end());
+  pid_ = spawn(arguments, log_path_);
+
+  auto port_of = [this](const std::string& message) -> std::uint16_t {
+    for (const std::string& line : log_lines_with(message)) {
+      rapidjson::Document document;
+      document.Parse(line.data(), line.size());
+      if (!document.IsObject() || !document.HasMember("address") || !document["address"].IsString()) continue;
+      const std::string address = document["address"].GetString();
+      const auto colon = address.rfind(':');
+      if (colon == std::string::npos) continue;
+      return static_cast<std::uint16_t>(std::atoi(address.c_str() + colon + 1));
+    }
+    return 0;
+  };
+  const auto deadline = Clock::now() + options_.start_timeout;
+  while (Clock::now() < deadline) {
+    if (!running()) {
+      throw std::runtime_error("aggregator exited during startup (code " + std::to_string(exit_code_.value_or(-1)) +
+                               "); log:\n" + log_tail());
+    }
+    hub_port_ = port_of("serving websockets");
+    metrics_port_ = port_of("serving metrics");
+    if (hub_port_ != 0 && metrics_port_ != 0) return;
+    std::this_thread::sleep_for(10ms);
+  }
+  throw std::runtime_error("aggregator did not start listening within " +
+                           std::to_string(options_.start_timeout.count()) + " ms; log:\n" + log_tail());
+}
+
+std::string AggregatorProcess::websocket_url(const std::string& path, bool tls) const {
+  return std::string(tls ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(hub_port_) + path;
+}
+
+bool AggregatorProcess::running() {
+  if (pid_ <= 0) return false;
+  if (auto code = reap(pid_, 0ms)) {
+    exit_code_ = code;
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+void AggregatorProcess::send_signal(int signal_number) {
+  if (pid_ > 0) ::kill(pid_, signal_number);
+}
+
+std::optional<int> AggregatorProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return exit_code_;
+  if (auto code = reap(pid_, timeout)) {
+    exit_code_ = code;
+    pid_ = -1;
+    return code;
+  }
+  return std::nullopt;
+}
+
+void AggregatorProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  exit_code_ = reap(pid_, 10s);
+  pid_ = -1;
+}
+
+std::string AggregatorProcess::log() const {
+  std::ifstream in(log_path_);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string AggregatorProcess::log_tail(std::size_t bytes) const {
+  const std::string contents = log();
+  return contents.size() > bytes ? contents.substr(contents.size() - bytes) : contents;
+}
+
+std::vector<std::string> AggregatorProcess::log_lines_with(const std::string& message) const {
+  std::vector<std::string> lines;
+  std::istringstream in(log());
+  std::string line;
+  while (std::getline(in, line)) {
+    rapidjson::Document document;
+    document.Parse(line.data(), line.size());
+    if (!document.IsObject() || !document.HasMember("msg") || !document["msg"].IsString()) continue;
+    if (std::string_view(document["msg"].GetString()).find(message) != std::string_view::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+bool AggregatorProcess::wait_for_log(const std::string& message, std::chrono::milliseconds timeout) const {
+  return wait_until([&] { return !log_lines_with(message).empty(); }, timeout, 20ms);
+}
+
+std::string AggregatorProcess::scrape() const {
+  const HttpReply reply = http_get(metrics_port_, "/metrics");
+  return reply.status == 200 ? reply.body : std::string();
+}
+
+std::optional<double> AggregatorProcess::metric(const std::string& series) const {
+  return metric_value(scrape(), series);
+}
+
+std::string HttpReply::header(const std::string& name) const {
+  const std::string lower_head = lowercase(head);
+  const std::string needle = "\r\n" + lowercase(name) + ":";
+  const auto at = lower_head.find(needle);
+  if (at == std::string::npos) return {};
+  auto begin = at + needle.size();
+  const auto end = head.find("\r\n", begin);
+  while (begin < end && head[begin] == ' ') ++begin;
+  return head.substr(begin, end - begin);
+}
+
+HttpReply http_get(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {
+  return exchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout);
+}
+
+HttpReply upgrade_request(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {
+  return exchange(port,
+                  "GET " + target +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                  timeout);
+}
+
+std::optional<double> metric_value(const std::string& scrape, const std::string& series) {
+  std::istringstream in(scrape);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::strtod(line.c_str() + series.size() + 1, nullptr);
+    }
+  }
+  return std::nullopt;
+}
+
+TempDir::TempDir() : path_(make_temp_dir("ovalstream-itest")) {}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::optional<int> run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  if (argv.empty() || ::access(argv[0].c_str(), X_OK) != 0) return std::nullopt;
+  const pid_t pid = spawn(argv, "");
+  if (auto code = reap(pid, timeout)) return code;
+  ::kill(pid, SIGKILL);
+  reap(pid, 5s);
+  return std::nullopt;
+}
+
+}  // namespace ovalstream::aggregator::itest

@@ -1,8 +1,8 @@
 // libFuzzer target over the core's untrusted-input path: record line -> event -> reducer -> snapshot -> view.
 // The input is split into lines; every line goes through read_record_line and parse_event (on the raw line
 // and on the record's event bytes), every parsed event is applied to one CompetitionState, and after every
-// line the snapshot and the state view are checked. A violated invariant is __builtin_trap(), so libFuzzer
-// reports it like a crash and keeps the input.
+// line the snapshot is checked (the state view after ignored events and at the end). A violated invariant
+// is __builtin_trap(), so libFuzzer reports it like a crash and keeps the input.
 // Run: see fuzz/run_core_fuzz.sh (the CTest test "core_fuzz", label "fuzz").
 #include <rapidjson/reader.h>
 

@@ -1,5 +1,6 @@
 #include "ovalstream/core/event.hpp"
 
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <array>
@@ -24,7 +25,10 @@ Field top_level_field(std::string_view key) noexcept {
 class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, RoutingHandler> {
  public:
   RoutingHeader header;
+  explicit RoutingHandler(int max_depth) : max_depth_(max_depth) {}
+
   bool root_is_object = false;
+  bool too_deep = false;
   bool type_name_seen = false;
   bool competition_id_seen = false;
   ParseError field_error = ParseError::kNone;
@@ -71,6 +75,7 @@ class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ro
   }
 
   bool StartObject() {
+    if (!Deeper()) return false;
     if (depth_ == 0) {
       root_is_object = true;
     } else if (depth_ == 1 && field_ == Field::kHeat) {
@@ -110,6 +115,7 @@ class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ro
   }
 
   bool StartArray() {
+    if (!Deeper()) return false;
     if (depth_ == 1) WrongTypeAtTop();
     ++depth_;
     return true;
@@ -170,10 +176,18 @@ class RoutingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Ro
     }
   }
 
+  // False stops the reader: deeper nesting is refused, not scanned.
+  bool Deeper() {
+    if (depth_ < max_depth_) return true;
+    too_deep = true;
+    return false;
+  }
+
   void Fail(ParseError error) {
     if (field_error == ParseError::kNone) field_error = error;
   }
 
+  int max_depth_;
   int depth_ = 0;
   Field field_ = Field::kOther;
   bool in_heat_ = false;
@@ -206,6 +220,7 @@ constexpr std::array<std::string_view, kParseErrorCount> kParseErrorNames = {
     "missing_distance_id",
     "missing_heat",
     "missing_race_id",
+    "too_deep",
 };
 
 }  // namespace
@@ -231,16 +246,20 @@ ParseResult parse_event(EventBytes bytes, const ParseOptions& options) {
     result.error = ParseError::kTooLarge;
     return result;
   }
-  RoutingHandler handler;
+  RoutingHandler handler(options.max_depth);
   rapidjson::Reader reader;
-  // StringStream stops at NUL; std::string is NUL-terminated, and a NUL byte inside is never valid JSON.
-  rapidjson::StringStream stream(bytes->c_str());
+  // A bounded stream: RapidJSON's UTF-8 validation of a multi-byte sequence cut off at the end reads on past
+  // a NUL terminator (found by the fuzzer). MemoryStream returns '\0' at its end without reading further.
+  // The reader takes '\0' as the end of the text, so a NUL byte inside (never valid JSON) is refused first.
+  rapidjson::MemoryStream stream(bytes->data(), bytes->size());
   // Iterative parsing: the recursive parser would overflow the stack on deeply nested input within the size
   // bound (a crash from one hostile message).
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   const bool has_nul = std::memchr(bytes->data(), '\0', bytes->size()) != nullptr;
-  if (has_nul || reader.Parse<kFlags>(stream, handler).IsError()) {
+  if (has_nul) {
     result.error = ParseError::kNotJson;
+  } else if (reader.Parse<kFlags>(stream, handler).IsError()) {
+    result.error = handler.too_deep ? ParseError::kTooDeep : ParseError::kNotJson;
   } else if (!handler.root_is_object) {
     result.error = ParseError::kNotObject;
   } else if (handler.field_error != ParseError::kNone) {

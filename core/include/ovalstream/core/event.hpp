@@ -58,15 +58,19 @@ enum class ParseError : std::uint8_t {
   kMissingDistanceId,     // a heat without a distance, or a known type that needs one
   kMissingHeat,           // a known heat-level type without "heat"
   kMissingRaceId,         // a known race-level type without "raceId"
+  kTooDeep,               // nested deeper than ParseOptions::max_depth
 };
 
-inline constexpr int kParseErrorCount = static_cast<int>(ParseError::kMissingRaceId) + 1;
+inline constexpr int kParseErrorCount = static_cast<int>(ParseError::kTooDeep) + 1;
 
 // A short snake_case reason, stable for metric labels: "not_json", "too_large", ...
 std::string_view parse_error_name(ParseError error) noexcept;
 
 struct ParseOptions {
   std::size_t max_bytes = 1 << 20;  // 1 MiB
+  // Vantage events nest a few levels; a bound keeps every later recursive reader of the bytes (a DOM for
+  // the state view, a client's JSON parser) safe from a hostile event.
+  int max_depth = 64;
 };
 
 struct ParseResult {

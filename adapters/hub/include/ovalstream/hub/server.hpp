@@ -2,7 +2,7 @@
 // An HTTP/1.1 server (Boost.Beast) that answers plain requests and upgrades websocket requests to
 // Connections. The application decides per request through a Router; the hub owns sockets, timers,
 // queues and close codes.
-// Thread safety: start(), begin_drain() and close_all() may be called from any thread; the Router and
+// Thread safety: start(), stop_accepting() and close_all() may be called from any thread; the Router and
 // the handlers are called on connection strands, concurrently for different connections.
 
 #include <boost/asio/io_context.hpp>

@@ -48,7 +48,9 @@ fi
 # -max_len 128 KiB: room for the largest real event (84 KB) while keeping each run fast.
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-"$fuzzer" -max_total_time="$seconds" -max_len=131072 -timeout=30 -rss_limit_mb=4096 \
+# libFuzzer's own exit code for a finding is 77, which CTest would read as "skipped": make it 1.
+"$fuzzer" -max_total_time="$seconds" -max_len=131072 -timeout=30 -rss_limit_mb=4096 -error_exitcode=1 \
+  -timeout_exitcode=1 \
   -dict="$source_dir/core_fuzz.dict" -artifact_prefix="$work/artifacts/" -print_final_stats=1 \
   "$work/corpus" || status=$?
 if [ "$status" -ne 0 ]; then

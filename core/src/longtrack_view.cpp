@@ -191,11 +191,15 @@ void write_heat(Writer& out, const HeatState& heat, const DistanceState& distanc
       written.push_back(race_id);
     }
   }
+  // Races the activation does not list, by id: the order their events first came in is not something a
+  // snapshot keeps (a superseded first event is dropped), so it must not show in the view.
+  std::vector<const RaceState*> unlisted;
   for (const RaceState& race : heat.races) {
-    if (std::find(written.begin(), written.end(), race.id) == written.end()) {
-      write_race(out, race.id, nullptr, cleared, &race);
-    }
+    if (std::find(written.begin(), written.end(), race.id) == written.end()) unlisted.push_back(&race);
   }
+  std::sort(unlisted.begin(), unlisted.end(),
+            [](const RaceState* a, const RaceState* b) { return a->id < b->id; });
+  for (const RaceState* race : unlisted) write_race(out, race->id, nullptr, cleared, race);
   out.EndArray();
   out.EndObject();
 }

@@ -114,6 +114,17 @@ TEST(SnapshotProperty, UnknownTypesAndInactiveHeats) {
   EXPECT_TRUE(snapshot_property_holds(seq.events()));
 }
 
+// Races the activation does not list appear in the view by id, not in the order of their first event: a
+// superseded first event is not in the snapshot (found by the fuzzer).
+TEST(SnapshotProperty, RacesNotInTheActivationWhoseFirstEventIsSuperseded) {
+  EventSequence seq;
+  seq.competition_activated().distance_activated(kDistanceA).heat_activated(kDistanceA, 1, {"r1"});
+  seq.race_event("LastRaceSpeedChangedEvent", kDistanceA, 1, "x2", R"("passing":{"speed":1})")
+      .race_event("RacePassingAddedEvent", kDistanceA, 1, "x1", R"("passing":{"time":1})")
+      .race_event("LastRaceSpeedChangedEvent", kDistanceA, 1, "x2", R"("passing":{"speed":2})");
+  EXPECT_TRUE(snapshot_property_holds(seq.events()));
+}
+
 // A seeded random sequence over every rule.
 EventSequence random_sequence(unsigned seed) {
   std::mt19937 random(seed);

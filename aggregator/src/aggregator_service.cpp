@@ -122,22 +122,16 @@ int AggregatorService::Impl::run() {
 }
 
 void AggregatorService::Impl::connect_nats() {
-  nats::ConnectionOptions options;
-  options.url = config_.nats_url;
-  options.username = config_.nats_username;
-  options.password = config_.nats_password;
-  options.tls = config_.nats_tls;
-  options.credentials_file = config_.nats_creds;
-  options.name = "ovalstream-aggregator";
+  nats::ConnectionOptions options = nats::connection_options(config_.nats, "ovalstream-aggregator");
   std::weak_ptr<Impl> weak = weak_from_this();
   options.on_connection_change = [weak](bool connected) {
     if (auto self = weak.lock()) {
       self->nats_connected_ = connected;
       self->telemetry_->set_nats_connected(connected);
       if (connected) {
-        self->logger_.info("nats reconnected", {{"url", self->config_.nats_url}});
+        self->logger_.info("nats reconnected", {{"url", self->config_.nats.url}});
       } else {
-        self->logger_.warn("nats disconnected; reconnecting", {{"url", self->config_.nats_url}});
+        self->logger_.warn("nats disconnected; reconnecting", {{"url", self->config_.nats.url}});
       }
     }
   };
@@ -149,13 +143,13 @@ void AggregatorService::Impl::connect_nats() {
   };
   auto connection = nats::Connection::connect(options);
   if (!connection)
-    throw std::runtime_error("cannot use NATS at " + config_.nats_url + ": " + connection.status().message);
+    throw std::runtime_error("cannot use NATS at " + config_.nats.url + ": " + connection.status().message);
   nats_ = std::move(connection).value();
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);
   logger_.info(nats_connected_ ? "nats connected" : "nats not reachable yet; retrying in the background",
-               {{"url", config_.nats_url}});
-  consumers_ = std::make_shared<NatsConsumerFactory>(*nats_, config_.stream, logger_.child("ingest"));
+               {{"url", config_.nats.url}});
+  consumers_ = std::make_shared<NatsConsumerFactory>(*nats_, config_.nats.stream, logger_.child("ingest"));
   RegistryOptions registry_options;
   registry_options.filter = config_.filter;
   registry_options.idle_drop_ns = config_.idle_drop.count();
@@ -204,7 +198,7 @@ void AggregatorService::Impl::start_servers() {
 std::string AggregatorService::Impl::readiness_problems() const {
   std::string problems;
   if (!nats_connected_) problems += "nats not connected; ";
-  if (!stream_present_) problems += "stream " + config_.stream + " not found; ";
+  if (!stream_present_) problems += "stream " + config_.nats.stream + " not found; ";
   if (registry_ && !registry_->caught_up()) problems += "catching up; ";
   if (draining_->load()) problems += "draining; ";
   return problems;
@@ -240,28 +234,28 @@ void AggregatorService::Impl::watch_loop() {
 }
 
 void AggregatorService::Impl::watch_stream() {
-  auto info = nats::stream_info(*nats_, config_.stream);
-  if (info && !info->exists && config_.create_stream) {
-    info = nats::create_stream(*nats_, config_.stream, {"competition.>"});
-    if (info) logger_.info("created stream (--create-stream)", {{"stream", config_.stream}});
+  auto info = nats::stream_info(*nats_, config_.nats.stream);
+  if (info && !info->exists && config_.nats.create_stream) {
+    info = nats::create_stream(*nats_, config_.nats.stream, {"competition.>"});
+    if (info) logger_.info("created stream (--create-stream)", {{"stream", config_.nats.stream}});
   }
   if (!info) {
     logger_.log_every("stream-info", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                       "cannot look up the stream; retrying",
-                      {{"stream", config_.stream}, {"status", info.status().message}});
+                      {{"stream", config_.nats.stream}, {"status", info.status().message}});
   } else if (!info->exists) {
     stream_present_ = false;
     logger_.log_every("stream-missing", std::chrono::seconds(5), runtime::LogLevel::kWarn,
                       "stream does not exist; waiting for it (the aggregator does not create it; "
                       "--create-stream does, for development)",
-                      {{"stream", config_.stream}});
+                      {{"stream", config_.nats.stream}});
   } else {
     stream_present_ = true;
     const bool went_backwards = info->last_sequence < registry_->highest_sequence();
     const bool recreated = stream_created_ns_ != 0 && info->created_ns != stream_created_ns_;
     if (top_level_consumer_ && (went_backwards || recreated)) {
       logger_.warn("the stream was recreated or purged; rebuilding every competition and resending snapshots",
-                   {{"stream", config_.stream}, {"lastSequence", info->last_sequence}});
+                   {{"stream", config_.nats.stream}, {"lastSequence", info->last_sequence}});
       top_level_consumer_.reset();
       registry_->rebuild();
     }
@@ -278,8 +272,9 @@ void AggregatorService::Impl::watch_stream() {
           });
       top_level_started_ = std::chrono::steady_clock::now();
       if (top_level_consumer_) {
-        logger_.info("following competition activations",
-                     {{"stream", config_.stream}, {"history", runtime::format_go_duration(config_.history)}});
+        logger_.info(
+            "following competition activations",
+            {{"stream", config_.nats.stream}, {"history", runtime::format_go_duration(config_.history)}});
       }
     } else if (!registry_->caught_up() && top_level_delivered_ == 0 &&
                std::chrono::steady_clock::now() - top_level_started_ > kNothingPendingAfter) {

@@ -17,14 +17,7 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
       "aggregator", OVALSTREAM_VERSION,
       "Follows competitions on NATS JetStream and serves their live state over websockets.",
       "[start] [flags]");
-  flags.add_string("nats-url", &config.nats_url, "NATS server URL(s), comma-separated");
-  flags.add_string("nats-username", &config.nats_username, "NATS user name");
-  flags.add_string("nats-password", &config.nats_password, "NATS password");
-  flags.add_bool("nats-tls", &config.nats_tls, "connect to NATS with TLS");
-  flags.add_string("nats-creds", &config.nats_creds, "NATS credentials file (JWT and NKey seed)");
-  flags.add_string("stream", &config.stream, "JetStream stream holding competition.>");
-  flags.add_bool("create-stream", &config.create_stream,
-                 "create the stream if it is missing (development; production streams are provisioned)");
+  nats::add_nats_flags(flags, &config.nats);
   flags.add_duration("history", &config.history, "how far back to look for competition activations",
                      {.min = std::chrono::seconds(1)});
   flags.add_duration("idle-drop", &config.idle_drop,
@@ -48,8 +41,6 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
                      {.min = std::chrono::nanoseconds(0)});
   flags.add_int("drain-seconds", &config.drain_seconds,
                 "spread the closing of open connections over this many seconds", {.min = 0, .max = 3600});
-  flags.add_deprecated("nats-cluster-id", true, "NATS Streaming is replaced by JetStream");
-  flags.add_deprecated("nats-client-id", true, "NATS Streaming is replaced by JetStream");
 
   ConfigOutcome outcome;
   runtime::ParseOutcome parsed = flags.parse(argc, argv, out, err);

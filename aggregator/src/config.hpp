@@ -10,18 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
 
 namespace ovalstream::aggregator {
 
 struct Config {
-  std::string nats_url = "nats://127.0.0.1:4222";
-  std::string nats_username;
-  std::string nats_password;
-  bool nats_tls = false;
-  std::string nats_creds;
-  std::string stream = "VANTAGE";
-  bool create_stream = false;
+  nats::NatsSettings nats;
   std::chrono::nanoseconds history = std::chrono::hours(24);
   std::chrono::nanoseconds idle_drop = std::chrono::hours(24);
   std::set<std::string> filter;

@@ -1,0 +1,30 @@
+#pragma once
+// The NATS flags every executable shares (the Go original's names), so the aggregator and the recorder
+// read the same command lines and OVALSTREAM_* variables the same way.
+// Thread safety: plain values; add_nats_flags() follows runtime::FlagSet's rules (main thread, before run).
+
+#include <string>
+
+#include "ovalstream/nats/connection.hpp"
+#include "ovalstream/runtime/flags.hpp"
+
+namespace ovalstream::nats {
+
+struct NatsSettings {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string username;
+  std::string password;
+  bool tls = false;
+  std::string credentials_file;
+  std::string stream = "VANTAGE";
+  bool create_stream = false;
+};
+
+// Registers --nats-url, --nats-username, --nats-password, --nats-tls, --nats-creds, --stream and
+// --create-stream bound to `settings`, and the original's NATS Streaming flags as deprecated no-ops.
+void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings);
+
+// Connection options for these settings; `client_name` is what the server's monitoring shows.
+ConnectionOptions connection_options(const NatsSettings& settings, std::string client_name);
+
+}  // namespace ovalstream::nats

@@ -69,6 +69,13 @@ class HttpTest : public ::testing::Test {
           }).detach();
         });
       }
+      if (request.path == "/echo") {
+        return HttpResponse{
+            200,
+            "text/plain; charset=utf-8",
+            request.method + " " + std::string(request.header("x-echo-header")) + " " + request.body,
+            {}};
+      }
       if (request.path == "/throws") throw std::runtime_error("router failure");
       return HttpResponse{404, "text/plain; charset=utf-8", "not found\n", {}};
     };
@@ -189,6 +196,29 @@ TEST_F(HttpTest, KeepAliveAnswersSeveralRequestsOnOneConnection) {
   EXPECT_EQ(last->status, 200);
   EXPECT_EQ(last->header("Connection"), "close");
   EXPECT_TRUE(client.wait_for_eof(5s));
+}
+
+TEST_F(HttpTest, RequestCarriesMethodHeadersAndBody) {
+  TestServer server(test_options(), router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.write_all(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nX-Echo-Header: seen\r\nContent-Length: 11\r\n\r\n{\"a\":\"b c\"}"));
+  auto reply = client.read_http(5s);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "POST seen {\"a\":\"b c\"}");
+}
+
+TEST_F(HttpTest, BodyOverTheLimitIs413) {
+  ServerOptions options = test_options();
+  options.max_request_body_bytes = 16;
+  TestServer server(options, router());
+  RawClient client(server.port());
+  ASSERT_TRUE(client.write_all("DELETE /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n" +
+                               std::string(17, 'x')));
+  auto reply = client.read_http(5s);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
 }
 
 TEST_F(HttpTest, RouterExceptionIs500) {

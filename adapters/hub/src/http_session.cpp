@@ -20,9 +20,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// The hub serves GETs; request bodies are read (to keep the connection usable) but never used.
+// Request bodies are small JSON commands (ServerOptions::max_request_body_bytes); the read buffer holds
+// a header or the start of a body, the parser keeps the body itself.
 constexpr std::uint32_t kMaxRequestHeaderBytes = 8 * 1024;
-constexpr std::uint64_t kMaxRequestBodyBytes = 8 * 1024;
 constexpr std::size_t kMaxBufferedBytes = 16 * 1024;
 
 HttpResponse plain_response(unsigned status, std::string body) {
@@ -98,7 +98,7 @@ template <class Stream>
 void HttpSession<Stream>::read_request() {
   parser_.emplace();
   parser_->header_limit(kMaxRequestHeaderBytes);
-  parser_->body_limit(kMaxRequestBodyBytes);
+  parser_->body_limit(hub_->options().max_request_body_bytes);
   arm_deadline();
   http::async_read(stream_, buffer_, *parser_,
                    boost::beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
@@ -128,6 +128,10 @@ void HttpSession<Stream>::handle_request() {
   request.target = std::string(message.target());
   request.path = request.target.substr(0, request.target.find('?'));
   request.remote_address = remote_address_;
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = message.body();
 
   const bool upgrade_requested = boost::beast::websocket::is_upgrade(message);
   if (upgrade_requested) {

@@ -70,3 +70,22 @@ std::size_t Server::open_connections() const {
 }
 
 }  // namespace ovalstream::hub
+
+namespace ovalstream::hub {
+
+std::string_view Request::header(std::string_view name) const noexcept {
+  const auto same_ascii_case_insensitive = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+      if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+  };
+  for (const auto& [field_name, value] : headers) {
+    if (same_ascii_case_insensitive(field_name, name)) return value;
+  }
+  return {};
+}
+
+}  // namespace ovalstream::hub

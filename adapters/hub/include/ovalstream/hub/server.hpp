@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -21,11 +23,17 @@
 namespace ovalstream::hub {
 
 struct Request {
-  std::string method;             // "GET"
-  std::string target;             // path and query, e.g. "/v1/competitions/abc"
-  std::string path;               // target without the query
+  std::string method;              // "GET"
+  std::string target;              // path and query, e.g. "/v1/competitions/abc"
+  std::string path;                // target without the query
   bool websocket_upgrade = false;  // a valid websocket upgrade request
   std::string remote_address;
+  // Header fields in arrival order, names as sent; header() looks one up case-insensitively.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // at most max_request_body_bytes (larger bodies are answered 413 by the hub)
+
+  // The first field named `name` (ASCII case-insensitive); "" when absent.
+  std::string_view header(std::string_view name) const noexcept;
 };
 
 struct HttpResponse {
@@ -64,21 +72,23 @@ class HubObserver {
 };
 
 struct ServerOptions {
-  std::string host;  // "" = all interfaces
-  std::uint16_t port = 8080;  // 0 = any free port (tests)
+  std::string host;                                // "" = all interfaces
+  std::uint16_t port = 8080;                       // 0 = any free port (tests)
   std::shared_ptr<boost::asio::ssl::context> tls;  // set: serve https/wss only
   std::size_t max_connections = 0;                 // websocket connections; 0 = unlimited. Over it: 503.
   std::size_t client_queue_bytes = 8 << 20;
   std::chrono::milliseconds ping_interval{54'000};
-  std::chrono::milliseconds pong_timeout{60'000};  // no frame from the peer for this long: close
-  std::size_t max_client_frame_bytes = 4096;       // larger client frames: close 1009
+  std::chrono::milliseconds pong_timeout{60'000};     // no frame from the peer for this long: close
+  std::size_t max_client_frame_bytes = 4096;          // larger client frames: close 1009
   std::chrono::milliseconds request_timeout{10'000};  // reading an HTTP request
+  std::uint64_t max_request_body_bytes = 8 * 1024;    // larger request bodies: 413
 };
 
 class Server {
  public:
   // Binds and listens; throws std::system_error when the address cannot be bound (a startup mistake).
-  Server(boost::asio::io_context& io, ServerOptions options, Router router, std::shared_ptr<HubObserver> observer);
+  Server(boost::asio::io_context& io, ServerOptions options, Router router,
+         std::shared_ptr<HubObserver> observer);
   ~Server();
 
   std::uint16_t port() const;  // the bound port
@@ -87,7 +97,8 @@ class Server {
   void stop_accepting();
   // Closes every open websocket with `code`, spreading the closes evenly over `spread`; calls `done` when
   // all are closed (or at once when there are none).
-  void close_all(std::uint16_t code, std::string reason, std::chrono::milliseconds spread, std::function<void()> done);
+  void close_all(std::uint16_t code, std::string reason, std::chrono::milliseconds spread,
+                 std::function<void()> done);
   std::size_t open_connections() const;
 
  private:

@@ -173,7 +173,10 @@ void AggregatorService::Impl::start_servers() {
     tls->use_private_key_file(config_.key_file, boost::asio::ssl::context::pem);
     hub_options.tls = std::move(tls);
   }
-  hub_ = std::make_unique<hub::Server>(io_, hub_options, make_hub_router(registry_, draining_), telemetry_);
+  std::shared_ptr<const hub::StaticFiles> static_files;
+  if (!config_.static_dir.empty()) static_files = std::make_shared<hub::StaticFiles>(config_.static_dir);
+  hub_ = std::make_unique<hub::Server>(io_, hub_options, make_hub_router(registry_, draining_, static_files),
+                                       telemetry_);
   hub::ServerOptions metrics_options;
   metrics_options.host = config_.metrics_address.host;
   metrics_options.port = config_.metrics_address.port;
@@ -189,7 +192,8 @@ void AggregatorService::Impl::start_servers() {
   metrics_server_->start();
   logger_.info("serving websockets",
                {{"address", runtime::format_listen_address({config_.hub_address.host, hub_->port()})},
-                {"tls", hub_options.tls != nullptr}});
+                {"tls", hub_options.tls != nullptr},
+                {"staticDir", config_.static_dir}});
   logger_.info(
       "serving metrics and health",
       {{"address", runtime::format_listen_address({config_.metrics_address.host, metrics_server_->port()})}});

@@ -30,6 +30,10 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
   flags.add_string("key-file", &config.key_file, "TLS private key (PEM)");
   flags.add_listen_address("metrics-address", &config.metrics_address,
                            "listen address of /metrics, /healthz and /readyz");
+  flags.add_string(
+      "static-dir", &config.static_dir,
+      "serve the files of this directory on the websocket address (\"/\" is its index.html), e.g. "
+      "examples/scoreboard");
   flags.add_bool("debug", &config.debug, "log debug lines");
   flags.add_int("client-queue-bytes", &config.client_queue_bytes,
                 "bytes queued per client before it is closed as a slow consumer (1008)",

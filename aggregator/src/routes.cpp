@@ -45,11 +45,15 @@ RouteTarget classify_path(std::string_view path) {
 }
 
 hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
-                            std::shared_ptr<std::atomic<bool>> draining) {
-  return [registry, draining](const hub::Request& request) -> hub::Route {
+                            std::shared_ptr<std::atomic<bool>> draining,
+                            std::shared_ptr<const hub::StaticFiles> static_files) {
+  return [registry, draining, static_files](const hub::Request& request) -> hub::Route {
     const RouteTarget target = classify_path(request.path);
     switch (target.kind) {
       case RouteTarget::Kind::kNotFound:
+        if (static_files) {
+          if (auto response = static_files->respond(request)) return std::move(*response);
+        }
         return text_response(404, "not found: try /v1/competitions or /v1/competitions/{id}");
       case RouteTarget::Kind::kBadId:
         return text_response(400, "malformed competition id: expected 1 to 64 of A-Z a-z 0-9 - _");

@@ -2,7 +2,8 @@
 // The aggregator's HTTP routes on the hub address:
 //   /v1/competitions        websocket: latest activations, then new ones; GET: the list as JSON
 //   /v1/competitions/{id}   websocket: snapshot, then live events; GET: the JSON state view
-// A malformed id is 400 before any upgrade; other paths 404; while draining, upgrades get 503.
+//   anything else           a file of --static-dir when set ("/" is its index.html), else 404
+// A malformed id is 400 before any upgrade; while draining, upgrades get 503.
 // Thread safety: the Router it returns is called concurrently from connection strands.
 
 #include <atomic>
@@ -13,6 +14,7 @@
 
 #include "competition_registry.hpp"
 #include "ovalstream/hub/server.hpp"
+#include "ovalstream/hub/static_files.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -26,7 +28,9 @@ struct RouteTarget {
 // Classifies a path ("/v1/competitions/abc", a trailing slash tolerated).
 RouteTarget classify_path(std::string_view path);
 
+// `static_files` (--static-dir, may be null) answers the paths that are not an endpoint, "/" its index.html.
 hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
-                            std::shared_ptr<std::atomic<bool>> draining);
+                            std::shared_ptr<std::atomic<bool>> draining,
+                            std::shared_ptr<const hub::StaticFiles> static_files = nullptr);
 
 }  // namespace ovalstream::aggregator

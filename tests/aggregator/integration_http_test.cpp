@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,7 +59,8 @@ TEST(AggregatorIntegration, CompetitionsEndpointAndRoutes) {
 
   AggregatorProcess aggregator(nats.url());
   // Ready = the history of activations has been read; a client joining before would get them live, each.
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
   WsClient list_client(aggregator.websocket_url("/v1/competitions"));
   ASSERT_TRUE(list_client.connect());
   ASSERT_TRUE(list_client.wait_for_count(2, 20s)) << "got " << list_client.message_count();
@@ -74,8 +76,8 @@ TEST(AggregatorIntegration, CompetitionsEndpointAndRoutes) {
   ASSERT_TRUE(list_client.wait_for_count(3, 10s));
   const Published b2 = publisher.publish_json(activation(b, "Cup B again"));
   ASSERT_TRUE(list_client.wait_for_count(4, 10s));
-  EXPECT_TRUE(same_frames({std::string(b1.event.raw()), std::string(a2.event.raw()), std::string(c1.event.raw()),
-                           std::string(b2.event.raw())},
+  EXPECT_TRUE(same_frames({std::string(b1.event.raw()), std::string(a2.event.raw()),
+                           std::string(c1.event.raw()), std::string(b2.event.raw())},
                           list_client.messages()));
 
   // GET /v1/competitions: the same list as JSON, oldest first.
@@ -101,9 +103,11 @@ TEST(AggregatorIntegration, CompetitionsEndpointAndRoutes) {
   std::vector<Published> of_a = {a1, a2};
   of_a.push_back(publisher.publish_json(distance_activation(a, kDistanceA)));
   const core::CompetitionState truth_a = state_after(a, of_a, of_a.size());
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.hub_port(), "/v1/competitions/" + a).body ==
-                                      truth_a.state_view_json(); },
-                         10s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return http_get(aggregator.hub_port(), "/v1/competitions/" + a).body == truth_a.state_view_json();
+      },
+      10s))
       << http_get(aggregator.hub_port(), "/v1/competitions/" + a).body << "\nexpected\n"
       << truth_a.state_view_json();
   const HttpReply view = http_get(aggregator.hub_port(), "/v1/competitions/" + a + "/");
@@ -126,8 +130,8 @@ TEST(AggregatorIntegration, CompetitionsEndpointAndRoutes) {
     EXPECT_FALSE(refused.connect(5s)) << bad;
   }
   // Other paths: 404.
-  const std::vector<std::string> others = {"/", "/v1", "/v1/competition", "/v1/competitionsX", "/v2/competitions",
-                                           "/metrics"};
+  const std::vector<std::string> others = {
+      "/", "/v1", "/v1/competition", "/v1/competitionsX", "/v2/competitions", "/metrics"};
   for (const std::string& other : others) {
     EXPECT_EQ(http_get(aggregator.hub_port(), other).status, 404) << other;
     EXPECT_EQ(upgrade_request(aggregator.hub_port(), other).status, 404) << other;
@@ -150,7 +154,8 @@ TEST(AggregatorIntegration, CompetitionsEndpointAndRoutes) {
   EXPECT_FALSE(list_client.closed());
 }
 
-// Issue test 3: health and readiness without the stream (no --create-stream), then with it; --max-connections.
+// Issue test 3: health and readiness without the stream (no --create-stream), then with it;
+// --max-connections.
 TEST(AggregatorIntegration, HealthReadinessAndMaxConnections) {
   SKIP_WITHOUT_NATS();
   NatsServerProcess nats;
@@ -176,7 +181,8 @@ TEST(AggregatorIntegration, HealthReadinessAndMaxConnections) {
 
   Publisher publisher(nats.url());
   ASSERT_TRUE(nats::create_stream(publisher.connection(), kStream, {"competition.>"}).ok());
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 100ms))
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 100ms))
       << http_get(aggregator.metrics_port(), "/readyz").body;
 
   // Two websockets are allowed, the third upgrade gets 503; plain GETs are not counted.
@@ -189,7 +195,8 @@ TEST(AggregatorIntegration, HealthReadinessAndMaxConnections) {
   WsClient third_client(aggregator.websocket_url("/v1/competitions"));
   EXPECT_FALSE(third_client.connect(5s));
   EXPECT_EQ(http_get(aggregator.hub_port(), "/v1/competitions").status, 200);
-  EXPECT_GE(aggregator.metric("ovalstream_websocket_connections_rejected_total{reason=\"max_connections\"}").value_or(0),
+  EXPECT_GE(aggregator.metric("ovalstream_websocket_connections_rejected_total{reason=\"max_connections\"}")
+                .value_or(0),
             2.0);
   EXPECT_EQ(aggregator.metric("ovalstream_websocket_connections_open{endpoint=\"competitions\"}"), 1.0);
   EXPECT_EQ(aggregator.metric("ovalstream_websocket_connections_open{endpoint=\"competition\"}"), 1.0);
@@ -214,10 +221,10 @@ TEST(AggregatorIntegration, ServesWebsocketsOverTls) {
   TempDir dir;
   const std::string key = dir.path() + "/key.pem";
   const std::string certificate = dir.path() + "/cert.pem";
-  const auto generated =
-      run_program({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-addext",
-                   "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "1", "-keyout", key, "-out", certificate},
-                  60s);
+  const auto generated = run_program(
+      {openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-addext",
+       "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "1", "-keyout", key, "-out", certificate},
+      60s);
   if (!generated) GTEST_SKIP() << openssl << " is not available to make a test certificate";
   ASSERT_EQ(*generated, 0) << "openssl req failed";
 
@@ -235,7 +242,8 @@ TEST(AggregatorIntegration, ServesWebsocketsOverTls) {
   EXPECT_NE(serving.front().find("\"tls\":true"), std::string::npos) << serving.front();
 
   const std::string path = "/v1/competitions/" + id;
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 100ms));
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 100ms));
   WsClient client(aggregator.websocket_url(path, /*tls=*/true), certificate);
   ASSERT_TRUE(client.connect()) << "wss handshake with the generated certificate failed";
   const std::vector<std::string> snapshot = snapshot_bytes(state_after(id, published, published.size()));
@@ -244,12 +252,49 @@ TEST(AggregatorIntegration, ServesWebsocketsOverTls) {
 
   published.push_back(publisher.publish_json(sentinel_json(id, kDistanceA, "tls-live")));
   ASSERT_TRUE(client.wait_for_last(std::string(published.back().event.raw()), 10s));
-  EXPECT_TRUE(same_live_view(state_after(id, published, published.size()), fold_frames(id, client.messages())));
+  EXPECT_TRUE(
+      same_live_view(state_after(id, published, published.size()), fold_frames(id, client.messages())));
 
   // Plain ws on the TLS port does not get through.
   WsClient plain(aggregator.websocket_url(path));
   EXPECT_FALSE(plain.connect(5s));
   EXPECT_FALSE(client.closed());
+}
+
+}  // namespace
+}  // namespace ovalstream::aggregator::itest
+
+namespace ovalstream::aggregator::itest {
+namespace {
+
+// --static-dir: the scoreboard page next to the endpoints; "/" is index.html, endpoints keep their meaning,
+// and paths cannot leave the directory.
+TEST(AggregatorIntegration, StaticDirServesThePageBesideTheEndpoints) {
+  SKIP_WITHOUT_NATS();
+  NatsServerProcess nats;
+  Publisher publisher(nats.url());
+  ASSERT_TRUE(nats::create_stream(publisher.connection(), kStream, {"competition.>"}).ok());
+  TempDir page;
+  std::ofstream(page.path() + "/index.html") << "<title>scoreboard</title>";
+  std::ofstream(page.path() + "/app.js") << "connect();";
+
+  AggregatorProcess aggregator(nats.url(), {"--static-dir", page.path()});
+  auto reply = http_get(aggregator.hub_port(), "/");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "<title>scoreboard</title>");
+  EXPECT_EQ(reply.header("Content-Type"), "text/html; charset=utf-8");
+  reply = http_get(aggregator.hub_port(), "/app.js");
+  EXPECT_EQ(reply.body, "connect();");
+  EXPECT_EQ(http_get(aggregator.hub_port(), "/v1/competitions").status, 200);
+  EXPECT_EQ(http_get(aggregator.hub_port(), "/../../etc/passwd").status, 404);
+  EXPECT_EQ(http_get(aggregator.hub_port(), "/missing.html").status, 404);
+}
+
+TEST(AggregatorIntegration, StaticDirThatIsNoDirectoryStopsTheStart) {
+  const std::optional<int> code = run_program({AggregatorProcess::executable(), "--static-dir",
+                                               "/nonexistent/ovalstream", "--nats-url", "nats://127.0.0.1:1"},
+                                              20s);
+  EXPECT_EQ(code, 1);
 }
 
 }  // namespace

@@ -238,6 +238,9 @@ void AggregatorService::Impl::watch_loop() {
 }
 
 void AggregatorService::Impl::watch_stream() {
+  // Read before the request: events applied while it is in flight would otherwise look like the stream
+  // going backwards, and every client would be rebuilt and resent its snapshot for nothing.
+  const auto applied_before = registry_->highest_sequence();
   auto info = nats::stream_info(*nats_, config_.nats.stream);
   if (info && !info->exists && config_.nats.create_stream) {
     info = nats::create_stream(*nats_, config_.nats.stream, {"competition.>"});
@@ -255,7 +258,7 @@ void AggregatorService::Impl::watch_stream() {
                       {{"stream", config_.nats.stream}});
   } else {
     stream_present_ = true;
-    const bool went_backwards = info->last_sequence < registry_->highest_sequence();
+    const bool went_backwards = info->last_sequence < applied_before;
     const bool recreated = stream_created_ns_ != 0 && info->created_ns != stream_created_ns_;
     if (top_level_consumer_ && (went_backwards || recreated)) {
       logger_.warn("the stream was recreated or purged; rebuilding every competition and resending snapshots",

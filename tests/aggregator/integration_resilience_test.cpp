@@ -70,7 +70,8 @@ TEST(AggregatorIntegration, SlowConsumerIsClosedWhileOthersReceiveEverything) {
   published.push_back(publisher.publish_json(distance_activation(id, kDistanceA)));
   AggregatorProcess aggregator(nats.url(), {"--client-queue-bytes", "65536"});
   const std::string path = "/v1/competitions/" + id;
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
 
   RawWsClient never_reads(aggregator.hub_port(), /*receive_buffer_bytes=*/4096);
   ASSERT_TRUE(never_reads.handshake(path));
@@ -99,7 +100,8 @@ TEST(AggregatorIntegration, SlowConsumerIsClosedWhileOthersReceiveEverything) {
         << "the reading client got " << reader.message_count() << " of " << published.size()
         << (reader.closed() ? ", closed with " + std::to_string(reader.close_code()) : std::string(", open"));
   }
-  ASSERT_GE(slow_closes(), 1.0) << "no slow-consumer close after " << sent << " events of " << kEventBytes << " bytes";
+  ASSERT_GE(slow_closes(), 1.0) << "no slow-consumer close after " << sent << " events of " << kEventBytes
+                                << " bytes";
   // A few more after the close: the reader keeps receiving.
   for (std::size_t i = 0; i < kBatch; ++i, ++sent) {
     published.push_back(publisher.publish_json(padded_event(id, kDistanceA, sent, kEventBytes)));
@@ -114,7 +116,9 @@ TEST(AggregatorIntegration, SlowConsumerIsClosedWhileOthersReceiveEverything) {
   // connection down after its close timeout (5 s). Only then does the test read what reached its socket:
   // whatever was in flight, then the 1008 close frame, or EOF/reset.
   EXPECT_TRUE(wait_until(
-      [&] { return aggregator.metric("ovalstream_websocket_connections_open{endpoint=\"competition\"}") == 1.0; },
+      [&] {
+        return aggregator.metric("ovalstream_websocket_connections_open{endpoint=\"competition\"}") == 1.0;
+      },
       10s, 50ms))
       << "the slow consumer's connection is still open";
   std::size_t data_frames = 0;
@@ -122,7 +126,8 @@ TEST(AggregatorIntegration, SlowConsumerIsClosedWhileOthersReceiveEverything) {
   if (close) {
     EXPECT_EQ(close->close_code(), 1008) << "close reason: " << close->payload.substr(2);
   } else {
-    EXPECT_TRUE(never_reads.eof() || never_reads.reset()) << "neither a close frame nor EOF/reset within 10 s";
+    EXPECT_TRUE(never_reads.eof() || never_reads.reset())
+        << "neither a close frame nor EOF/reset within 10 s";
   }
   EXPECT_LT(data_frames, published.size()) << "the slow client was not cut off";
   EXPECT_EQ(slow_closes(), 1.0) << "only the client that never read is a slow consumer";
@@ -144,7 +149,8 @@ TEST(AggregatorIntegration, SigtermDrainsOpenClientsAndExitsCleanly) {
   constexpr auto kDrainDelay = 1500ms;
   constexpr auto kDrainSpread = 1000ms;
   AggregatorProcess aggregator(nats.url(), {"--drain-delay", "1500ms", "--drain-seconds", "1"});
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
   const std::string path = "/v1/competitions/" + id;
   WsClient client(aggregator.websocket_url(path));
   ASSERT_TRUE(client.connect());
@@ -207,7 +213,8 @@ TEST(AggregatorIntegration, RejectsMalformedEventsAndKeepsServing) {
   valid.push_back(publisher.publish_json(activation(id)));
   valid.push_back(publisher.publish_json(distance_activation(id, did)));
   AggregatorProcess aggregator(nats.url());
-  ASSERT_TRUE(wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 15s, 50ms));
   const std::string path = "/v1/competitions/" + id;
   WsClient client(aggregator.websocket_url(path));
   ASSERT_TRUE(client.connect());
@@ -228,13 +235,15 @@ TEST(AggregatorIntegration, RejectsMalformedEventsAndKeepsServing) {
       {"competition.activations", R"({"typeName":"CompetitionActivatedEvent",)", "not_json"},
       {distance_subject, huge, "too_large"},
       {competition_subject, "[1,2,3]", "not_object"},
-      {distance_subject, R"({"competitionId":")" + id + R"(","distanceId":")" + did + R"("})", "missing_type_name"},
+      {distance_subject, R"({"competitionId":")" + id + R"(","distanceId":")" + did + R"("})",
+       "missing_type_name"},
       {distance_subject, R"({"typeName":7,"competitionId":")" + id + R"("})", "type_name_not_string"},
       {competition_subject, R"({"typeName":"FutureEvent","competitionId":5})", "bad_competition_id"},
       {distance_subject, R"({"typeName":"FutureEvent","competitionId":")" + id + R"(","distanceId":42})",
        "bad_distance_id"},
       {heat_subject,
-       R"({"typeName":"HeatStartedEvent","competitionId":")" + id + R"(","distanceId":")" + did + R"(","heat":"1-1"})",
+       R"({"typeName":"HeatStartedEvent","competitionId":")" + id + R"(","distanceId":")" + did +
+           R"(","heat":"1-1"})",
        "bad_heat"},
       {heat_subject,
        R"({"typeName":"RacePassingAddedEvent","competitionId":")" + id + R"(","distanceId":")" + did +
@@ -248,20 +257,22 @@ TEST(AggregatorIntegration, RejectsMalformedEventsAndKeepsServing) {
       {competition_subject + ".distances.other-distance",
        R"({"typeName":"FutureEvent","competitionId":")" + id + R"(","distanceId":")" + did + R"("})",
        "subject_mismatch"},
-      {distance_subject, R"({"typeName":"FutureEvent","competitionId":"another-cup","distanceId":")" + did + R"("})",
+      {distance_subject,
+       R"({"typeName":"FutureEvent","competitionId":"another-cup","distanceId":")" + did + R"("})",
        "subject_mismatch"},
   };
   // Each bad event is followed by a valid one of an unknown type: it passes through, in order.
   for (std::size_t i = 0; i < bad.size(); ++i) {
     publisher.publish_raw(bad[i].subject, bad[i].bytes);
-    valid.push_back(publisher.publish_json(
-        R"({"typeName":"FutureEvent","competitionId":")" + id + R"(","distanceId":")" + did + R"(","after":)" +
-        std::to_string(i) + "}"));
+    valid.push_back(publisher.publish_json(R"({"typeName":"FutureEvent","competitionId":")" + id +
+                                           R"(","distanceId":")" + did + R"(","after":)" + std::to_string(i) +
+                                           "}"));
     ASSERT_TRUE(client.wait_for_last(std::string(valid.back().event.raw()), 10s))
         << "the valid event after the " << bad[i].reason << " one did not arrive";
   }
   // An unknown competition-level type passes through too (it arrives through the other consumer).
-  valid.push_back(publisher.publish_json(R"({"typeName":"FutureCompetitionEvent","competitionId":")" + id + R"("})"));
+  valid.push_back(
+      publisher.publish_json(R"({"typeName":"FutureCompetitionEvent","competitionId":")" + id + R"("})"));
   ASSERT_TRUE(client.wait_for_last(std::string(valid.back().event.raw()), 10s));
   valid.push_back(publisher.publish_json(sentinel_json(id, did, "end")));
   ASSERT_TRUE(client.wait_for_last(std::string(valid.back().event.raw()), 10s));
@@ -322,7 +333,8 @@ TEST(AggregatorIntegration, ManyClientsShareOneConsumerPerCompetition) {
   EXPECT_EQ(aggregator.metric("ovalstream_websocket_connections_open{endpoint=\"competition\"}"), kClients);
 
   const std::size_t before = published.size();
-  for (int i = 0; i < 5; ++i) published.push_back(publisher.publish_json(sentinel_json(id, kDistanceA, std::to_string(i))));
+  for (int i = 0; i < 5; ++i)
+    published.push_back(publisher.publish_json(sentinel_json(id, kDistanceA, std::to_string(i))));
   const std::vector<std::string> live = bytes_of(published, before, published.size());
   for (int i = 0; i < kClients; ++i) {
     EXPECT_TRUE(same_frames(live, clients[i]->read_texts(live.size(), 10s))) << "client " << i;
@@ -334,6 +346,37 @@ TEST(AggregatorIntegration, ManyClientsShareOneConsumerPerCompetition) {
   publisher.publish_json(activation("second-cup"));
   EXPECT_TRUE(wait_until([&] { return consumers() == 3; }, 10s, 50ms)) << "consumers: " << consumers();
   EXPECT_TRUE(wait_until([&] { return aggregator.metric("ovalstream_competitions_followed") == 2.0; }, 5s));
+}
+
+}  // namespace
+}  // namespace ovalstream::aggregator::itest
+
+namespace ovalstream::aggregator::itest {
+namespace {
+
+// Regression (found by the benchmarks): the stream watcher compared the stream's last sequence with the
+// highest sequence applied *after* the lookup returned, so events applied meanwhile looked like the stream
+// going backwards, and every client was rebuilt and resent its snapshot. Under a steady publish rate the
+// watcher (once a second) must never see a purge that did not happen.
+TEST(AggregatorIntegration, SteadyPublishingIsNeverMistakenForAPurge) {
+  SKIP_WITHOUT_NATS();
+  NatsServerProcess nats;
+  Publisher publisher(nats.url());
+  ASSERT_TRUE(nats::create_stream(publisher.connection(), kStream, {"competition.>"}).ok());
+  const std::string id = "steady-cup";
+  publisher.publish_json(activation(id));
+  publisher.publish_json(distance_activation(id, kDistanceA));
+  AggregatorProcess aggregator(nats.url());
+  WsClient client(aggregator.websocket_url("/v1/competitions/" + id));
+  ASSERT_TRUE(client.connect());
+
+  const auto start = Clock::now();
+  std::size_t index = 0;
+  while (since(start) < 6s && index < 200'000)
+    publisher.publish_json(padded_event(id, kDistanceA, index++, 200));
+  ASSERT_TRUE(client.wait_for_count(index + 2, 30s)) << client.message_count() << " of " << index + 2;
+  EXPECT_TRUE(aggregator.log_lines_with("recreated or purged").empty()) << aggregator.log_tail();
+  EXPECT_EQ(client.message_count(), index + 2) << "no snapshot was resent";
 }
 
 }  // namespace

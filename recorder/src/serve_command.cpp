@@ -1,13 +1,65 @@
-// PLACEHOLDER: replaced by the implementation of `recorder serve`.
+// recorder serve: flags, then the service (serve_service.hpp).
+#include <exception>
 #include <ostream>
 
 #include "commands.hpp"
+#include "ovalstream/nats/durable_consumer.hpp"
+#include "ovalstream/runtime/flags.hpp"
+#include "serve_service.hpp"
+
+#ifndef OVALSTREAM_VERSION
+#define OVALSTREAM_VERSION "dev"
+#endif
 
 namespace ovalstream::recorder {
+int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  ServeConfig config;
+  runtime::FlagSet flags(
+      "recorder serve", OVALSTREAM_VERSION,
+      "Records every competition continuously into DIR/YYYY-MM-DD/<competitionId>.jsonl and "
+      "serves the recordings and replays over HTTP.");
+  nats::add_nats_flags(flags, &config.nats);
+  flags.add_string("dir", &config.directory, "directory of the recordings (created if missing)");
+  flags.add_listen_address("address", &config.address,
+                           "listen address of the HTTP API (/v1/recordings, /v1/replays)");
+  flags.add_listen_address("metrics-address", &config.metrics_address,
+                           "listen address of /metrics, /healthz and /readyz");
+  flags.add_string("durable", &config.durable,
+                   "name of the durable JetStream consumer (its position survives restarts)");
+  flags.add_duration("ack-wait", &config.ack_wait,
+                     "JetStream redelivers a message not acknowledged this long",
+                     {.min = std::chrono::seconds(1), .max = std::chrono::hours(1)});
+  flags.add_string(
+      "replay-stream", &config.replay_stream,
+      "stream that captures replays under a subject prefix (--create-stream creates it on replay.>)");
+  flags.add_bool("allow-live-replay", &config.allow_live_replay,
+                 "allow POST /v1/replays with subjectPrefix \"\": replaying onto the live subjects");
+  flags.add_int("max-replays", &config.max_replays, "replays running at once at most", {.min = 1, .max = 64});
+  flags.add_bool("debug", &config.debug, "log debug lines");
 
-int run_serve(std::span<const std::string>, std::ostream&, std::ostream& err) {
-  err << "recorder serve: not built yet\n";
-  return 1;
+  const runtime::ParseOutcome outcome = flags.parse(args, out, err);
+  if (!outcome.should_run()) return outcome.exit_code;
+  if (!outcome.positionals.empty()) {
+    return flags.usage_error(err, "unexpected argument \"" + outcome.positionals.front() + "\"").exit_code;
+  }
+  if (config.directory.empty()) return flags.usage_error(err, "--dir must not be empty").exit_code;
+  if (!nats::is_valid_consumer_name(config.durable)) {
+    return flags.usage_error(err, "--durable may hold only letters, digits, '-' and '_'").exit_code;
+  }
+  if (config.replay_stream == config.nats.stream) {
+    return flags.usage_error(err, "--replay-stream must differ from --stream").exit_code;
+  }
+
+  runtime::Logger logger("recorder");
+  if (config.debug) logger.set_level(runtime::LogLevel::kDebug);
+  for (const std::string& warning : outcome.warnings) logger.warn(warning);
+  try {
+    ServeService service(config, logger);
+    return service.run();
+  } catch (const std::exception& error) {
+    logger.error("cannot start", {{"error", error.what()}});
+    return 1;
+  }
 }
 
 }  // namespace ovalstream::recorder

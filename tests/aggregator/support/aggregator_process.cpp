@@ -24,7 +24,7 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -37,66 +37,13 @@ std::string lowercase(std::string text) {
   return text;
 }
 
-std::string make_temp_dir(const char* prefix) {
-  std::string pattern = (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error(std::string("mkdtemp(): ") + std::strerror(errno));
-  }
-  return pattern;
-}
-
-// fork + exec with stdout and stderr appended to `output` ("" = /dev/null) and stdin from /dev/null. The
-// child dies with the test process.
+// fork/exec, reaping and temp directories are shared with the recorder's tests (tests/support/child_process).
+using testing::make_temp_dir;
 pid_t spawn(const std::vector<std::string>& arguments, const std::string& output) {
-  std::vector<std::string> copy = arguments;
-  std::vector<char*> argv;
-  for (auto& argument : copy) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-  const std::string out_path = output.empty() ? "/dev/null" : output;
-  const char* out = out_path.c_str();
-  const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child < 0) throw std::runtime_error(std::string("fork(): ") + std::strerror(errno));
-  if (child == 0) {
-    // Only async-signal-safe calls from here on.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int out_fd = ::open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (out_fd >= 0) {
-      ::dup2(out_fd, STDOUT_FILENO);
-      ::dup2(out_fd, STDERR_FILENO);
-      ::close(out_fd);
-    }
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-      ::dup2(null_fd, STDIN_FILENO);
-      ::close(null_fd);
-    }
-    // The test's own signal dispositions must not leak into the child.
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(argv[0], argv.data(), environ);
-    ::_exit(127);
-  }
-  return child;
+  return testing::spawn_child(arguments, output);
 }
-
-// Waits up to `timeout` for `pid`; its exit code (or 128 + signal) once reaped.
 std::optional<int> reap(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-    if (reaped == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return -1;
-    }
-    if (reaped < 0 && errno != EINTR) return -1;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
+  return testing::reap_child(pid, timeout);
 }
 
 int connect_loopback(std::uint16_t port) {
@@ -240,18 +187,12 @@ AggregatorProcess::~AggregatorProcess() {
 void AggregatorProcess::start() {
   const std::string binary = executable();
   if (::access(binary.c_str(), X_OK) != 0) {
-    throw std::runtime_error("aggregator executable not found at " + binary + " (build the `aggregator` target)");
+    throw std::runtime_error("aggregator executable not found at " + binary +
+                             " (build the `aggregator` target)");
   }
-  std::vector<std::string> arguments = {binary,
-                                        "start",
-                                        "--nats-url",
-                                        options_.nats_url,
-                                        "--stream",
-                                        options_.stream,
-                                        "--hub-address",
-                                        "127.0.0.1:0",
-                                        "--metrics-address",
-                                        "127.0.0.1:0"};
+  std::vector<std::string> arguments = {
+      binary,          "start",         "--nats-url",  options_.nats_url,   "--stream",
+      options_.stream, "--hub-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"};
   if (options_.create_stream) arguments.emplace_back("--create-stream");
   arguments.insert(arguments.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = spawn(arguments, log_path_);
@@ -271,8 +212,8 @@ void AggregatorProcess::start() {
   const auto deadline = Clock::now() + options_.start_timeout;
   while (Clock::now() < deadline) {
     if (!running()) {
-      throw std::runtime_error("aggregator exited during startup (code " + std::to_string(exit_code_.value_or(-1)) +
-                               "); log:\n" + log_tail());
+      throw std::runtime_error("aggregator exited during startup (code " +
+                               std::to_string(exit_code_.value_or(-1)) + "); log:\n" + log_tail());
     }
     hub_port_ = port_of("serving websockets");
     metrics_port_ = port_of("serving metrics");
@@ -336,7 +277,8 @@ std::vector<std::string> AggregatorProcess::log_lines_with(const std::string& me
     rapidjson::Document document;
     document.Parse(line.data(), line.size());
     if (!document.IsObject() || !document.HasMember("msg") || !document["msg"].IsString()) continue;
-    if (std::string_view(document["msg"].GetString()).find(message) != std::string_view::npos) lines.push_back(line);
+    if (std::string_view(document["msg"].GetString()).find(message) != std::string_view::npos)
+      lines.push_back(line);
   }
   return lines;
 }
@@ -366,7 +308,17 @@ std::string HttpReply::header(const std::string& name) const {
 }
 
 HttpReply http_get(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {
-  return exchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout);
+  return exchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                  timeout);
+}
+
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body, std::chrono::milliseconds timeout) {
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!body.empty()) {
+    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  return exchange(port, request + "\r\n" + body, timeout);
 }
 
 HttpReply upgrade_request(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {
@@ -381,7 +333,8 @@ std::optional<double> metric_value(const std::string& scrape, const std::string&
   std::istringstream in(scrape);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
       return std::strtod(line.c_str() + series.size() + 1, nullptr);
     }
   }

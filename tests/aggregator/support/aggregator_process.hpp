@@ -94,6 +94,9 @@ struct HttpReply {
   std::string header(const std::string& name) const;  // case-insensitive; "" when absent
 };
 HttpReply http_get(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout = 5s);
+// Any method, with a body (sent with Content-Length when not empty).
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body = "", std::chrono::milliseconds timeout = 5s);
 // A websocket upgrade request (RFC 6455 sample key); the response head and body. A 101 is returned as is and
 // the socket closed.
 HttpReply upgrade_request(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout = 5s);

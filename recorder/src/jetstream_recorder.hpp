@@ -1,0 +1,71 @@
+#pragma once
+// Records from JetStream: a durable pull consumer feeding a RecordingWriter, acknowledging each message only
+// after the writer has its line (see recording_writer.hpp for the guarantee).
+//
+// Order and restarts: at start, and again after any fetch error, the consumer is repositioned at the writer's
+// last written sequence + 1 unless the server's consumer already stands exactly there with nothing
+// unacknowledged. A pull consumer would otherwise deliver newer messages before redelivering ones a killed
+// process had fetched and not acknowledged (after ack_wait), and the writer would skip those as older than
+// its position. The writer's position, not the server's acknowledgement floor, is the truth; the durable
+// keeps the server-side state (and interest) between runs.
+//
+// Write errors: the same message is retried with a backoff (100 ms doubling up to 5 s), logged at most every
+// 10 s, counted by the observer; it is not acknowledged until written, so JetStream keeps it.
+//
+// Thread safety: run() blocks on its calling thread; stop() may be called from any thread (a signal
+// watcher) and makes run() return within about one fetch timeout.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "ovalstream/nats/connection.hpp"
+#include "ovalstream/nats/durable_consumer.hpp"
+#include "ovalstream/runtime/log.hpp"
+#include "record_observer.hpp"
+#include "recording_writer.hpp"
+
+namespace ovalstream::recorder {
+
+struct JetstreamRecorderOptions {
+  nats::DurableConsumerOptions consumer;
+  // Messages of the filter that pass this are recorded; the others are acknowledged unread (empty: all).
+  std::function<bool(std::string_view subject)> accept;
+  int batch = 256;                                // fetch bound (messages held in memory at once)
+  std::chrono::milliseconds fetch_timeout{1000};  // also the bound on how late stop() is noticed
+  std::chrono::milliseconds max_backoff{5000};    // of write and consumer retries
+};
+
+class JetstreamRecorder {
+ public:
+  JetstreamRecorder(const nats::Connection& connection, RecordingWriter& writer,
+                    JetstreamRecorderOptions options, runtime::Logger logger,
+                    RecordObserver& observer = null_record_observer());
+
+  // Records until stop(). Returns 0 after stop(), 1 when the consumer cannot be created for a reason a retry
+  // does not fix (e.g. a durable of that name with another filter).
+  int run();
+  void stop() noexcept;
+  bool stopping() const noexcept { return stop_.load(std::memory_order_relaxed); }
+
+  // Messages written, skipped as duplicates, acknowledged unread (filtered out or rejected).
+  std::uint64_t written() const noexcept { return written_.load(); }
+
+ private:
+  // Opens (or re-opens) the consumer and puts it at the writer's position; false while it fails.
+  bool position_consumer(std::unique_ptr<nats::DurableConsumer>& consumer, bool& fatal);
+  // Sleeps up to `duration`, returning early on stop(); false when stopping.
+  bool pause(std::chrono::milliseconds duration);
+
+  const nats::Connection& connection_;
+  RecordingWriter& writer_;
+  JetstreamRecorderOptions options_;
+  runtime::Logger logger_;
+  RecordObserver& observer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> written_{0};
+};
+
+}  // namespace ovalstream::recorder

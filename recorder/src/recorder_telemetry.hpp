@@ -1,0 +1,63 @@
+#pragma once
+// The recorder service's metrics (Prometheus text; names shared with the Grafana dashboard and the alert
+// rules in deploy/): what was recorded and written, write errors, consumer lag, and the replays it runs.
+// Thread safety: every member may be called from any thread (prometheus-cpp metrics are thread-safe; the
+// per-replay gauges are guarded by a mutex).
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "record_observer.hpp"
+#include "replayer.hpp"
+
+namespace ovalstream::recorder {
+
+class RecorderTelemetry final : public RecordObserver {
+ public:
+  explicit RecorderTelemetry(std::string version);
+
+  // Prometheus text exposition of every metric.
+  std::string scrape() const;
+
+  void set_nats_connected(bool connected);
+
+  // RecordObserver
+  void on_recorded(std::size_t bytes) override;
+  void on_duplicate_skipped() override;
+  void on_rejected() override;
+  void on_write_error(const std::error_code& error) override;
+  void on_consumer_pending(std::uint64_t pending) override;
+
+  // Replays started by `serve`, by id.
+  void replay_started(const std::string& replay_id);
+  void replay_progressed(const std::string& replay_id, const ReplayProgress& progress);
+  void replay_ended(const std::string& replay_id, ReplayEnd end);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Counter& events_recorded_;
+  prometheus::Counter& bytes_written_;
+  prometheus::Counter& duplicates_skipped_;
+  prometheus::Counter& events_rejected_;
+  prometheus::Counter& write_errors_;
+  prometheus::Gauge& consumer_pending_;
+  prometheus::Gauge& last_write_timestamp_;
+  prometheus::Gauge& nats_connected_;
+  prometheus::Gauge& replays_active_;
+  prometheus::Counter& replay_events_published_;
+  prometheus::Family<prometheus::Counter>& replays_ended_;
+  prometheus::Family<prometheus::Gauge>& replay_progress_;
+
+  std::mutex replays_mutex_;
+  std::map<std::string, prometheus::Gauge*> progress_by_replay_;
+  std::map<std::string, std::uint64_t> sent_by_replay_;
+};
+
+}  // namespace ovalstream::recorder

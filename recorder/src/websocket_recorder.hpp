@@ -1,0 +1,63 @@
+#pragma once
+// Records what an aggregator serves, as the original recorder did with --from-url: connects with cpprestsdk's
+// websocket client to ws://host/v1/competitions[/ID] (or wss://) and writes each text frame as a line with
+// its receive time (local). A lost connection is re-opened with a bounded backoff (500 ms doubling up to
+// max_backoff); the aggregator sends a competition's snapshot again on every connection, so a reconnect
+// records the snapshot's events again (logged) - the recording still rebuilds the right state, as the
+// original's did.
+//
+// Write errors: the connection is closed (so no frames pile up unread in the client), the frame is retried
+// with the same backoff until written, then the recorder reconnects and records the snapshot again.
+//
+// Thread safety: run() blocks on its calling thread; stop() may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "ovalstream/runtime/log.hpp"
+#include "record_observer.hpp"
+#include "recording_writer.hpp"
+
+namespace ovalstream::recorder {
+
+struct WebsocketRecorderOptions {
+  std::string url;  // ws://host:port/v1/competitions[/ID]
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{10'000};
+};
+
+// True for ws:// or wss:// URLs whose path is /v1/competitions or /v1/competitions/{id}; else `why` says why.
+bool valid_competitions_url(const std::string& url, std::string& why);
+
+class WebsocketRecorder {
+ public:
+  WebsocketRecorder(WebsocketRecorderOptions options, RecordingWriter& writer, runtime::Logger logger,
+                    RecordObserver& observer = null_record_observer());
+  ~WebsocketRecorder();
+
+  // Records until stop(); returns 0.
+  int run();
+  void stop() noexcept;
+
+ private:
+  struct Client;
+  bool stopping() const noexcept { return stop_.load(); }
+  bool pause(std::chrono::milliseconds duration);
+  // One connection: records frames until it closes or fails, or stop(). True when it connected.
+  bool record_connection(std::size_t& frames, bool& write_failed);
+  bool write_frame(const std::string& frame, const core::RecordTime& received);
+
+  WebsocketRecorderOptions options_;
+  RecordingWriter& writer_;
+  runtime::Logger logger_;
+  RecordObserver& observer_;
+  std::atomic<bool> stop_{false};
+  std::mutex client_mutex_;
+  std::shared_ptr<Client> client_;  // the current connection, for stop() to close
+};
+
+}  // namespace ovalstream::recorder

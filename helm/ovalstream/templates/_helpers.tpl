@@ -1,0 +1,159 @@
+{{/*
+The chart's name, truncated to 63 characters (a DNS label).
+*/}}
+{{- define "ovalstream.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The full name: release and chart name, or fullnameOverride. Truncated to 63 characters; the component
+suffixes below keep the names within 63 when the full name is shorter than 52.
+*/}}
+{{- define "ovalstream.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version, for the helm.sh/chart label.
+*/}}
+{{- define "ovalstream.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels of every object.
+*/}}
+{{- define "ovalstream.labels" -}}
+helm.sh/chart: {{ include "ovalstream.chart" . }}
+{{ include "ovalstream.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ovalstream
+{{- end }}
+
+{{/*
+Selector labels: the release's objects (both components).
+*/}}
+{{- define "ovalstream.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ovalstream.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Per component: the aggregator's and the recorder's names and selector labels.
+*/}}
+{{- define "ovalstream.aggregator.fullname" -}}
+{{- printf "%s-aggregator" (include "ovalstream.fullname" . | trunc 52 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "ovalstream.recorder.fullname" -}}
+{{- printf "%s-recorder" (include "ovalstream.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "ovalstream.aggregator.selectorLabels" -}}
+{{ include "ovalstream.selectorLabels" . }}
+app.kubernetes.io/component: aggregator
+{{- end }}
+
+{{- define "ovalstream.recorder.selectorLabels" -}}
+{{ include "ovalstream.selectorLabels" . }}
+app.kubernetes.io/component: recorder
+{{- end }}
+
+{{/*
+The service account's name.
+*/}}
+{{- define "ovalstream.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ovalstream.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+An image reference: repository and tag, the tag defaulting to the chart's appVersion.
+Call with (dict "image" .Values.image "context" $).
+*/}}
+{{- define "ovalstream.image" -}}
+{{- printf "%s:%s" .image.repository (default .context.Chart.AppVersion .image.tag) }}
+{{- end }}
+
+{{/*
+The aggregator's terminationGracePeriodSeconds: longer than preStop sleep + drain delay + drain, so the
+kubelet never kills a pod that is still draining.
+*/}}
+{{- define "ovalstream.aggregator.terminationGracePeriodSeconds" -}}
+{{- $a := .Values.aggregator }}
+{{- $needed := add $a.preStopSleepSeconds $a.drainDelaySeconds $a.drainSeconds }}
+{{- if $a.terminationGracePeriodSeconds }}
+{{- if le (int $a.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "aggregator.terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds + drainDelaySeconds + drainSeconds (%v)" $a.terminationGracePeriodSeconds $needed) }}
+{{- end }}
+{{- int $a.terminationGracePeriodSeconds }}
+{{- else }}
+{{- add $needed 10 }}
+{{- end }}
+{{- end }}
+
+{{/*
+NATS settings shared by both components, as ConfigMap data (OVALSTREAM_* variables).
+*/}}
+{{- define "ovalstream.natsConfig" -}}
+OVALSTREAM_NATS_URL: {{ required "nats.url is required" .Values.nats.url | quote }}
+OVALSTREAM_STREAM: {{ .Values.nats.stream | quote }}
+OVALSTREAM_NATS_TLS: {{ .Values.nats.tls | toString | quote }}
+OVALSTREAM_CREATE_STREAM: {{ .Values.nats.createStream | toString | quote }}
+{{- if .Values.nats.credentials.existingSecret }}
+OVALSTREAM_NATS_CREDS: {{ printf "/etc/ovalstream/nats/%s" .Values.nats.credentials.key | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+NATS user name and password from an existing Secret, as container env entries.
+*/}}
+{{- define "ovalstream.natsAuthEnv" -}}
+{{- with .Values.nats.auth.existingSecret }}
+- name: OVALSTREAM_NATS_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.nats.auth.usernameKey }}
+- name: OVALSTREAM_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.nats.auth.passwordKey }}
+{{- end }}
+{{- end }}
+
+{{/*
+The NATS credentials file: volume and mount, when nats.credentials.existingSecret is set.
+*/}}
+{{- define "ovalstream.natsCredentialsVolume" -}}
+{{- with .Values.nats.credentials.existingSecret }}
+- name: nats-credentials
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+
+{{- define "ovalstream.natsCredentialsMount" -}}
+{{- if .Values.nats.credentials.existingSecret }}
+- name: nats-credentials
+  mountPath: /etc/ovalstream/nats
+  readOnly: true
+{{- end }}
+{{- end }}

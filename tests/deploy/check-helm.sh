@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# helm lint --strict and helm template over a matrix of values; every render validated (validate.mjs) and
+# yamllinted; the chart's refusals (schema, grace period, PodDisruptionBudget) and its rendered details
+# (websocket timeouts, ServiceMonitor labels, config checksum) checked.
+#   check-helm.sh TOOLS_DIR WORK_DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+tools=${1:?usage: check-helm.sh TOOLS_DIR WORK_DIR}
+work=${2:?usage: check-helm.sh TOOLS_DIR WORK_DIR}
+helm="$tools/bin/helm"
+chart="$repo/helm/ovalstream"
+export OVALSTREAM_DEPLOY_TOOLS=$tools
+mkdir -p "$work"
+failures=0
+fail() { echo "check-helm: FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# name | values files (comma-separated, relative to values/) | kinds that must be rendered
+matrix=(
+  "defaults||Deployment,Service,ServiceAccount,ConfigMap,Pod"
+  "production|production.yaml|Deployment,Service,ConfigMap,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule"
+  "recorder|recorder.yaml|Deployment,StatefulSet,ServiceMonitor"
+  "everything|production.yaml,recorder.yaml|Deployment,StatefulSet,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule"
+)
+# NOTES.txt is not rendered by helm template: a copy of the chart renders it as a manifest's text.
+notes_chart="$work/notes-chart"
+rm -rf "$notes_chart" && cp -r "$chart" "$notes_chart"
+cp "$chart/templates/NOTES.txt" "$notes_chart/notes-under-test.txt"
+printf 'notes: |\n{{- tpl (.Files.Get "notes-under-test.txt") . | nindent 2 }}\n' >"$notes_chart/templates/zz-notes.yaml"
+
+for entry in "${matrix[@]}"; do
+  IFS='|' read -r name files kinds <<<"$entry"
+  args=()
+  IFS=',' read -r -a list <<<"$files"
+  for file in "${list[@]}"; do [ -n "$file" ] && args+=(--values "$here/values/$file"); done
+  echo "check-helm: --- $name ${args[*]:-}"
+  "$helm" lint --strict "$chart" "${args[@]}" || fail "$name: helm lint --strict"
+  out="$work/helm-$name.yaml"
+  if ! "$helm" template ovalstream "$chart" --namespace live "${args[@]}" >"$out"; then
+    fail "$name: helm template"
+    continue
+  fi
+  node "$here/validate.mjs" --expect-kinds "$kinds" "$out" || fail "$name: validate.mjs"
+  yamllint -c "$here/yamllint-rendered.yaml" "$out" || fail "$name: yamllint of the render"
+  if notes=$("$helm" template ovalstream "$notes_chart" --namespace live "${args[@]}" --show-only templates/zz-notes.yaml) \
+    && grep -q 'is installed as release ovalstream in namespace live' <<<"$notes"; then
+    echo "check-helm: $name: NOTES.txt renders"
+  else
+    fail "$name: NOTES.txt does not render"
+  fi
+done
+
+# The checks themselves can fail: each of a set of breakages of the fullest render must be reported.
+node "$here/validate.mjs" --mutations "$work/helm-everything.yaml" || fail "validate.mjs self-test"
+
+# The chart's PrometheusRule carries the same rules as deploy/prometheus (promtool checks and tests those).
+cmp "$repo/deploy/prometheus/ovalstream-alerts.yaml" "$chart/files/ovalstream-alerts.yaml" \
+  || fail "helm/ovalstream/files/ovalstream-alerts.yaml differs from deploy/prometheus/ovalstream-alerts.yaml: copy it"
+grep -q 'alert: OvalstreamNatsDisconnected' "$work/helm-production.yaml" || fail "PrometheusRule: rules not rendered"
+
+# Rendered details.
+everything="$work/helm-everything.yaml"
+grep -q 'nginx.ingress.kubernetes.io/proxy-read-timeout: "7200"' "$everything" \
+  || fail "ingress: websocketTimeoutSeconds not written as proxy-read-timeout"
+grep -q 'cert-manager.io/cluster-issuer: letsencrypt' "$everything" || fail "ingress: user annotations lost"
+grep -q 'release: kube-prometheus-stack' "$everything" || fail "ServiceMonitor: additionalLabels not rendered"
+grep -q 'terminationGracePeriodSeconds: 55' "$everything" \
+  || fail "grace period: expected 5 (preStop) + 10 (drain delay) + 30 (drain) + 10 = 55"
+grep -q 'OVALSTREAM_NATS_CREDS: "/etc/ovalstream/nats/nats.creds"' "$everything" || fail "NATS credentials file not configured"
+grep -q -- '- --allow-live-replay' "$everything" || fail "recorder: --allow-live-replay not passed"
+grep -q -- '- "--max-replays=8"' "$everything" || fail "recorder: extraArgs not passed"
+grep -q 'storageClassName: "fast-ssd"' "$everything" || fail "recorder: storageClass not rendered"
+if grep -q '^  replicas:' <(awk '/^kind: Deployment/,/^---/' "$everything"); then
+  fail "Deployment sets replicas although autoscaling is on"
+fi
+checksum() { grep -m1 'checksum/config:' "$1" | awk '{print $2}'; }
+"$helm" template ovalstream "$chart" >"$work/checksum-a.yaml"
+"$helm" template ovalstream "$chart" --set nats.url=nats://other:4222 >"$work/checksum-b.yaml"
+if [ -z "$(checksum "$work/checksum-a.yaml")" ] || [ "$(checksum "$work/checksum-a.yaml")" = "$(checksum "$work/checksum-b.yaml")" ]; then
+  fail "checksum/config does not change with the configuration"
+fi
+
+# Refusals: each must fail with its message.
+refuse() {
+  local what=$1 expected=$2
+  shift 2
+  local output
+  if output=$("$helm" template ovalstream "$chart" "$@" 2>&1); then
+    fail "$what: rendered, expected a refusal"
+  elif ! grep -q -- "$expected" <<<"$output"; then
+    fail "$what: refused without \"$expected\": $output"
+  else
+    echo "check-helm: refused as expected: $what"
+  fi
+}
+refuse "misspelt value" "Additional property drainSecond is not allowed" --set aggregator.drainSecond=3
+refuse "writable root filesystem" "readOnlyRootFilesystem" --set securityContext.readOnlyRootFilesystem=false
+refuse "root user" "runAsNonRoot" --set podSecurityContext.runAsNonRoot=false
+refuse "grace period shorter than the drain" "must exceed preStopSleepSeconds" \
+  --set aggregator.terminationGracePeriodSeconds=20
+refuse "both PodDisruptionBudget fields" "not both" \
+  --set podDisruptionBudget.enabled=true --set podDisruptionBudget.minAvailable=1
+refuse "bad pull policy" "pullPolicy" --set image.pullPolicy=Sometimes
+
+if [ "$failures" -ne 0 ]; then
+  echo "check-helm: $failures failure(s)" >&2
+  exit 1
+fi
+echo "check-helm: all checks passed"

@@ -122,33 +122,15 @@ int AggregatorService::Impl::run() {
 }
 
 void AggregatorService::Impl::connect_nats() {
-  nats::ConnectionOptions options = nats::connection_options(config_.nats, "ovalstream-aggregator");
   std::weak_ptr<Impl> weak = weak_from_this();
-  options.on_connection_change = [weak](bool connected) {
+  nats_ = nats::connect_logged(config_.nats, "ovalstream-aggregator", logger_, [weak](bool connected) {
     if (auto self = weak.lock()) {
       self->nats_connected_ = connected;
       self->telemetry_->set_nats_connected(connected);
-      if (connected) {
-        self->logger_.info("nats reconnected", {{"url", self->config_.nats.url}});
-      } else {
-        self->logger_.warn("nats disconnected; reconnecting", {{"url", self->config_.nats.url}});
-      }
     }
-  };
-  options.on_error = [weak](const nats::Status& status) {
-    if (auto self = weak.lock()) {
-      self->logger_.log_every("nats-error", std::chrono::seconds(10), runtime::LogLevel::kWarn, "nats error",
-                              {{"status", status.message}});
-    }
-  };
-  auto connection = nats::Connection::connect(options);
-  if (!connection)
-    throw std::runtime_error("cannot use NATS at " + config_.nats.url + ": " + connection.status().message);
-  nats_ = std::move(connection).value();
+  });
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);
-  logger_.info(nats_connected_ ? "nats connected" : "nats not reachable yet; retrying in the background",
-               {{"url", config_.nats.url}});
   consumers_ = std::make_shared<NatsConsumerFactory>(*nats_, config_.nats.stream, logger_.child("ingest"));
   RegistryOptions registry_options;
   registry_options.filter = config_.filter;

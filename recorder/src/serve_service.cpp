@@ -15,6 +15,7 @@
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/nats/jetstream.hpp"
+#include "ovalstream/nats/settings.hpp"
 #include "recorder_telemetry.hpp"
 #include "recording_catalog.hpp"
 #include "recording_writer.hpp"
@@ -125,27 +126,15 @@ int ServeService::Impl::run() {
 }
 
 void ServeService::Impl::connect_nats() {
-  nats::ConnectionOptions options = nats::connection_options(config_.nats, "ovalstream-recorder");
   std::weak_ptr<Impl> weak = weak_from_this();
-  options.on_connection_change = [weak](bool connected) {
+  nats_ = nats::connect_logged(config_.nats, "ovalstream-recorder", logger_, [weak](bool connected) {
     if (auto self = weak.lock()) {
       self->nats_connected_ = connected;
       self->telemetry_->set_nats_connected(connected);
-      if (connected) {
-        self->logger_.info("nats reconnected", {{"url", self->config_.nats.url}});
-      } else {
-        self->logger_.warn("nats disconnected; reconnecting", {{"url", self->config_.nats.url}});
-      }
     }
-  };
-  auto connection = nats::Connection::connect(options);
-  if (!connection.ok()) {
-    throw std::runtime_error("cannot use NATS at " + config_.nats.url + ": " + connection.status().message);
-  }
-  nats_ = std::move(connection.value());
+  });
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);
-  if (!nats_connected_) logger_.warn("nats not reachable yet; retrying", {{"url", config_.nats.url}});
 }
 
 void ServeService::Impl::start_servers() {

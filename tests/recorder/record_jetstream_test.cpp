@@ -30,18 +30,6 @@ using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
 
-// The event bytes of each line of a recording (lines that do not read are kept as "<bad line: ...>").
-std::vector<std::string> recorded_events(const std::string& path) {
-  std::vector<std::string> events;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    events.push_back(record.ok() ? record.event_bytes : "<bad line: " + line + ">");
-  }
-  return events;
-}
-
 std::size_t line_count(const std::string& path) {
   return recorded_events(path).size();
 }

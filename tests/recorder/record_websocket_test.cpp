@@ -22,17 +22,6 @@ namespace {
 using namespace aggregator::itest;
 using ovalstream::testing::NatsServerProcess;
 
-std::vector<std::string> recorded_events(const std::string& path) {
-  std::vector<std::string> events;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    events.push_back(record.ok() ? record.event_bytes : "<bad line: " + line + ">");
-  }
-  return events;
-}
-
 TEST(RecordFromUrl, RecordsTheSnapshotThenTheLiveEvents) {
   auto events = load_recording_events();
   if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();

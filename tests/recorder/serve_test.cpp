@@ -15,6 +15,7 @@
 #include "ovalstream/core/record_codec.hpp"
 #include "ovalstream/nats/jetstream.hpp"
 #include "recorder/support/recorder_process.hpp"
+#include "support/child_process.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
 
@@ -30,29 +31,6 @@ using aggregator::itest::wait_until;
 using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
-
-// The port in the "address" field of the first log line whose msg contains `message`; 0 when absent.
-std::uint16_t logged_port(const RecorderProcess& process, const std::string& message) {
-  for (const std::string& line : process.log_lines_with(message)) {
-    rapidjson::Document json;
-    json.Parse(line.c_str());
-    if (!json.IsObject() || !json.HasMember("address") || !json["address"].IsString()) continue;
-    const std::string address = json["address"].GetString();
-    return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-  }
-  return 0;
-}
-
-std::vector<std::string> recorded_events(const std::string& path) {
-  std::vector<std::string> events;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    events.push_back(record.ok() ? record.event_bytes : "<bad line: " + line + ">");
-  }
-  return events;
-}
 
 class ServeTest : public ::testing::Test {
  protected:
@@ -73,8 +51,8 @@ class ServeTest : public ::testing::Test {
     args.insert(args.end(), more.begin(), more.end());
     auto process = std::make_unique<RecorderProcess>(args);
     EXPECT_TRUE(process->wait_for_log("recording every competition", 30s)) << process->log_tail();
-    api_port_ = logged_port(*process, "serving the recordings API");
-    metrics_port_ = logged_port(*process, "serving metrics and health");
+    api_port_ = ovalstream::testing::logged_port(process->log(), "serving the recordings API");
+    metrics_port_ = ovalstream::testing::logged_port(process->log(), "serving metrics and health");
     EXPECT_NE(api_port_, 0) << process->log_tail();
     EXPECT_NE(metrics_port_, 0) << process->log_tail();
     return process;

@@ -107,6 +107,19 @@ std::vector<std::string> json_log_lines_with(const std::string& log, const std::
   return lines;
 }
 
+std::uint16_t logged_port(const std::string& log, const std::string& message) {
+  for (const std::string& line : json_log_lines_with(log, message)) {
+    rapidjson::Document document;
+    document.Parse(line.data(), line.size());
+    if (!document.IsObject() || !document.HasMember("address") || !document["address"].IsString()) continue;
+    const std::string address = document["address"].GetString();
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos) continue;
+    return static_cast<std::uint16_t>(std::atoi(address.c_str() + colon + 1));
+  }
+  return 0;
+}
+
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
     : log_path_(std::move(log_path)) {
   if (argv.empty() || ::access(argv[0].c_str(), X_OK) != 0) {

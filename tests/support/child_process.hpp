@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@ bool poll_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 // The lines of a JSON-lines log whose "msg" contains `message` (lines that are not JSON objects are skipped).
 std::vector<std::string> json_log_lines_with(const std::string& log, const std::string& message);
+
+// The port of the "address" field ("host:port") of the first JSON log line whose "msg" contains `message`,
+// for executables listening on port 0 that log the bound address; 0 when there is no such line.
+std::uint16_t logged_port(const std::string& log, const std::string& message);
 
 class ChildProcess {
  public:

@@ -1,5 +1,7 @@
 #include "support/nats_server.hpp"
 
+#include "support/child_process.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -157,36 +159,8 @@ std::string NatsServerProcess::websocket_url() const {
 }
 
 void NatsServerProcess::start() {
-  // Everything the child needs is prepared before fork(): after fork() in a threaded process the child may
-  // only call async-signal-safe functions.
-  std::vector<std::string> arguments = {executable_, "-js", "-c", config_path_};
-  std::vector<char*> argv;
-  for (auto& argument : arguments) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-  const char* log_path = log_path_.c_str();
-  const pid_t parent = ::getpid();
-
-  const pid_t child = ::fork();
-  if (child < 0) throw std::runtime_error(std::string("fork(): ") + std::strerror(errno));
-  if (child == 0) {
-    // Die with the test process, so a crashed or killed test leaves no server behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int log_fd = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (log_fd >= 0) {
-      ::dup2(log_fd, STDOUT_FILENO);
-      ::dup2(log_fd, STDERR_FILENO);
-      ::close(log_fd);
-    }
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-      ::dup2(null_fd, STDIN_FILENO);
-      ::close(null_fd);
-    }
-    ::execve(argv[0], argv.data(), environ);
-    ::_exit(127);
-  }
-  pid_ = child;
+  // Dies with the test process, so a crashed or killed test leaves no server behind.
+  pid_ = spawn_child({executable_, "-js", "-c", config_path_}, log_path_);
   wait_until_accepting();
 }
 

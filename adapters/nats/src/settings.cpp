@@ -1,5 +1,8 @@
 #include "ovalstream/nats/settings.hpp"
 
+#include <chrono>
+#include <stdexcept>
+
 namespace ovalstream::nats {
 
 void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings) {
@@ -24,6 +27,31 @@ ConnectionOptions connection_options(const NatsSettings& settings, std::string c
   options.credentials_file = settings.credentials_file;
   options.name = std::move(client_name);
   return options;
+}
+
+std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::string client_name,
+                                           const runtime::Logger& logger,
+                                           std::function<void(bool connected)> on_change) {
+  ConnectionOptions options = connection_options(settings, std::move(client_name));
+  options.on_connection_change = [logger, url = settings.url, on_change](bool connected) {
+    if (connected) {
+      logger.info("nats reconnected", {{"url", url}});
+    } else {
+      logger.warn("nats disconnected; reconnecting", {{"url", url}});
+    }
+    if (on_change) on_change(connected);
+  };
+  options.on_error = [logger](const Status& status) {
+    logger.log_every("nats-error", std::chrono::seconds(10), runtime::LogLevel::kWarn, "nats error",
+                     {{"status", status.message}});
+  };
+  auto connection = Connection::connect(options);
+  if (!connection)
+    throw std::runtime_error("cannot use NATS at " + settings.url + ": " + connection.status().message);
+  logger.info(connection.value()->connected() ? "nats connected"
+                                              : "nats not reachable yet; retrying in the background",
+              {{"url", settings.url}});
+  return std::move(connection).value();
 }
 
 }  // namespace ovalstream::nats

@@ -155,7 +155,7 @@ AggregatorProcess::AggregatorProcess(AggregatorOptions options) : options_(std::
   try {
     start();
   } catch (...) {
-    if (pid_ > 0) kill9();
+    if (child_) child_->kill9();
     std::cerr << "aggregator log kept at " << log_path_ << "\n";
     throw;
   }
@@ -174,7 +174,7 @@ AggregatorProcess::AggregatorProcess(const std::string& nats_url, std::vector<st
     : AggregatorProcess(options_for(nats_url, std::move(extra_args))) {}
 
 AggregatorProcess::~AggregatorProcess() {
-  if (pid_ > 0) kill9();
+  if (child_) child_->kill9();
   if (::testing::Test::HasFailure()) {
     std::cerr << "---- aggregator log (" << log_path_ << "), last bytes ----\n"
               << log_tail() << "\n---- end of aggregator log ----\n";
@@ -195,28 +195,16 @@ void AggregatorProcess::start() {
       options_.stream, "--hub-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"};
   if (options_.create_stream) arguments.emplace_back("--create-stream");
   arguments.insert(arguments.end(), options_.extra_args.begin(), options_.extra_args.end());
-  pid_ = spawn(arguments, log_path_);
+  child_ = std::make_unique<testing::ChildProcess>(arguments, log_path_);
 
-  auto port_of = [this](const std::string& message) -> std::uint16_t {
-    for (const std::string& line : log_lines_with(message)) {
-      rapidjson::Document document;
-      document.Parse(line.data(), line.size());
-      if (!document.IsObject() || !document.HasMember("address") || !document["address"].IsString()) continue;
-      const std::string address = document["address"].GetString();
-      const auto colon = address.rfind(':');
-      if (colon == std::string::npos) continue;
-      return static_cast<std::uint16_t>(std::atoi(address.c_str() + colon + 1));
-    }
-    return 0;
-  };
   const auto deadline = Clock::now() + options_.start_timeout;
   while (Clock::now() < deadline) {
     if (!running()) {
       throw std::runtime_error("aggregator exited during startup (code " +
-                               std::to_string(exit_code_.value_or(-1)) + "); log:\n" + log_tail());
+                               std::to_string(child_->exit_code().value_or(-1)) + "); log:\n" + log_tail());
     }
-    hub_port_ = port_of("serving websockets");
-    metrics_port_ = port_of("serving metrics");
+    hub_port_ = testing::logged_port(log(), "serving websockets");
+    metrics_port_ = testing::logged_port(log(), "serving metrics");
     if (hub_port_ != 0 && metrics_port_ != 0) return;
     std::this_thread::sleep_for(10ms);
   }
@@ -228,63 +216,40 @@ std::string AggregatorProcess::websocket_url(const std::string& path, bool tls) 
   return std::string(tls ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(hub_port_) + path;
 }
 
+pid_t AggregatorProcess::pid() const noexcept {
+  return child_ ? child_->pid() : -1;
+}
+
 bool AggregatorProcess::running() {
-  if (pid_ <= 0) return false;
-  if (auto code = reap(pid_, 0ms)) {
-    exit_code_ = code;
-    pid_ = -1;
-    return false;
-  }
-  return true;
+  return child_ && child_->running();
 }
 
 void AggregatorProcess::send_signal(int signal_number) {
-  if (pid_ > 0) ::kill(pid_, signal_number);
+  if (child_) child_->send_signal(signal_number);
 }
 
 std::optional<int> AggregatorProcess::wait_exit(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return exit_code_;
-  if (auto code = reap(pid_, timeout)) {
-    exit_code_ = code;
-    pid_ = -1;
-    return code;
-  }
-  return std::nullopt;
+  return child_ ? child_->wait_exit(timeout) : std::nullopt;
 }
 
 void AggregatorProcess::kill9() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  exit_code_ = reap(pid_, 10s);
-  pid_ = -1;
+  if (child_) child_->kill9();
 }
 
 std::string AggregatorProcess::log() const {
-  std::ifstream in(log_path_);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return child_ ? child_->log() : std::string();
 }
 
 std::string AggregatorProcess::log_tail(std::size_t bytes) const {
-  const std::string contents = log();
-  return contents.size() > bytes ? contents.substr(contents.size() - bytes) : contents;
+  return child_ ? child_->log_tail(bytes) : std::string();
 }
 
 std::vector<std::string> AggregatorProcess::log_lines_with(const std::string& message) const {
-  std::vector<std::string> lines;
-  std::istringstream in(log());
-  std::string line;
-  while (std::getline(in, line)) {
-    rapidjson::Document document;
-    document.Parse(line.data(), line.size());
-    if (!document.IsObject() || !document.HasMember("msg") || !document["msg"].IsString()) continue;
-    if (std::string_view(document["msg"].GetString()).find(message) != std::string_view::npos)
-      lines.push_back(line);
-  }
-  return lines;
+  return testing::json_log_lines_with(log(), message);
 }
 
 bool AggregatorProcess::wait_for_log(const std::string& message, std::chrono::milliseconds timeout) const {
-  return wait_until([&] { return !log_lines_with(message).empty(); }, timeout, 20ms);
+  return child_ && child_->wait_for_log(message, timeout);
 }
 
 std::string AggregatorProcess::scrape() const {

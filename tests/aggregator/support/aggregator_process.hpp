@@ -12,9 +12,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace ovalstream::testing {
+class ChildProcess;
+}
 
 namespace ovalstream::aggregator::itest {
 
@@ -52,7 +57,7 @@ class AggregatorProcess {
   std::uint16_t metrics_port() const noexcept { return metrics_port_; }
   // "ws://127.0.0.1:<hub port><path>" (or wss:// when `tls`).
   std::string websocket_url(const std::string& path, bool tls = false) const;
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept;
   bool running();  // reaps the child if it exited
 
   void send_signal(int signal_number);
@@ -61,7 +66,7 @@ class AggregatorProcess {
   // SIGKILL and wait.
   void kill9();
 
-  const std::string& log_path() const noexcept { return log_path_; }
+  const std::string& log_path() const noexcept { return log_path_; }  // kept when the test failed
   std::string log() const;
   std::string log_tail(std::size_t bytes = 6000) const;
   // The log's lines (each a JSON object) whose "msg" contains `message`.
@@ -80,8 +85,7 @@ class AggregatorProcess {
   AggregatorOptions options_;
   std::string temp_dir_;
   std::string log_path_;
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
+  std::unique_ptr<testing::ChildProcess> child_;
   std::uint16_t hub_port_ = 0;
   std::uint16_t metrics_port_ = 0;
 };
@@ -99,7 +103,8 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
                        const std::string& body = "", std::chrono::milliseconds timeout = 5s);
 // A websocket upgrade request (RFC 6455 sample key); the response head and body. A 101 is returned as is and
 // the socket closed.
-HttpReply upgrade_request(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout = 5s);
+HttpReply upgrade_request(std::uint16_t port, const std::string& target,
+                          std::chrono::milliseconds timeout = 5s);
 
 // The value of `series` (name with its labels, exactly as exposed) in a Prometheus text scrape.
 std::optional<double> metric_value(const std::string& scrape, const std::string& series);

@@ -1,5 +1,9 @@
 #include "recorder/support/recorder_process.hpp"
 
+#include "ovalstream/core/record_codec.hpp"
+
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -80,6 +84,17 @@ RecorderRun run_recorder(std::vector<std::string> args, std::chrono::millisecond
   if (!run.exit_code) process.kill9();
   run.output = process.log();
   return run;
+}
+
+std::vector<std::string> recorded_events(const std::string& path) {
+  std::vector<std::string> events;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const core::RecordLine record = core::read_record_line(line);
+    events.push_back(record.ok() ? record.event_bytes : "<bad line: " + line + ">");
+  }
+  return events;
 }
 
 }  // namespace ovalstream::recorder::itest

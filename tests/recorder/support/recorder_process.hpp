@@ -64,4 +64,8 @@ struct RecorderRun {
 };
 RecorderRun run_recorder(std::vector<std::string> args, std::chrono::milliseconds timeout = 30s);
 
+// The event bytes of each line of a recording file (without "_time"); a line that does not read is kept as
+// "<bad line: ...>" so comparisons show it.
+std::vector<std::string> recorded_events(const std::string& path);
+
 }  // namespace ovalstream::recorder::itest

@@ -3,10 +3,13 @@
 // read the same command lines and OVALSTREAM_* variables the same way.
 // Thread safety: plain values; add_nats_flags() follows runtime::FlagSet's rules (main thread, before run).
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/runtime/flags.hpp"
+#include "ovalstream/runtime/log.hpp"
 
 namespace ovalstream::nats {
 
@@ -26,5 +29,13 @@ void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings);
 
 // Connection options for these settings; `client_name` is what the server's monitoring shows.
 ConnectionOptions connection_options(const NatsSettings& settings, std::string client_name);
+
+// Connects as a service does at startup: logs the outcome, every later loss and recovery of the connection,
+// and asynchronous errors (at most one line per 10 s); `on_change` (may be empty) is told of each loss and
+// recovery too, on nats.c's callback thread. Throws std::runtime_error for settings that cannot work (a bad
+// URL, unreadable credentials): a startup mistake.
+std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::string client_name,
+                                           const runtime::Logger& logger,
+                                           std::function<void(bool connected)> on_change = {});
 
 }  // namespace ovalstream::nats

@@ -17,7 +17,8 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
 int run_replay(std::span<const std::string> args, std::ostream& out, std::ostream& err);
 // recorder serve --dir D: records every competition continuously and serves recordings and replays over HTTP.
 int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream& err);
-// recorder simulate --out F [--seed N]: writes a simulated competition in the recording format.
+// recorder simulate --out F [--seed N] [--scope competition|distance] [--distance D] [--start T] [--heats N]:
+// writes a simulated competition in the recording format.
 int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostream& err);
 
 }  // namespace ovalstream::recorder

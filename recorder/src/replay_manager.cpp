@@ -78,7 +78,11 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
       return {std::nullopt,
               {503, "already " + std::to_string(options_.max_running) + " replays running; stop one first"}};
     }
-    id = "r" + std::to_string(next_id_++);
+    // The start second keeps ids (and the default prefix replay.<id>) unique across restarts of the service,
+    // so a new replay never mixes into an old one's subjects in the replay stream.
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    id = "r" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count()) + "-" +
+         std::to_string(next_id_++);
   }
   const std::string prefix = request.subject_prefix.value_or("replay." + id);
   const bool live = prefix.empty();

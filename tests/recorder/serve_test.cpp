@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aggregator/support/aggregator_process.hpp"
@@ -175,6 +176,20 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
   EXPECT_EQ(http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"missing.jsonl\"}").status, 404);
   EXPECT_EQ(http_request(api_port_, "DELETE", "/v1/replays/r999").status, 404);
 
+  serve->send_signal(SIGTERM);
+  EXPECT_EQ(serve->wait_exit(20s), 0);
+
+  // After a restart a new replay gets a new id, so its default prefix never mixes into an old replay's
+  // subjects in the replay stream.
+  std::this_thread::sleep_for(1100ms);  // ids carry the start second
+  serve = start_serve();
+  for (int i = 0; i < 2; ++i) {  // the second one is numbered like `id` was
+    reply =
+        http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.001}");
+    ASSERT_EQ(reply.status, 201) << reply.body;
+    json.Parse(reply.body.c_str());
+    EXPECT_NE(json["id"].GetString(), id);
+  }
   serve->send_signal(SIGTERM);
   EXPECT_EQ(serve->wait_exit(20s), 0);
 }

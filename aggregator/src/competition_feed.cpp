@@ -74,6 +74,7 @@ void CompetitionFeed::reset() {
     self->activation_position_ = 0;
     self->framed_snapshot_.reset();
     self->snapshot_frames_.clear();
+    self->snapshot_block_ = {};
   });
 }
 
@@ -100,9 +101,12 @@ bool CompetitionFeed::send_snapshot(const std::shared_ptr<hub::Connection>& conn
       snapshot_frames_.push_back(hub::make_text_frame(item.event.bytes));
       snapshot_bytes_ += item.event.raw().size();
     }
+    // Encoded once per snapshot (one copy of its bytes), so that each joining client queues and writes one
+    // buffer instead of a header and a payload per event (the join storm's cost was the per-client writes).
+    snapshot_block_ = hub::make_frame_block(snapshot_frames_);
     framed_snapshot_ = snapshot;
   }
-  const bool sent = connection->send(snapshot_frames_);
+  const bool sent = connection->send_block(snapshot_frames_, snapshot_block_);
   if (observer_) observer_->snapshot_sent(snapshot_frames_.size(), snapshot_bytes_);
   return sent;
 }

@@ -66,6 +66,7 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   std::vector<std::shared_ptr<hub::Connection>> subscribers_;
   core::SharedSnapshot framed_snapshot_;  // the snapshot snapshot_frames_ encode
   std::vector<hub::Frame> snapshot_frames_;
+  hub::Frame snapshot_block_;  // snapshot_frames_ encoded back to back: what a websocket is sent
   std::size_t snapshot_bytes_ = 0;
 };
 

@@ -72,6 +72,36 @@ TEST(Delivery, ManyFramesInOneSendAreOneGatherWriteAndArriveInOrder) {
   EXPECT_EQ(server.observer().bytes.load(), total_bytes);
 }
 
+// A snapshot is sent as one pre-encoded block: the client sees the same frames, the observer counts them.
+TEST(Delivery, ABlockOfFramesArrivesAsItsFramesAndIsCountedAsThem) {
+  ConnectionLog log;
+  TestServer server(test_options(), websocket_router(log));
+  BeastClient client(server.port());
+  ASSERT_TRUE(client.connected()) << client.error().message();
+  auto connections = log.wait_for(1, 5s);
+  ASSERT_EQ(connections.size(), 1u);
+
+  constexpr std::size_t kFrames = 133;
+  std::vector<Frame> frames;
+  std::size_t total_bytes = 0;
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    frames.push_back(make_text_frame(text_payload(20 + (i * 997) % 70000, i)));  // every header length
+    total_bytes += frames.back().size();
+  }
+  const Frame block = make_frame_block(frames);
+  ASSERT_EQ(block.size(), total_bytes);
+  ASSERT_TRUE(connections[0]->send_block(frames, block));
+  ASSERT_TRUE(connections[0]->send(make_text_frame(text_payload(30, kFrames))));  // then a live frame
+
+  for (std::size_t i = 0; i <= kFrames; ++i) {
+    auto message = client.next_message(5s);
+    ASSERT_TRUE(message) << "frame " << i << ": " << client.error().message();
+    if (i < kFrames) ASSERT_EQ(*message, *frames[i].payload) << "frame " << i;
+  }
+  ASSERT_TRUE(wait_until([&] { return server.observer().frames.load() >= kFrames + 1; }, 5s));
+  EXPECT_EQ(server.observer().frames.load(), kFrames + 1);
+}
+
 TEST(Delivery, SendsDuringAWriteAreCorkedIntoFewerWrites) {
   ConnectionLog log;
   TestServer server(test_options(), websocket_router(log));

@@ -24,6 +24,22 @@ TEST(FrameEncoding, EmptyPayloadHasTwoByteHeader) {
   EXPECT_EQ(frame.size(), 2u);
 }
 
+TEST(FrameEncoding, ABlockIsItsFramesEncodedBackToBack) {
+  const std::vector<Frame> frames{make_text_frame(bytes(3)), make_text_frame(bytes(200)),
+                                  make_frame(Opcode::kPing, nullptr)};
+  const Frame block = make_frame_block(frames);
+  std::string expected;
+  for (const Frame& frame : frames) {
+    expected.append(reinterpret_cast<const char*>(frame.header.data()), frame.header_size);
+    if (frame.payload) expected.append(*frame.payload);
+  }
+  ASSERT_TRUE(block.payload);
+  EXPECT_EQ(*block.payload, expected);
+  EXPECT_EQ(block.header_size, 0u);
+  EXPECT_EQ(block.frame_count, 3u);
+  EXPECT_EQ(block.size(), 5u + 204u + 2u);
+}
+
 TEST(FrameEncoding, NullPayloadIsEmpty) {
   const Frame frame = make_frame(Opcode::kPing, nullptr);
   EXPECT_EQ(header_of(frame), (std::vector<std::uint8_t>{0x89, 0x00}));

@@ -93,5 +93,60 @@ TEST(Memory, IdleConnectionCostsLittleUserSpaceMemory) {
   EXPECT_TRUE(wait_until([&] { return server.server().open_connections() == 0; }, 10s));
 }
 
+// A subscriber that was sent a burst (the aggregator queues a competition's snapshot, 133 frames in the
+// benchmark, in one send) and is idle afterwards must not keep the burst's queue and gather-list capacity
+// (when it kept them, this test measured about 6.7 KB malloc'd per connection; 1.4 KB without).
+TEST(Memory, IdleConnectionReleasesTheCapacityOfItsLastBurst) {
+  constexpr std::size_t kWarmup = 200;
+  constexpr std::size_t kMeasured = 2000;
+  constexpr std::size_t kBurstFrames = 133;
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < 2 * (kWarmup + kMeasured) + 100) GTEST_SKIP() << "needs ~4500 file descriptors";
+
+  // Small frames: the clients never read, so the whole burst (~1.3 KB) must fit the socket buffers.
+  std::vector<Frame> burst;
+  for (std::size_t i = 0; i < kBurstFrames; ++i) burst.push_back(make_text_frame(text_payload(8, i)));
+  TestServer server(test_options(), [&burst](const Request&) -> Route {
+    return WebSocketHandlers{"idle", [&burst](const std::shared_ptr<Connection>& c) { c->send(burst); }, {}};
+  });
+  std::vector<int> fds;
+  fds.reserve(kWarmup + kMeasured);
+  auto all_written = [&](std::size_t connections) {
+    return wait_until([&] { return server.observer().frames >= connections * kBurstFrames; }, 20s);
+  };
+
+  ASSERT_TRUE(open_idle(server.port(), kWarmup, fds));
+  ASSERT_TRUE(all_written(kWarmup));
+  std::this_thread::sleep_for(100ms);
+  const std::size_t heap_before = heap_in_use_bytes();
+
+  ASSERT_TRUE(open_idle(server.port(), kMeasured, fds));
+  ASSERT_TRUE(wait_until([&] { return server.server().open_connections() == kWarmup + kMeasured; }, 10s));
+  ASSERT_TRUE(all_written(kWarmup + kMeasured));
+  std::this_thread::sleep_for(200ms);  // the last writes' handlers finish
+  const std::size_t heap_after = heap_in_use_bytes();
+
+  // Heap only: resident memory is not comparable here, the test before in this process freed its own.
+  const double heap_per_connection =
+      (static_cast<double>(heap_after) - static_cast<double>(heap_before)) / kMeasured;
+  std::printf("[hub] idle websocket after a %zu-frame burst: %.0f bytes malloc'd per connection\n",
+              kBurstFrames, heap_per_connection);
+  ::testing::Test::RecordProperty("heap_bytes_per_idle_connection_after_burst",
+                                  static_cast<int>(heap_per_connection));
+#if defined(__SANITIZE_ADDRESS__)
+  std::printf("[hub] AddressSanitizer build: memory bounds not asserted\n");
+#else
+  EXPECT_LT(heap_per_connection, 4 * 1024);
+#endif
+
+  for (int fd : fds) ::close(fd);
+  EXPECT_TRUE(wait_until([&] { return server.server().open_connections() == 0; }, 10s));
+}
+
 }  // namespace
 }  // namespace ovalstream::hub::testing

@@ -44,6 +44,25 @@ Frame make_frame(Opcode opcode, Payload payload, std::int64_t published_ns) {
   return frame;
 }
 
+Frame make_frame_block(std::span<const Frame> frames) {
+  std::size_t bytes = 0;
+  std::uint32_t count = 0;
+  for (const Frame& frame : frames) {
+    bytes += frame.size();
+    count += frame.frame_count;
+  }
+  std::string encoded;
+  encoded.reserve(bytes);
+  for (const Frame& frame : frames) {
+    encoded.append(reinterpret_cast<const char*>(frame.header.data()), frame.header_size);
+    if (frame.payload) encoded.append(*frame.payload);
+  }
+  Frame block;
+  block.payload = std::make_shared<const std::string>(std::move(encoded));
+  block.frame_count = count;
+  return block;
+}
+
 Frame make_close_frame(std::uint16_t code, std::string_view reason) {
   const std::string_view kept = truncate_utf8(reason, kMaxCloseReason);
   std::string body;

@@ -43,6 +43,8 @@ class WebSocketSession final : public TrackedConnection,
 
   bool send(std::span<const Frame> frames) override;
   using Connection::send;
+  // Queues `block` alone: the burst's bytes are one buffer of the gather write.
+  bool send_block(std::span<const Frame> frames, const Frame& block) override;
   void close(std::uint16_t code, std::string_view reason) override;
   bool is_open() const override { return state_.load(std::memory_order_acquire) == State::kOpen; }
   std::uint64_t id() const override { return id_; }

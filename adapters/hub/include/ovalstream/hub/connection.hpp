@@ -20,6 +20,12 @@ class Connection {
   // when the frames were not queued (closed or closing).
   virtual bool send(std::span<const Frame> frames) = 0;
   bool send(const Frame& frame) { return send(std::span<const Frame>(&frame, 1)); }
+  // Like send(frames); `block` is make_frame_block(frames), which an implementation may queue instead (one
+  // buffer to write rather than two per frame). This default sends `frames`.
+  virtual bool send_block(std::span<const Frame> frames, const Frame& block) {
+    (void)block;
+    return send(frames);
+  }
 
   // Sends a close frame after what is queued, then shuts the connection down.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;

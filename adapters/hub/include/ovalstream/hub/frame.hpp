@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,9 @@ struct Frame {
   Payload payload;
   std::array<std::uint8_t, 10> header{};
   std::uint8_t header_size = 0;
+  // How many websocket frames the bytes are: 1, or more for a block (make_frame_block), whose header is
+  // empty.
+  std::uint32_t frame_count = 1;
   // When the payload was published (ns since the Unix epoch), for the publish-to-write latency; 0 if unknown.
   std::int64_t published_ns = 0;
 
@@ -32,13 +36,19 @@ Frame make_frame(Opcode opcode, Payload payload, std::int64_t published_ns = 0);
 inline Frame make_text_frame(Payload payload, std::int64_t published_ns = 0) {
   return make_frame(Opcode::kText, std::move(payload), published_ns);
 }
+// Several frames encoded back to back (headers and payloads copied once) as one Frame with an empty header
+// and frame_count = frames.size(): a burst that many connections receive (a competition's snapshot) is then
+// queued and written as one buffer per connection instead of a header and a payload per frame. The bytes on
+// the wire are the same. published_ns: 0.
+Frame make_frame_block(std::span<const Frame> frames);
+
 // A close frame: 2-byte code then the reason (truncated to fit a control frame).
 Frame make_close_frame(std::uint16_t code, std::string_view reason);
 
 // Close codes used by the hub (RFC 6455 section 7.4.1).
 namespace close_code {
 inline constexpr std::uint16_t kNormal = 1000;
-inline constexpr std::uint16_t kGoingAway = 1001;        // drain, server shutdown
+inline constexpr std::uint16_t kGoingAway = 1001;  // drain, server shutdown
 inline constexpr std::uint16_t kProtocolError = 1002;
 inline constexpr std::uint16_t kUnsupportedData = 1003;  // a data frame from a client: the stream is one-way
 inline constexpr std::uint16_t kPolicyViolation = 1008;  // slow consumer

@@ -1,5 +1,7 @@
 #include "jetstream_recorder.hpp"
 
+#include "stoppable_sleep.hpp"
+
 #include <algorithm>
 #include <thread>
 #include <utility>
@@ -22,13 +24,7 @@ void JetstreamRecorder::stop() noexcept {
 }
 
 bool JetstreamRecorder::pause(std::chrono::milliseconds duration) {
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  while (!stopping()) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= 0ms) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, 50ms));
-  }
-  return false;
+  return sleep_unless_stopped(stop_, duration);
 }
 
 bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>& consumer, bool& fatal) {

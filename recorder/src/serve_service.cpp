@@ -21,6 +21,7 @@
 #include "recording_writer.hpp"
 #include "replay_manager.hpp"
 #include "serve_api.hpp"
+#include "stoppable_sleep.hpp"
 
 #ifndef OVALSTREAM_VERSION
 #define OVALSTREAM_VERSION "dev"
@@ -181,12 +182,7 @@ bool ServeService::Impl::ensure_streams() {
 }
 
 void ServeService::Impl::record() {
-  while (!stopping_ && !ensure_streams()) {
-    for (auto waited = std::chrono::milliseconds(0); waited < kStreamRetry && !stopping_;
-         waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
+  while (!stopping_ && !ensure_streams()) sleep_unless_stopped(stopping_, kStreamRetry);
   if (stopping_) return;
   recording_ = true;
   logger_.info("recording every competition", {{"directory", config_.directory},

@@ -2,6 +2,8 @@
 
 #include "websocket_recorder.hpp"
 
+#include "stoppable_sleep.hpp"
+
 // cpprestsdk would define a macro U(), which breaks Boost headers included after it.
 #define _TURN_OFF_PLATFORM_STRING
 #include <cpprest/ws_client.h>
@@ -74,13 +76,7 @@ void WebsocketRecorder::stop() noexcept {
 }
 
 bool WebsocketRecorder::pause(std::chrono::milliseconds duration) {
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  while (!stopping()) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= 0ms) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, 50ms));
-  }
-  return false;
+  return sleep_unless_stopped(stop_, duration);
 }
 
 bool WebsocketRecorder::write_frame(const std::string& frame, const core::RecordTime& received) {

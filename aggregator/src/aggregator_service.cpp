@@ -14,6 +14,7 @@
 
 #include "competition_registry.hpp"
 #include "nats_consumers.hpp"
+#include "ovalstream/hub/health_routes.hpp"
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/nats/jetstream.hpp"
@@ -62,7 +63,6 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
   void on_signal(int signal);
   void drain();
   void shut_down(int exit_code);
-  hub::Route metrics_route(const hub::Request& request);
   std::string readiness_problems() const;
 
   Config config_;
@@ -165,10 +165,11 @@ void AggregatorService::Impl::start_servers() {
   std::weak_ptr<Impl> weak = weak_from_this();
   metrics_server_ = std::make_unique<hub::Server>(
       io_, metrics_options,
-      [weak](const hub::Request& request) -> hub::Route {
-        if (auto self = weak.lock()) return self->metrics_route(request);
-        return hub::HttpResponse{503, "text/plain; charset=utf-8", "shutting down\n", {}};
-      },
+      hub::make_health_router({[telemetry = telemetry_] { return telemetry->scrape(); },
+                               [weak] {
+                                 auto self = weak.lock();
+                                 return self ? self->readiness_problems() : std::string("shutting down; ");
+                               }}),
       nullptr);
   hub_->start();
   metrics_server_->start();
@@ -188,23 +189,6 @@ std::string AggregatorService::Impl::readiness_problems() const {
   if (registry_ && !registry_->caught_up()) problems += "catching up; ";
   if (draining_->load()) problems += "draining; ";
   return problems;
-}
-
-hub::Route AggregatorService::Impl::metrics_route(const hub::Request& request) {
-  if (request.path == "/metrics") {
-    return hub::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", telemetry_->scrape(), {}};
-  }
-  if (request.path == "/healthz") {
-    // Answered from an io_context thread: the process and its loop are alive.
-    return hub::HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
-  }
-  if (request.path == "/readyz") {
-    const std::string problems = readiness_problems();
-    if (problems.empty()) return hub::HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
-    return hub::HttpResponse{503, "text/plain; charset=utf-8", "not ready: " + problems + "\n", {}};
-  }
-  return hub::HttpResponse{
-      404, "text/plain; charset=utf-8", "not found: try /metrics, /healthz or /readyz\n", {}};
 }
 
 // Once a second: find the stream (or create it with --create-stream), start the top-level consumer, notice

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "jetstream_recorder.hpp"
+#include "ovalstream/hub/health_routes.hpp"
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/nats/jetstream.hpp"
@@ -33,10 +34,6 @@ namespace {
 constexpr std::string_view kReplaySubjects = "replay.>";
 constexpr auto kStreamRetry = std::chrono::seconds(1);
 
-hub::HttpResponse text(unsigned status, std::string body) {
-  return hub::HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
-}
-
 }  // namespace
 
 class ServeService::Impl : public std::enable_shared_from_this<ServeService::Impl> {
@@ -56,7 +53,7 @@ class ServeService::Impl : public std::enable_shared_from_this<ServeService::Imp
   void record();
   bool ensure_streams();
   void shut_down(int exit_code);
-  hub::Route metrics_route(const hub::Request& request) const;
+  std::string readiness_problems() const;
 
   ServeConfig config_;
   runtime::Logger logger_;
@@ -150,10 +147,11 @@ void ServeService::Impl::start_servers() {
   std::weak_ptr<Impl> weak = weak_from_this();
   metrics_server_ = std::make_unique<hub::Server>(
       io_, metrics_options,
-      [weak](const hub::Request& request) -> hub::Route {
-        if (auto self = weak.lock()) return self->metrics_route(request);
-        return text(503, "shutting down\n");
-      },
+      hub::make_health_router({[telemetry = telemetry_] { return telemetry->scrape(); },
+                               [weak] {
+                                 auto self = weak.lock();
+                                 return self ? self->readiness_problems() : std::string("shutting down; ");
+                               }}),
       nullptr);
   api_server_->start();
   metrics_server_->start();
@@ -208,20 +206,12 @@ void ServeService::Impl::shut_down(int exit_code) {
   io_.stop();
 }
 
-hub::Route ServeService::Impl::metrics_route(const hub::Request& request) const {
-  if (request.path == "/metrics") {
-    return hub::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", telemetry_->scrape(), {}};
-  }
-  if (request.path == "/healthz") return text(200, "ok\n");
-  if (request.path == "/readyz") {
-    std::string problems;
-    if (!nats_connected_) problems += "nats not connected; ";
-    if (!recording_) problems += "not recording yet; ";
-    if (stopping_) problems += "stopping; ";
-    if (problems.empty()) return text(200, "ready\n");
-    return text(503, "not ready: " + problems + "\n");
-  }
-  return text(404, "not found: try /metrics, /healthz or /readyz\n");
+std::string ServeService::Impl::readiness_problems() const {
+  std::string problems;
+  if (!nats_connected_) problems += "nats not connected; ";
+  if (!recording_) problems += "not recording yet; ";
+  if (stopping_) problems += "stopping; ";
+  return problems;
 }
 
 ServeService::ServeService(ServeConfig config, runtime::Logger logger)

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "ovalstream/hub/frame.hpp"
@@ -14,10 +16,75 @@ CompetitionFeed::CompetitionFeed(boost::asio::io_context& io, std::string compet
       competition_id_(std::move(competition_id)),
       observer_(std::move(observer)) {}
 
-void CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns) {
-  boost::asio::post(strand_, [self = shared_from_this(), event = std::move(event), position, published_ns] {
-    self->apply_on_strand(event, position, published_ns);
-  });
+bool CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns) {
+  return enqueue(Inbound{std::move(event), position, published_ns});
+}
+
+void CompetitionFeed::reset() {
+  enqueue(Inbound{});
+}
+
+bool CompetitionFeed::enqueue(Inbound inbound) {
+  bool post_drain = false;
+  bool has_room = true;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(inbound));
+    has_room = inbox_.size() <= kInboxLimit;
+    post_drain = !std::exchange(drain_posted_, true);
+  }
+  if (post_drain) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+  return has_room;
+}
+
+bool CompetitionFeed::wait_for_room(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(inbox_mutex_);
+  return inbox_room_.wait_for(lock, timeout, [&] { return inbox_.size() <= kInboxLimit; });
+}
+
+void CompetitionFeed::drain() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);  // inbox_ takes draining_'s cleared capacity
+    drain_posted_ = false;
+  }
+  inbox_room_.notify_all();
+  for (const Inbound& inbound : draining_) {
+    if (inbound.event) {
+      apply_on_strand(*inbound.event, inbound.position, inbound.published_ns);
+      if (pending_frames_.size() >= kMaxBlockEvents) forward_pending();
+    } else {
+      forward_pending();
+      reset_on_strand();
+    }
+  }
+  forward_pending();
+  // A burst's capacity is given back; the usual batch is a few events.
+  if (draining_.capacity() > kMaxBlockEvents) {
+    std::vector<Inbound>().swap(draining_);
+  } else {
+    draining_.clear();
+  }
+}
+
+void CompetitionFeed::forward_pending() {
+  if (pending_frames_.empty()) return;
+  if (pending_frames_.size() == 1) {
+    // A lone event needs no block: its frame shares the published bytes.
+    const hub::Frame& frame = pending_frames_.front();
+    // send() fails only for a connection that is closed or closing: it leaves the feed.
+    std::erase_if(subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
+      return !connection->send(frame);
+    });
+  } else {
+    // Encoded once for every subscriber: one buffer to queue and write per subscriber instead of a header
+    // and a payload per event.
+    const hub::Frame block = hub::make_frame_block(pending_frames_);
+    std::erase_if(subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
+      return !connection->send_block(pending_frames_, block);
+    });
+  }
+  pending_frames_.clear();
 }
 
 // The competition's events come through two consumers (activations and competition-level events; the
@@ -41,6 +108,7 @@ void CompetitionFeed::apply_on_strand(const core::Event& event, core::Position p
   if (activation) activation_position_ = std::max(activation_position_, position);
   if (position < activation_position_) return;
   if (overtaken) {
+    forward_pending();  // what came before the activation, as a client that saw it one by one would have
     std::erase_if(subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
       return !send_snapshot(connection);
     });
@@ -49,10 +117,7 @@ void CompetitionFeed::apply_on_strand(const core::Event& event, core::Position p
   }
   // Other events that change nothing are forwarded too: a client that saw everything sees them, and a late
   // joiner's view does not depend on them.
-  const hub::Frame frame = hub::make_text_frame(event.bytes, published_ns);
-  // send() fails only for a connection that is closed or closing: it leaves the feed.
-  std::erase_if(subscribers_,
-                [&](const std::shared_ptr<hub::Connection>& connection) { return !connection->send(frame); });
+  pending_frames_.push_back(hub::make_text_frame(event.bytes, published_ns));
 }
 
 void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection) {
@@ -68,14 +133,12 @@ void CompetitionFeed::leave(std::shared_ptr<hub::Connection> connection) {
   });
 }
 
-void CompetitionFeed::reset() {
-  boost::asio::post(strand_, [self = shared_from_this()] {
-    self->state_.reset();
-    self->activation_position_ = 0;
-    self->framed_snapshot_.reset();
-    self->snapshot_frames_.clear();
-    self->snapshot_block_ = {};
-  });
+void CompetitionFeed::reset_on_strand() {
+  state_.reset();
+  activation_position_ = 0;
+  framed_snapshot_.reset();
+  snapshot_frames_.clear();
+  snapshot_block_ = {};
 }
 
 void CompetitionFeed::state_view(std::function<void(std::string)> done) {

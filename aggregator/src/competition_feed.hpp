@@ -2,12 +2,19 @@
 // One competition's live state and its websocket subscribers, on one serialized executor (a strand).
 // Taking the snapshot and joining the live stream happen in one step on that strand, so a subscriber gets
 // no gap and no duplicate: every later event is queued after its snapshot.
+// Events reach the strand through an inbox: one strand turn applies every event that arrived meanwhile and
+// sends each subscriber those events in one call, encoded once as one block. Under load a client then gets
+// one write per batch of events instead of one per event (the write system call per client and event was
+// most of the cost of fan-out), and at low rates each event still leaves at once.
 // Thread safety: all public members may be called from any thread; they post to the strand.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,17 +41,29 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
 
   const std::string& competition_id() const noexcept { return competition_id_; }
 
-  // Applies an event of this competition and forwards it to every subscriber (unless it is a duplicate).
-  // The first event a feed applies makes it "followed".
-  void apply(core::Event event, core::Position position, std::int64_t published_ns);
+  // The most events the inbox holds. Past it apply() still takes the event (nothing is lost) but returns
+  // false: the caller should then wait_for_room() once it holds no lock, so that the backlog stays upstream
+  // in nats.c's bounded pending queue instead of growing here.
+  static constexpr std::size_t kInboxLimit = 4096;
+  // Events sent to the subscribers as one block at most: a longer backlog leaves in several blocks, so that
+  // a block stays far below a client's queue bound.
+  static constexpr std::size_t kMaxBlockEvents = 256;
+
+  // Queues an event of this competition; the strand applies it and forwards it to every subscriber (unless
+  // it is a duplicate). The first event a feed applies makes it "followed". False when the inbox is over
+  // kInboxLimit.
+  bool apply(core::Event event, core::Position position, std::int64_t published_ns);
+  // Blocks until the inbox is under kInboxLimit or `timeout` passed; false on timeout.
+  bool wait_for_room(std::chrono::milliseconds timeout);
 
   // Sends the snapshot to `connection`, then every later event. A competition not (yet) active sends
   // nothing until its activation.
   void join(std::shared_ptr<hub::Connection> connection);
   void leave(std::shared_ptr<hub::Connection> connection);
 
-  // Forgets the state (garbage collection, or a rebuild). Subscribers stay and get the competition again
-  // when it is followed again: its activation, which resets their view, then its events.
+  // Forgets the state (garbage collection, or a rebuild) after the events queued before it. Subscribers
+  // stay and get the competition again when it is followed again: its activation, which resets their view,
+  // then its events.
   void reset();
 
   // Calls `done` on the strand with the JSON state view ("null" when not followed).
@@ -54,11 +73,37 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   void inspect(std::function<void(std::size_t subscribers, bool followed)> done);
 
  private:
+  // An event, or (no event) a reset, in arrival order.
+  struct Inbound {
+    std::optional<core::Event> event;
+    core::Position position = 0;
+    std::int64_t published_ns = 0;
+  };
+
+  // Queues `inbound` and posts a drain unless one is pending. False when the inbox is over its limit.
+  bool enqueue(Inbound inbound);
+  // On the strand: handles everything in the inbox.
+  void drain();
+  // On the strand. Appends the frame to forward, if any, to pending_frames_.
   void apply_on_strand(const core::Event& event, core::Position position, std::int64_t published_ns);
+  void reset_on_strand();
+  // Sends pending_frames_ to every subscriber, one block per subscriber (subscribers that are closed or
+  // closing leave), and clears it.
+  void forward_pending();
   // False when the connection is closed or closing.
   bool send_snapshot(const std::shared_ptr<hub::Connection>& connection);
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+
+  std::mutex inbox_mutex_;
+  std::condition_variable inbox_room_;  // notified when a drain takes the inbox
+  // Guarded by inbox_mutex_.
+  std::vector<Inbound> inbox_;
+  bool drain_posted_ = false;
+
+  // Strand only.
+  std::vector<Inbound> draining_;           // the inbox taken by the drain running
+  std::vector<hub::Frame> pending_frames_;  // applied in this drain, not yet sent
   std::string competition_id_;
   std::shared_ptr<FeedObserver> observer_;
   std::optional<core::CompetitionState> state_;

@@ -42,7 +42,17 @@ std::optional<core::Event> CompetitionRegistry::validate(const FeedMessage& mess
 
 void CompetitionRegistry::on_top_level_message(FeedMessage message) {
   std::optional<core::Event> event = validate(message);
-  std::lock_guard lock(mutex_);
+  std::shared_ptr<CompetitionFeed> full_feed;
+  {
+    std::lock_guard lock(mutex_);
+    full_feed = deliver_top_level_locked(message, event);
+  }
+  wait_for_feed(full_feed);
+}
+
+std::shared_ptr<CompetitionFeed> CompetitionRegistry::deliver_top_level_locked(
+    const FeedMessage& message, const std::optional<core::Event>& event) {
+  std::shared_ptr<CompetitionFeed> full_feed;
   highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
   if (event) {
     const std::string& id = event->header.competition_id;
@@ -57,13 +67,17 @@ void CompetitionRegistry::on_top_level_message(FeedMessage message) {
         }
         followed.activation_position = message.stream_sequence;
         followed.last_event_ns = message.timestamp_ns;
-        followed.feed->apply(*event, message.stream_sequence, message.timestamp_ns);
+        if (!followed.feed->apply(*event, message.stream_sequence, message.timestamp_ns)) {
+          full_feed = followed.feed;
+        }
         if (caught_up_ && !followed.consumer) start_consumer_locked(id, followed);
         if (inserted) report_followed_locked();
       }
     } else if (auto it = followed_.find(id); it != followed_.end()) {
       it->second.last_event_ns = message.timestamp_ns;
-      it->second.feed->apply(*event, message.stream_sequence, message.timestamp_ns);
+      if (!it->second.feed->apply(*event, message.stream_sequence, message.timestamp_ns)) {
+        full_feed = it->second.feed;
+      }
     }
   }
   if (message.pending == 0 && !caught_up_) {
@@ -74,6 +88,15 @@ void CompetitionRegistry::on_top_level_message(FeedMessage message) {
       if (!followed.consumer) start_consumer_locked(id, followed);
     }
   }
+  return full_feed;
+}
+
+void CompetitionRegistry::wait_for_feed(const std::shared_ptr<CompetitionFeed>& feed) {
+  if (!feed) return;
+  // Outside the lock: the consumer's thread holds back its next message, so the backlog stays in nats.c's
+  // bounded pending queue; joins and the other consumer go on meanwhile.
+  const bool drained = feed->wait_for_room(kFeedBackpressureWait);
+  observer_->feed_backpressure(feed->competition_id(), drained);
 }
 
 void CompetitionRegistry::mark_caught_up() {
@@ -114,13 +137,19 @@ void CompetitionRegistry::retry_failed_consumers() {
 
 void CompetitionRegistry::on_competition_message(const std::string& competition_id, FeedMessage message) {
   std::optional<core::Event> event = validate(message);
-  std::lock_guard lock(mutex_);
-  highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
-  if (!event) return;
-  const auto it = followed_.find(competition_id);
-  if (it == followed_.end() || event->header.competition_id != competition_id) return;
-  it->second.last_event_ns = message.timestamp_ns;
-  it->second.feed->apply(std::move(*event), message.stream_sequence, message.timestamp_ns);
+  std::shared_ptr<CompetitionFeed> full_feed;
+  {
+    std::lock_guard lock(mutex_);
+    highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
+    if (!event) return;
+    const auto it = followed_.find(competition_id);
+    if (it == followed_.end() || event->header.competition_id != competition_id) return;
+    it->second.last_event_ns = message.timestamp_ns;
+    if (!it->second.feed->apply(std::move(*event), message.stream_sequence, message.timestamp_ns)) {
+      full_feed = it->second.feed;
+    }
+  }
+  wait_for_feed(full_feed);
 }
 
 bool CompetitionRegistry::follows(const std::string& competition_id) const {

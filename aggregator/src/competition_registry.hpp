@@ -6,6 +6,7 @@
 // per-competition work runs on each feed's strand).
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -50,7 +51,14 @@ class IngestObserver {
   virtual void competition_followed(const std::string& competition_id, std::uint64_t from_sequence) = 0;
   virtual void competition_dropped(const std::string& competition_id) = 0;
   virtual void consumer_start_failed(const std::string& filter_subject) = 0;
+  // A consumer's thread found the competition's feed over its inbox limit and waited for it (up to
+  // kFeedBackpressureWait); `drained`: whether the feed made room in that time.
+  virtual void feed_backpressure(const std::string& competition_id, bool drained) = 0;
 };
+
+// How long a consumer's thread waits for a competition's feed that is over its inbox limit before it
+// delivers the next event anyway. Bounded, so that no shutdown or rebuild can wait on it for long.
+inline constexpr std::chrono::milliseconds kFeedBackpressureWait{1000};
 
 struct RegistryOptions {
   std::set<std::string> filter;  // competition ids to follow; empty = all
@@ -109,6 +117,11 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   // Caller holds mutex_.
   std::shared_ptr<CompetitionFeed> feed_locked(const std::string& competition_id);
   void start_consumer_locked(const std::string& competition_id, Followed& followed);
+  // Hands a top-level message's event to its feed; returns the feed when it is over its inbox limit.
+  std::shared_ptr<CompetitionFeed> deliver_top_level_locked(const FeedMessage& message,
+                                                            const std::optional<core::Event>& event);
+  // Without the lock: waits for a feed over its inbox limit (if any), and reports it.
+  void wait_for_feed(const std::shared_ptr<CompetitionFeed>& feed);
   void report_followed_locked();
 
   boost::asio::io_context& io_;

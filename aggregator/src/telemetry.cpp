@@ -91,7 +91,13 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                                    .Name("ovalstream_consumer_start_failures_total")
                                    .Help("JetStream consumers that could not be started (retried)")
                                    .Register(*registry_)
-                                   .Add({})) {
+                                   .Add({})),
+      feed_backpressure_waits_(
+          prometheus::BuildCounter()
+              .Name("ovalstream_feed_backpressure_waits_total")
+              .Help("Times a consumer held back its next event because a competition's "
+                    "feed had its limit of events queued, per outcome (drained, timeout)")
+              .Register(*registry_)) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")
@@ -194,6 +200,16 @@ void Telemetry::consumer_start_failed(const std::string& filter_subject) {
   consumer_start_failures_.Increment();
   logger_.log_every("consumer:" + filter_subject, std::chrono::seconds(10), runtime::LogLevel::kWarn,
                     "could not start a JetStream consumer; retrying", {{"filter", filter_subject}});
+}
+
+void Telemetry::feed_backpressure(const std::string& competition_id, bool drained) {
+  labelled(feed_backpressure_waits_, "outcome", drained ? "drained" : "timeout").Increment();
+  if (!drained) {
+    logger_.log_every("backpressure:" + competition_id, std::chrono::seconds(10), runtime::LogLevel::kWarn,
+                      "a competition's feed stayed full for the whole wait; delivering anyway",
+                      {{"competitionId", competition_id},
+                       {"waitMs", static_cast<std::int64_t>(kFeedBackpressureWait.count())}});
+  }
 }
 
 void Telemetry::snapshot_sent(std::size_t, std::size_t bytes) {

@@ -48,6 +48,7 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   void competition_followed(const std::string& competition_id, std::uint64_t from_sequence) override;
   void competition_dropped(const std::string& competition_id) override;
   void consumer_start_failed(const std::string& filter_subject) override;
+  void feed_backpressure(const std::string& competition_id, bool drained) override;
 
   // FeedObserver
   void snapshot_sent(std::size_t events, std::size_t bytes) override;
@@ -75,6 +76,7 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Histogram& publish_to_write_seconds_;
   prometheus::Gauge& nats_connected_;
   prometheus::Counter& consumer_start_failures_;
+  prometheus::Family<prometheus::Counter>& feed_backpressure_waits_;
 
   std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};
   mutable std::mutex labels_mutex_;

@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <mutex>
+#include <thread>
 
 #include "competition_registry.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "support/event_builder.hpp"
+#include "support/fake_connection.hpp"
 #include "support/recording.hpp"
 
 namespace ovalstream::aggregator {
@@ -18,34 +21,7 @@ namespace {
 using testing::kCompetition;
 using testing::kDistanceA;
 
-// Collects what the hub would write.
-class FakeConnection final : public hub::Connection {
- public:
-  bool send(std::span<const hub::Frame> frames) override {
-    std::lock_guard lock(mutex_);
-    if (!open_) return false;
-    for (const auto& frame : frames) payloads_.push_back(*frame.payload);
-    return true;
-  }
-  void close(std::uint16_t, std::string_view) override {
-    std::lock_guard lock(mutex_);
-    open_ = false;
-  }
-  bool is_open() const override {
-    std::lock_guard lock(mutex_);
-    return open_;
-  }
-  std::uint64_t id() const override { return 1; }
-  std::vector<std::string> payloads() const {
-    std::lock_guard lock(mutex_);
-    return payloads_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  bool open_ = true;
-  std::vector<std::string> payloads_;
-};
+using testing::FakeConnection;
 
 struct StartedConsumer {
   std::string filter;
@@ -90,12 +66,18 @@ class RecordingObserver final : public IngestObserver {
   void competition_followed(const std::string&, std::uint64_t) override {}
   void competition_dropped(const std::string& id) override { dropped.push_back(id); }
   void consumer_start_failed(const std::string&) override { ++start_failures; }
+  void feed_backpressure(const std::string&, bool drained) override {
+    (drained ? backpressure_drained : backpressure_timeouts)++;
+  }
 
   int received = 0;
   std::vector<std::string> rejected;
   std::size_t followed = 0;
   std::vector<std::string> dropped;
   int start_failures = 0;
+  // From the consumer's thread.
+  std::atomic<int> backpressure_drained{0};
+  std::atomic<int> backpressure_timeouts{0};
 };
 
 class RegistryTest : public ::testing::Test {
@@ -106,8 +88,8 @@ class RegistryTest : public ::testing::Test {
     RegistryOptions options;
     options.filter = std::move(filter);
     options.idle_drop_ns = 1000;
-    registry = std::make_shared<CompetitionRegistry>(io, options, consumers, std::make_shared<EventValidator>(),
-                                                     observer, nullptr);
+    registry = std::make_shared<CompetitionRegistry>(io, options, consumers,
+                                                     std::make_shared<EventValidator>(), observer, nullptr);
   }
 
   void settle() {
@@ -116,13 +98,15 @@ class RegistryTest : public ::testing::Test {
   }
 
   // A message as JetStream would deliver it: on the core's subject for the event.
-  FeedMessage message(const core::PositionedEvent& event, std::uint64_t pending = 0, std::int64_t time_ns = 100) {
+  FeedMessage message(const core::PositionedEvent& event, std::uint64_t pending = 0,
+                      std::int64_t time_ns = 100) {
     const auto subject = core::subject_for(event.event.header, 0);
     return FeedMessage{*subject, event.event.bytes, event.position, time_ns, pending};
   }
 
   FeedMessage raw_message(std::string subject, std::string bytes, std::uint64_t sequence) {
-    return FeedMessage{std::move(subject), std::make_shared<const std::string>(std::move(bytes)), sequence, 100, 0};
+    return FeedMessage{std::move(subject), std::make_shared<const std::string>(std::move(bytes)), sequence,
+                       100, 0};
   }
 
   // Delivers a sequence: top-level events to the registry, the rest to the competition's consumer.
@@ -206,7 +190,8 @@ TEST_F(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDupli
 
   // The client from the start saw every event, byte for byte, in order.
   ASSERT_EQ(from_start->payloads().size(), events->size());
-  for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ(from_start->payloads()[i], (*events)[i].event.raw());
+  for (std::size_t i = 0; i < events->size(); ++i)
+    EXPECT_EQ(from_start->payloads()[i], (*events)[i].event.raw());
   // The late joiner: the snapshot at the cut, then exactly the events after it.
   core::CompetitionState prefix = core::make_longtrack_state(id);
   testing::apply_range(prefix, *events, 0, cut);
@@ -214,7 +199,8 @@ TEST_F(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDupli
   const auto got = late->payloads();
   ASSERT_EQ(got.size(), snapshot->size() + (events->size() - cut));
   for (std::size_t i = 0; i < snapshot->size(); ++i) EXPECT_EQ(got[i], (*snapshot)[i].event.raw());
-  for (std::size_t i = cut; i < events->size(); ++i) EXPECT_EQ(got[snapshot->size() + i - cut], (*events)[i].event.raw());
+  for (std::size_t i = cut; i < events->size(); ++i)
+    EXPECT_EQ(got[snapshot->size() + i - cut], (*events)[i].event.raw());
   EXPECT_TRUE(early->payloads().empty());
 }
 
@@ -260,13 +246,14 @@ TEST_F(RegistryTest, RejectedEventsAreCountedAndNotForwarded) {
   consumer.deliver(raw_message(prefix + ".distances.x", "{not json", 5));
   consumer.deliver(raw_message(prefix + ".distances.x", std::string(2 << 20, ' '), 6));
   consumer.deliver(raw_message(prefix + ".distances.x",
-                               R"({"typeName":"DistanceActivatedEvent","competitionId":")" + std::string(kCompetition) +
-                                   R"(","distanceId":"x","distance":7})",
+                               R"({"typeName":"DistanceActivatedEvent","competitionId":")" +
+                                   std::string(kCompetition) + R"(","distanceId":"x","distance":7})",
                                7));
-  consumer.deliver(raw_message(prefix + ".distances.y",
-                               testing::make_event_json("DistanceDeactivatedEvent", "x"), 8));
+  consumer.deliver(
+      raw_message(prefix + ".distances.y", testing::make_event_json("DistanceDeactivatedEvent", "x"), 8));
   settle();
-  EXPECT_EQ(observer->rejected, (std::vector<std::string>{"not_json", "too_large", "schema", "subject_mismatch"}));
+  EXPECT_EQ(observer->rejected,
+            (std::vector<std::string>{"not_json", "too_large", "schema", "subject_mismatch"}));
   EXPECT_EQ(client->payloads().size(), 1u) << "only the activation";
 }
 
@@ -338,6 +325,95 @@ TEST_F(RegistryTest, RebuildStopsEveryConsumerAndFollowsAgain) {
   settle();
   EXPECT_EQ(consumers->started.size(), 2u);
   EXPECT_EQ(client->payloads().size(), 2u);
+}
+
+// The events of one heat: its competition, distance and heat activations, then `live` race events.
+testing::EventSequence heat_with_live_events(std::size_t live) {
+  testing::EventSequence seq;
+  seq.competition_activated().distance_activated(kDistanceA).heat_activated(kDistanceA, 1, {"r1"});
+  for (std::size_t i = 0; i < live; ++i) {
+    seq.race_event("LastRaceSpeedChangedEvent", kDistanceA, 1, "r1",
+                   R"("passing":{"speed":)" + std::to_string(40 + i % 10) + "}");
+  }
+  return seq;
+}
+
+TEST_F(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend) {
+  registry->mark_caught_up();
+  const testing::EventSequence seq = heat_with_live_events(10);
+  auto first = std::make_shared<FakeConnection>();
+  auto second = std::make_shared<FakeConnection>();
+  registry->join(kCompetition, first);
+  registry->join(kCompetition, second);
+  for (std::size_t i = 0; i < 3; ++i) deliver(seq.events(), i, i + 1);
+  ASSERT_EQ(first->send_calls(), 3u) << "one event at a time while the feed keeps up";
+  // Ten events arrive before the feed's strand runs (it is busy elsewhere): one send each, not ten.
+  for (std::size_t i = 3; i < seq.events().size(); ++i)
+    consumers->started.at(0).deliver(message(seq.events()[i]));
+  settle();
+  ASSERT_TRUE(observer->rejected.empty()) << observer->rejected.front();
+  for (const auto& client : {first, second}) {
+    EXPECT_EQ(client->send_calls(), 4u);
+    ASSERT_EQ(client->payloads().size(), seq.events().size());
+    for (std::size_t i = 0; i < seq.events().size(); ++i)
+      EXPECT_EQ(client->payloads()[i], seq.events()[i].event.raw());
+  }
+}
+
+TEST_F(RegistryTest, ARebuildForgetsOnlyWhatCameBeforeIt) {
+  registry->mark_caught_up();
+  testing::EventSequence seq;
+  seq.competition_activated();
+  auto client = std::make_shared<FakeConnection>();
+  registry->join(kCompetition, client);
+  settle();
+  // The activation, the rebuild and the replayed activation all reach the feed before its strand runs.
+  registry->on_top_level_message(message(seq.events()[0]));
+  registry->rebuild();
+  registry->on_top_level_message(message(seq.events()[0], 0));
+  settle();
+  std::string view;
+  registry->state_view(kCompetition, [&](std::string json) { view = std::move(json); });
+  settle();
+  EXPECT_NE(view, "null") << "the replayed activation was forgotten by the reset queued before it";
+  EXPECT_EQ(client->payloads().size(), 2u);
+}
+
+TEST_F(RegistryTest, AFullFeedHoldsBackItsConsumerUntilItDrains) {
+  registry->mark_caught_up();
+  const std::size_t live = CompetitionFeed::kInboxLimit + 100;
+  const testing::EventSequence seq = heat_with_live_events(live);
+  auto client = std::make_shared<FakeConnection>();
+  registry->join(kCompetition, client);
+  deliver(seq.events(), 0, 3);
+  // The consumer's thread delivers faster than the strand runs (not at all until the main thread runs it):
+  // past the limit it must wait for the feed instead of queueing on.
+  std::atomic<bool> delivered{false};
+  std::thread consumer_thread([&] {
+    for (std::size_t i = 3; i < seq.events().size(); ++i) {
+      consumers->started.at(0).deliver(message(seq.events()[i]));
+    }
+    delivered = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (observer->backpressure_drained + observer->backpressure_timeouts == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(observer->backpressure_timeouts.load(), 1) << "the consumer did not wait while nothing drained";
+  while (!delivered && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(10));
+  }
+  consumer_thread.join();
+  settle();
+  EXPECT_GE(observer->backpressure_drained.load() + observer->backpressure_timeouts.load(), 1);
+  ASSERT_TRUE(observer->rejected.empty()) << observer->rejected.front();
+  // Nothing lost, nothing reordered.
+  const auto got = client->payloads();
+  ASSERT_EQ(got.size(), seq.events().size());
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], seq.events()[i].event.raw()) << i;
+  EXPECT_LT(client->send_calls(), 3 + live / 10) << "the backlog left in blocks";
 }
 
 }  // namespace

@@ -40,6 +40,13 @@ TEST(FrameEncoding, ABlockIsItsFramesEncodedBackToBack) {
   EXPECT_EQ(block.size(), 5u + 204u + 2u);
 }
 
+TEST(FrameEncoding, ABlockCarriesTheOldestKnownPublishTime) {
+  const std::vector<Frame> frames{make_text_frame(bytes(3), 300), make_text_frame(bytes(3)),
+                                  make_text_frame(bytes(3), 200), make_text_frame(bytes(3), 400)};
+  EXPECT_EQ(make_frame_block(frames).published_ns, 200);
+  EXPECT_EQ(make_frame_block(std::span<const Frame>(frames).subspan(1, 1)).published_ns, 0);
+}
+
 TEST(FrameEncoding, NullPayloadIsEmpty) {
   const Frame frame = make_frame(Opcode::kPing, nullptr);
   EXPECT_EQ(header_of(frame), (std::vector<std::uint8_t>{0x89, 0x00}));

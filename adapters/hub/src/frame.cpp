@@ -47,9 +47,13 @@ Frame make_frame(Opcode opcode, Payload payload, std::int64_t published_ns) {
 Frame make_frame_block(std::span<const Frame> frames) {
   std::size_t bytes = 0;
   std::uint32_t count = 0;
+  std::int64_t oldest_published_ns = 0;
   for (const Frame& frame : frames) {
     bytes += frame.size();
     count += frame.frame_count;
+    if (frame.published_ns != 0 && (oldest_published_ns == 0 || frame.published_ns < oldest_published_ns)) {
+      oldest_published_ns = frame.published_ns;
+    }
   }
   std::string encoded;
   encoded.reserve(bytes);
@@ -60,6 +64,7 @@ Frame make_frame_block(std::span<const Frame> frames) {
   Frame block;
   block.payload = std::make_shared<const std::string>(std::move(encoded));
   block.frame_count = count;
+  block.published_ns = oldest_published_ns;
   return block;
 }
 

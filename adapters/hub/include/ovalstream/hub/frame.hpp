@@ -39,7 +39,8 @@ inline Frame make_text_frame(Payload payload, std::int64_t published_ns = 0) {
 // Several frames encoded back to back (headers and payloads copied once) as one Frame with an empty header
 // and frame_count = frames.size(): a burst that many connections receive (a competition's snapshot) is then
 // queued and written as one buffer per connection instead of a header and a payload per frame. The bytes on
-// the wire are the same. published_ns: 0.
+// the wire are the same. published_ns: the oldest of the frames' (0 if none is known), so the
+// publish-to-write latency of a block is that of its oldest frame.
 Frame make_frame_block(std::span<const Frame> frames);
 
 // A close frame: 2-byte code then the reason (truncated to fit a control frame).

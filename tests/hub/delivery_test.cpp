@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <thread>
 
 #include "hub/support/beast_client.hpp"
@@ -102,32 +105,67 @@ TEST(Delivery, ABlockOfFramesArrivesAsItsFramesAndIsCountedAsThem) {
   EXPECT_EQ(server.observer().frames.load(), kFrames + 1);
 }
 
-TEST(Delivery, SendsDuringAWriteAreCorkedIntoFewerWrites) {
+// A connection with nothing queued writes at once from the sending thread; once the kernel takes no more
+// (the client does not read), later sends queue behind the strand's write and share its next write.
+TEST(Delivery, SendsWhileTheSocketIsFullAreCorkedIntoFewerWrites) {
+  ServerOptions options = test_options();
+  options.client_queue_bytes = 64u << 20;
   ConnectionLog log;
-  TestServer server(test_options(), websocket_router(log));
+  TestServer server(options, websocket_router(log));
   BeastClient client(server.port());
   ASSERT_TRUE(client.connected());
   auto connections = log.wait_for(1, 5s);
   ASSERT_EQ(connections.size(), 1u);
 
-  constexpr std::size_t kFrames = 5000;
+  // 24 MB: more than loopback's socket buffers hold for a client that is not reading (at most the 4 MB
+  // tcp_wmem and the receive window).
+  constexpr std::size_t kFrames = 6000;
   std::vector<Payload> payloads;
-  for (std::size_t i = 0; i < kFrames; ++i) payloads.push_back(text_payload(200, i));
-  std::thread sender([&] {
-    for (const Payload& payload : payloads) connections[0]->send(make_text_frame(payload));
-  });
+  for (std::size_t i = 0; i < kFrames; ++i) payloads.push_back(text_payload(4000, i));
+  for (const Payload& payload : payloads) ASSERT_TRUE(connections[0]->send(make_text_frame(payload)));
   std::size_t in_order = 0;
   for (std::size_t i = 0; i < kFrames; ++i) {
-    auto message = client.next_message(5s);
+    auto message = client.next_message(10s);
     if (!message || *message != *payloads[i]) break;
     ++in_order;
   }
-  sender.join();
   EXPECT_EQ(in_order, kFrames);
+  ASSERT_TRUE(wait_until([&] { return server.observer().frames.load() >= kFrames; }, 5s));
   const auto writes = server.observer().writes.load();
-  EXPECT_LT(writes, kFrames) << "frames queued while a write was in flight should share the next write";
+  EXPECT_LT(writes, kFrames / 2) << "frames queued while a write was in flight should share the next write";
   std::printf("[hub] %zu single-frame sends went out in %llu writes\n", kFrames,
               static_cast<unsigned long long>(writes));
+}
+
+// The write of a live frame does not wait for an io thread: with every io thread of the hub busy, a frame
+// sent to an idle connection still reaches the client.
+TEST(Delivery, AFrameToAnIdleConnectionIsWrittenByTheSendingThread) {
+  ConnectionLog log;
+  constexpr int kIoThreads = 2;
+  TestServer server(test_options(), websocket_router(log), kIoThreads);
+  BeastClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  auto connections = log.wait_for(1, 5s);
+  ASSERT_EQ(connections.size(), 1u);
+
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> busy{0};
+  for (int i = 0; i < kIoThreads; ++i) {
+    boost::asio::post(server.io(), [&busy, released] {
+      ++busy;
+      released.wait_for(30s);
+    });
+  }
+  ASSERT_TRUE(wait_until([&] { return busy.load() == kIoThreads; }, 5s));
+
+  const Payload payload = text_payload(300, 1);
+  ASSERT_TRUE(connections[0]->send(make_text_frame(payload)));
+  const auto message = client.next_message(3s);
+  release.set_value();
+  ASSERT_TRUE(message) << "the frame waited for an io thread";
+  EXPECT_EQ(*message, *payload);
+  EXPECT_TRUE(wait_until([&] { return server.observer().frames.load() == 1; }, 5s));
 }
 
 TEST(Delivery, PublishToWriteLatencyIsReported) {

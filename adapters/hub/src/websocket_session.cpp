@@ -1,10 +1,13 @@
 #include "websocket_session.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <cstring>
+#include <string>
 
 #include "clock.hpp"
 
@@ -82,6 +85,7 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
   for (const Frame& frame : frames) bytes += frame.size();
   bool slow_consumer = false;
   bool start_writer = false;
+  InlineWrite written_inline;
   {
     std::lock_guard lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return false;
@@ -91,15 +95,104 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
       // right behind it and everything queued is dropped.
       slow_consumer = true;
       begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer);
+      start_writer = claim_writer_locked();
+    } else if (can_write_inline_locked(frames)) {
+      const std::size_t written = write_inline_locked(frames);
+      std::size_t whole = 0;
+      for (const Frame& frame : frames) {
+        whole += frame.size();
+        if (whole > written) break;
+        written_inline.frames += frame.frame_count;
+        if (frame.published_ns != 0 && (written_inline.oldest_published_ns == 0 ||
+                                        frame.published_ns < written_inline.oldest_published_ns)) {
+          written_inline.oldest_published_ns = frame.published_ns;
+        }
+      }
+      written_inline.bytes = written;
+      if (written < bytes) {
+        queue_unwritten_locked(frames, written);
+        queued_bytes_ += bytes - written;
+        start_writer = claim_writer_locked();
+      }
     } else {
       queue_.insert(queue_.end(), frames.begin(), frames.end());
       queued_bytes_ += bytes;
+      start_writer = claim_writer_locked();
     }
-    start_writer = claim_writer_locked();
   }
   if (start_writer) post_write_start();
   if (slow_consumer) hub_->observer().slow_consumer_closed();
+  if (written_inline.bytes != 0) {
+    HubObserver& observer = hub_->observer();
+    observer.frames_written(written_inline.frames, written_inline.bytes);
+    if (written_inline.oldest_published_ns != 0) {
+      observer.publish_to_write(
+          std::chrono::nanoseconds(system_now_ns() - written_inline.oldest_published_ns));
+    }
+  }
   return !slow_consumer;
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::can_write_inline_locked(std::span<const Frame> frames) const {
+  if constexpr (kIsTls<Stream>) {
+    return false;  // the TLS stream's state belongs to the strand
+  } else {
+    return !write_in_progress_ && queue_.empty() && 2 * frames.size() <= kMaxInlineBuffers;
+  }
+}
+
+template <class Stream>
+std::size_t WebSocketSession<Stream>::write_inline_locked(std::span<const Frame> frames) {
+  // The socket is open: teardown closes it only after setting kClosed under this mutex, and no async write
+  // runs (write_in_progress_ is false), so this is the socket's only writer. The strand's pending read is
+  // independent of it.
+  std::array<iovec, kMaxInlineBuffers> buffers;
+  std::size_t count = 0;
+  for (const Frame& frame : frames) {
+    if (frame.header_size != 0) {
+      buffers[count++] = iovec{const_cast<std::uint8_t*>(frame.header.data()), frame.header_size};
+    }
+    if (frame.payload && !frame.payload->empty()) {
+      buffers[count++] = iovec{const_cast<char*>(frame.payload->data()), frame.payload->size()};
+    }
+  }
+  msghdr message{};
+  message.msg_iov = buffers.data();
+  message.msg_iovlen = count;
+  const ssize_t written =
+      ::sendmsg(tcp_socket(stream_).native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  return written > 0 ? static_cast<std::size_t>(written) : 0;
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::queue_unwritten_locked(std::span<const Frame> frames, std::size_t written) {
+  for (const Frame& frame : frames) {
+    const std::size_t size = frame.size();
+    if (written >= size) {
+      written -= size;
+      continue;
+    }
+    if (written == 0) {
+      queue_.push_back(frame);
+      continue;
+    }
+    // Written in part: its unwritten bytes are copied once into a piece with no header of its own.
+    std::string rest;
+    rest.reserve(size - written);
+    if (written < frame.header_size) {
+      rest.append(reinterpret_cast<const char*>(frame.header.data()) + written, frame.header_size - written);
+      if (frame.payload) rest.append(*frame.payload);
+    } else {
+      rest.append(std::string_view(*frame.payload).substr(written - frame.header_size));
+    }
+    Frame piece;
+    piece.payload = std::make_shared<const std::string>(std::move(rest));
+    piece.frame_count = frame.frame_count;  // counted as written once its last byte is
+    piece.published_ns = frame.published_ns;
+    queue_.push_back(std::move(piece));
+    written = 0;
+  }
 }
 
 template <class Stream>

@@ -1,8 +1,12 @@
 #pragma once
 // One websocket after the handshake: our own framing over the raw stream (no beast::websocket::stream).
-// Writes: frames are queued under a mutex by send() from any thread and written by one gather write of
-// everything queued at that moment (corked writes), on the session's strand. The queue is bounded; over the
-// bound the connection is closed 1008 "slow consumer" without slowing anyone else.
+// Writes: over plain TCP, send() on a connection with nothing queued or in flight writes the frames at
+// once, from the calling thread, with one non-blocking sendmsg under the connection's mutex (what the
+// kernel does not take is queued). Otherwise frames are queued under the mutex and written by one gather
+// write of everything queued at that moment (corked writes), on the session's strand. A live event thus
+// costs one system call per client instead of two strand turns and a thread wakeup before it, which at low
+// rates cost more than the write itself. The queue is bounded; over the bound the connection is closed 1008
+// "slow consumer" without slowing anyone else.
 // Reads: only control frames are accepted from the client, parsed in place in a small fixed buffer, so an
 // idle connection costs well under 4 KiB of user-space memory.
 // Liveness (pings, silent peers, close deadlines) is driven by the hub-wide LivenessSweep.
@@ -59,9 +63,23 @@ class WebSocketSession final : public TrackedConnection,
   // the socket at once (the peer already closed, or is silent).
   enum class AfterClose : std::uint8_t { kAwaitPeer, kTeardown };
 
+  // What an inline write wrote, reported to the observer once the mutex is released.
+  struct InlineWrite {
+    std::uint64_t frames = 0;  // frames written whole
+    std::size_t bytes = 0;
+    std::int64_t oldest_published_ns = 0;  // of the frames written whole
+  };
+
   // Under mutex_.
   void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after);
   bool claim_writer_locked();
+  // Plain TCP, open, nothing queued or in flight, and few enough buffers for one sendmsg.
+  bool can_write_inline_locked(std::span<const Frame> frames) const;
+  // One non-blocking sendmsg of `frames`; returns the bytes the kernel took (0 when it would block or
+  // failed: the strand's write then retries and reports the error).
+  std::size_t write_inline_locked(std::span<const Frame> frames);
+  // Queues what a write of `written` bytes left of `frames`; a frame written in part is queued as its rest.
+  void queue_unwritten_locked(std::span<const Frame> frames, std::size_t written);
 
   // Any thread.
   void post_write_start();
@@ -86,6 +104,8 @@ class WebSocketSession final : public TrackedConnection,
   // Over TLS each buffer handed to the stream becomes its own record, so small frames are coalesced
   // into chunks of one full record instead of gathered.
   static constexpr std::size_t kTlsChunkBytes = 16 * 1024;
+  // Buffers of one inline sendmsg (two per frame at most); a longer send goes through the strand's write.
+  static constexpr std::size_t kMaxInlineBuffers = 64;
 
   Stream stream_;
   const std::shared_ptr<HubState> hub_;

@@ -14,10 +14,12 @@ class Connection {
  public:
   virtual ~Connection() = default;
 
-  // Queues frames to be written, in order, in one gather write with whatever else is queued. Never blocks.
-  // If the queued bytes would exceed the connection's bound (--client-queue-bytes), the connection is
-  // closed with 1008 "slow consumer" instead and counted; other connections are not affected. Returns false
-  // when the frames were not queued (closed or closing).
+  // Writes frames, in order after everything sent before. Never blocks: over plain TCP a connection with
+  // nothing pending writes them at once with one non-blocking system call on the calling thread; whatever
+  // the kernel does not take, and anything sent while a write is pending, is queued and written by one
+  // gather write of everything queued. If the queued bytes would exceed the connection's bound
+  // (--client-queue-bytes), the connection is closed with 1008 "slow consumer" instead and counted; other
+  // connections are not affected. Returns false when the frames were not queued (closed or closing).
   virtual bool send(std::span<const Frame> frames) = 0;
   bool send(const Frame& frame) { return send(std::span<const Frame>(&frame, 1)); }
   // Like send(frames); `block` is make_frame_block(frames), which an implementation may queue instead (one

@@ -58,7 +58,8 @@ struct WebSocketHandlers {
 using Route = std::variant<HttpResponse, std::function<void(Respond)>, WebSocketHandlers>;
 using Router = std::function<Route(const Request&)>;
 
-// What the hub reports, for metrics. Called from connection strands; implementations must be thread-safe.
+// What the hub reports, for metrics. Called from connection strands and from the threads that call
+// Connection::send (a write made at once by the sender); implementations must be thread-safe.
 class HubObserver {
  public:
   virtual ~HubObserver() = default;

@@ -381,6 +381,8 @@ class Runner {
     shared->live_from = publisher_.next_sequence();
     shared->record_latency = true;
     const std::uint64_t before = shared->live_frames;
+    const double own_cpu_before = own_cpu_seconds();
+    const auto server_cpu_before = cpu_seconds(server_pid());
     const PublishStats published = publisher_.publish_live(events, options_.rate);
     const std::uint64_t expected = published.published * connected_;
     // Done when every frame arrived, or when none arrived for 15 s (frames lost: no use waiting longer).
@@ -391,6 +393,17 @@ class Runner {
         },
         options_.timeout);
     shared->record_latency = false;
+    // CPU per event of each side: on 2 cores the server's fan-out and this tool's reading of every client
+    // share the machine, and the tool's reading alone bounds how soon its last client can see an event.
+    const double own_cpu = own_cpu_seconds() - own_cpu_before;
+    const auto server_cpu_after = cpu_seconds(server_pid());
+    if (published.published > 0) {
+      const double per_event_ms = 1000.0 / static_cast<double>(published.published);
+      results["tool_cpu_ms_per_event"] = own_cpu * per_event_ms;
+      if (server_cpu_before && server_cpu_after) {
+        results["server_cpu_ms_per_event"] = (*server_cpu_after - *server_cpu_before) * per_event_ms;
+      }
+    }
     std::vector<std::uint32_t> samples;
     pool.run_on_io([&](auto&) { samples.swap(shared->latency_us); });
     const std::uint64_t got = shared->live_frames - before;
@@ -526,6 +539,8 @@ void print_rows(const Options& options, const std::map<std::string, Results>& re
     rows = {{"p50_ms", "latency p50 ms, " + at, 2, ""},
             {"p99_ms", "latency p99 ms, " + at, 2, "ours <= 5 ms and <= nats-server"},
             {"p999_ms", "latency p99.9 ms, " + at, 2, ""},
+            {"server_cpu_ms_per_event", "server CPU ms per event, " + at, 2, ""},
+            {"tool_cpu_ms_per_event", "load tool CPU ms per event (reading every client), " + at, 2, ""},
             {"delivered_fraction", "live frames delivered / expected, " + at, 4, "1"},
             {"clients_connected", "clients connected, " + at, 0, n}};
   } else if (options.measure == "memory") {

@@ -93,9 +93,4 @@ std::vector<std::shared_ptr<TrackedConnection>> HubState::snapshot() const {
   return connections_;
 }
 
-void HubState::for_each(const std::function<void(TrackedConnection&)>& visit) const {
-  std::lock_guard lock(registry_mutex_);
-  for (const auto& connection : connections_) visit(*connection);
-}
-
 }  // namespace ovalstream::hub

@@ -46,9 +46,6 @@ class HubState {
   // Empties the registry (server shutdown): the registry and the sessions no longer own each other, so
   // sessions whose handlers never run again are still freed.
   std::vector<std::shared_ptr<TrackedConnection>> take_all();
-  // Calls `visit` for every registered connection, under the registry lock: `visit` must not add or
-  // remove connections (TrackedConnection::check_liveness only posts and queues).
-  void for_each(const std::function<void(TrackedConnection&)>& visit) const;
 
  private:
   const ServerOptions options_;

@@ -38,7 +38,9 @@ void LivenessSweep::schedule() {
 void LivenessSweep::on_tick(boost::system::error_code error) {
   if (error || stopped_) return;
   const std::int64_t now = steady_now_ns();
-  hub_->for_each([now](TrackedConnection& connection) { connection.check_liveness(now); });
+  // Outside the hub's registry lock: a due ping is written at once by check_liveness (a system call per
+  // connection), and opening and closing connections must not wait for a whole sweep of them.
+  for (const auto& connection : hub_->snapshot()) connection->check_liveness(now);
   schedule();
 }
 

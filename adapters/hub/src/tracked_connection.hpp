@@ -14,8 +14,9 @@ class TrackedConnection : public Connection {
  public:
   static constexpr std::size_t kNotRegistered = std::numeric_limits<std::size_t>::max();
 
-  // Called by the liveness sweep, from its strand: pings when due, closes a silent peer, and tears down a
-  // connection whose close did not finish in time. Thread-safe; never blocks.
+  // Called by the liveness sweep, from its strand and without the hub's registry lock: pings when due
+  // (written at once when nothing is pending), closes a silent peer, and tears down a connection whose
+  // close did not finish in time. Thread-safe; never blocks.
   virtual void check_liveness(std::int64_t steady_now_ns) = 0;
   // Tears the connection down at once, without a close frame (server shutdown). Thread-safe.
   virtual void abort() = 0;

@@ -141,7 +141,7 @@ class WebSocketSession final : public TrackedConnection,
   // Liveness. last_frame_ns_ is written on the strand, the deadline under mutex_; the sweep reads both.
   std::atomic<std::int64_t> last_frame_ns_{0};
   std::atomic<std::int64_t> close_deadline_ns_{0};
-  std::int64_t next_ping_ns_ = 0;  // the sweep's alone (its strand, under the registry lock)
+  std::int64_t next_ping_ns_ = 0;  // the sweep's alone (its strand)
   std::atomic<bool> silence_close_posted_{false};
   std::atomic<bool> deadline_teardown_posted_{false};
   std::atomic<bool> torn_down_{false};

@@ -84,6 +84,9 @@ class Harness {
     const RecordLine record = read_record_line(text);
     check_record(record);
     ParseResult raw = parse_event(text);
+    // Whatever parse_event accepts is JSON by RapidJSON's validating reader: its fast path (valid UTF-8,
+    // parsed in place without the reader's validation) must not let anything else through.
+    if (raw.ok()) check(is_json(std::string(text)));
     std::optional<ParseResult> inner;
     if (record.ok()) {
       inner = parse_event(std::string_view(record.event_bytes));

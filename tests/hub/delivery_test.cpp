@@ -168,6 +168,48 @@ TEST(Delivery, AFrameToAnIdleConnectionIsWrittenByTheSendingThread) {
   EXPECT_TRUE(wait_until([&] { return server.observer().frames.load() == 1; }, 5s));
 }
 
+// A frame the kernel took only in part (written at once by the sender) must be finished before a slow
+// consumer's close frame, or the client would read the close frame as payload.
+TEST(Delivery, ASlowConsumersCloseFrameFollowsThePartlyWrittenFrameWhole) {
+  ServerOptions options = test_options();
+  options.client_queue_bytes = 8u << 20;
+  ConnectionLog log;
+  constexpr int kIoThreads = 2;
+  TestServer server(options, websocket_router(log), kIoThreads);
+  RawClient slow(server.port(), 4096);  // never reads until the end; small buffers fill at once
+  ASSERT_TRUE(slow.handshake());
+  auto connections = log.wait_for(1, 5s);
+  ASSERT_EQ(connections.size(), 1u);
+
+  // The io threads are held, so the unwritten rest of the first frame is still queued (not yet handed to
+  // the strand's write) when the second send goes over the bound and drops the queue.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> busy{0};
+  for (int i = 0; i < kIoThreads; ++i) {
+    boost::asio::post(server.io(), [&busy, released] {
+      ++busy;
+      released.wait_for(30s);
+    });
+  }
+  ASSERT_TRUE(wait_until([&] { return busy.load() == kIoThreads; }, 5s));
+  // 6 MiB: more than the kernel takes at once (the send buffer grows to tcp_wmem's 4 MiB at most, and the
+  // client's receive buffer is 4 KiB), so at least 2 MiB of it stay queued; 6 MiB more go over the bound.
+  const Payload first = text_payload(6u << 20, 1);
+  EXPECT_TRUE(connections[0]->send(make_text_frame(first)));
+  EXPECT_FALSE(connections[0]->send(make_text_frame(text_payload(6u << 20, 2))));  // over the bound
+  release.set_value();
+
+  auto frame = slow.read_frame(10s);
+  ASSERT_TRUE(frame) << "the first frame did not arrive whole";
+  EXPECT_EQ(frame->opcode(), 0x1);
+  EXPECT_TRUE(frame->payload == *first) << "the first frame arrived cut short";
+  auto close = slow.read_until_close(10s);
+  ASSERT_TRUE(close) << "no close frame after the first frame";
+  EXPECT_EQ(close->close_code(), close_code::kPolicyViolation);
+  slow.close();
+}
+
 TEST(Delivery, PublishToWriteLatencyIsReported) {
   ConnectionLog log;
   TestServer server(test_options(), websocket_router(log));

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "clock.hpp"
@@ -191,6 +192,7 @@ void WebSocketSession<Stream>::queue_unwritten_locked(std::span<const Frame> fra
     piece.frame_count = frame.frame_count;  // counted as written once its last byte is
     piece.published_ns = frame.published_ns;
     queue_.push_back(std::move(piece));
+    queue_starts_with_rest_ = true;  // the queue was empty: an inline write needs it so
     written = 0;
   }
 }
@@ -217,8 +219,14 @@ template <class Stream>
 void WebSocketSession<Stream>::begin_close_locked(std::uint16_t code, std::string_view reason,
                                                   bool drop_queue, AfterClose after) {
   if (drop_queue) {
+    std::optional<Frame> rest;  // the frame stream would break without it
+    if (queue_starts_with_rest_) rest = std::move(queue_.front());
     queue_.clear();
     queued_bytes_ = in_flight_bytes_;
+    if (rest) {
+      queued_bytes_ += rest->size();
+      queue_.push_back(std::move(*rest));
+    }
   }
   Frame close_frame = make_close_frame(code, reason);
   queued_bytes_ += close_frame.size();
@@ -260,6 +268,7 @@ void WebSocketSession<Stream>::start_write() {
       return;
     }
     in_flight_.swap(queue_);  // in_flight_ is empty here: the last write cleared it
+    queue_starts_with_rest_ = false;
     in_flight_bytes_ = queued_bytes_;
     close_in_flight_ = close_queued_;
     after_close_in_flight_ = after_close_;
@@ -515,6 +524,7 @@ void WebSocketSession<Stream>::teardown() {
     queue_.clear();
     queued_bytes_ = in_flight_bytes_;
     close_queued_ = false;
+    queue_starts_with_rest_ = false;
   }
   // A write in flight completes with operation_aborted and releases in_flight_ then.
   close_transport(stream_);

@@ -119,6 +119,9 @@ class WebSocketSession final : public TrackedConnection,
   std::size_t in_flight_bytes_ = 0;
   bool write_in_progress_ = false;  // a write is posted or running; send() posts only when false
   bool close_queued_ = false;       // the last frame of queue_ is our close frame
+  // queue_ starts with the rest of a frame an inline write sent in part: it must be written before
+  // anything else, even when the queue is dropped for a close.
+  bool queue_starts_with_rest_ = false;
   AfterClose after_close_ = AfterClose::kAwaitPeer;
   std::atomic<State> state_{State::kOpen};  // written under mutex_, read anywhere
 

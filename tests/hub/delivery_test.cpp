@@ -6,7 +6,9 @@
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <future>
+#include <memory>
 #include <thread>
+#include <utility>
 
 #include "hub/support/beast_client.hpp"
 #include "hub/support/cpprest_client.hpp"
@@ -19,6 +21,36 @@ namespace {
 std::string ws_uri(std::uint16_t port) {
   return "ws://127.0.0.1:" + std::to_string(port) + "/ws";
 }
+
+// Occupies `threads` io threads of a hub (each in a handler that waits) until release() or destruction, so
+// that nothing runs on any strand meanwhile: what still happens is done by the calling thread.
+class HeldIoThreads {
+ public:
+  HeldIoThreads(boost::asio::io_context& io, int threads)
+      : threads_(threads), released_(release_.get_future().share()) {
+    for (int i = 0; i < threads; ++i) {
+      boost::asio::post(io, [busy = busy_, released = released_] {
+        ++*busy;
+        released.wait_for(30s);
+      });
+    }
+  }
+  ~HeldIoThreads() { release(); }
+
+  bool all_held(std::chrono::milliseconds timeout) const {
+    return wait_until([&] { return busy_->load() == threads_; }, timeout);
+  }
+  void release() {
+    if (!std::exchange(released_once_, true)) release_.set_value();
+  }
+
+ private:
+  const int threads_;
+  std::shared_ptr<std::atomic<int>> busy_ = std::make_shared<std::atomic<int>>(0);
+  std::promise<void> release_;
+  std::shared_future<void> released_;
+  bool released_once_ = false;
+};
 
 TEST(Delivery, TextFramesArriveByteIdenticalAndInOrderAtCppRestClient) {
   ConnectionLog log;
@@ -148,21 +180,13 @@ TEST(Delivery, AFrameToAnIdleConnectionIsWrittenByTheSendingThread) {
   auto connections = log.wait_for(1, 5s);
   ASSERT_EQ(connections.size(), 1u);
 
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> busy{0};
-  for (int i = 0; i < kIoThreads; ++i) {
-    boost::asio::post(server.io(), [&busy, released] {
-      ++busy;
-      released.wait_for(30s);
-    });
-  }
-  ASSERT_TRUE(wait_until([&] { return busy.load() == kIoThreads; }, 5s));
+  HeldIoThreads held(server.io(), kIoThreads);
+  ASSERT_TRUE(held.all_held(5s));
 
   const Payload payload = text_payload(300, 1);
   ASSERT_TRUE(connections[0]->send(make_text_frame(payload)));
   const auto message = client.next_message(3s);
-  release.set_value();
+  held.release();
   ASSERT_TRUE(message) << "the frame waited for an io thread";
   EXPECT_EQ(*message, *payload);
   EXPECT_TRUE(wait_until([&] { return server.observer().frames.load() == 1; }, 5s));
@@ -183,22 +207,14 @@ TEST(Delivery, ASlowConsumersCloseFrameFollowsThePartlyWrittenFrameWhole) {
 
   // The io threads are held, so the unwritten rest of the first frame is still queued (not yet handed to
   // the strand's write) when the second send goes over the bound and drops the queue.
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::atomic<int> busy{0};
-  for (int i = 0; i < kIoThreads; ++i) {
-    boost::asio::post(server.io(), [&busy, released] {
-      ++busy;
-      released.wait_for(30s);
-    });
-  }
-  ASSERT_TRUE(wait_until([&] { return busy.load() == kIoThreads; }, 5s));
+  HeldIoThreads held(server.io(), kIoThreads);
+  ASSERT_TRUE(held.all_held(5s));
   // 6 MiB: more than the kernel takes at once (the send buffer grows to tcp_wmem's 4 MiB at most, and the
   // client's receive buffer is 4 KiB), so at least 2 MiB of it stay queued; 6 MiB more go over the bound.
   const Payload first = text_payload(6u << 20, 1);
   EXPECT_TRUE(connections[0]->send(make_text_frame(first)));
   EXPECT_FALSE(connections[0]->send(make_text_frame(text_payload(6u << 20, 2))));  // over the bound
-  release.set_value();
+  held.release();
 
   auto frame = slow.read_frame(10s);
   ASSERT_TRUE(frame) << "the first frame did not arrive whole";

@@ -47,13 +47,9 @@ Frame make_frame(Opcode opcode, Payload payload, std::int64_t published_ns) {
 Frame make_frame_block(std::span<const Frame> frames) {
   std::size_t bytes = 0;
   std::uint32_t count = 0;
-  std::int64_t oldest_published_ns = 0;
   for (const Frame& frame : frames) {
     bytes += frame.size();
     count += frame.frame_count;
-    if (frame.published_ns != 0 && (oldest_published_ns == 0 || frame.published_ns < oldest_published_ns)) {
-      oldest_published_ns = frame.published_ns;
-    }
   }
   std::string encoded;
   encoded.reserve(bytes);
@@ -64,8 +60,16 @@ Frame make_frame_block(std::span<const Frame> frames) {
   Frame block;
   block.payload = std::make_shared<const std::string>(std::move(encoded));
   block.frame_count = count;
-  block.published_ns = oldest_published_ns;
+  block.published_ns = oldest_published_ns(frames);
   return block;
+}
+
+std::int64_t oldest_published_ns(std::span<const Frame> frames) noexcept {
+  std::int64_t oldest = 0;
+  for (const Frame& frame : frames) {
+    if (frame.published_ns != 0 && (oldest == 0 || frame.published_ns < oldest)) oldest = frame.published_ns;
+  }
+  return oldest;
 }
 
 Frame make_close_frame(std::uint16_t code, std::string_view reason) {

@@ -86,7 +86,8 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
   for (const Frame& frame : frames) bytes += frame.size();
   bool slow_consumer = false;
   bool start_writer = false;
-  InlineWrite written_inline;
+  std::size_t written_inline = 0;  // bytes
+  std::size_t whole_frames_inline = 0;
   {
     std::lock_guard lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return false;
@@ -98,21 +99,14 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
       begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer);
       start_writer = claim_writer_locked();
     } else if (can_write_inline_locked(frames)) {
-      const std::size_t written = write_inline_locked(frames);
-      std::size_t whole = 0;
-      for (const Frame& frame : frames) {
-        whole += frame.size();
-        if (whole > written) break;
-        written_inline.frames += frame.frame_count;
-        if (frame.published_ns != 0 && (written_inline.oldest_published_ns == 0 ||
-                                        frame.published_ns < written_inline.oldest_published_ns)) {
-          written_inline.oldest_published_ns = frame.published_ns;
-        }
+      written_inline = write_inline_locked(frames);
+      for (std::size_t whole = 0; whole_frames_inline < frames.size(); ++whole_frames_inline) {
+        whole += frames[whole_frames_inline].size();
+        if (whole > written_inline) break;
       }
-      written_inline.bytes = written;
-      if (written < bytes) {
-        queue_unwritten_locked(frames, written);
-        queued_bytes_ += bytes - written;
+      if (written_inline < bytes) {
+        queue_unwritten_locked(frames, written_inline);
+        queued_bytes_ += bytes - written_inline;
         start_writer = claim_writer_locked();
       }
     } else {
@@ -123,14 +117,7 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
   }
   if (start_writer) post_write_start();
   if (slow_consumer) hub_->observer().slow_consumer_closed();
-  if (written_inline.bytes != 0) {
-    HubObserver& observer = hub_->observer();
-    observer.frames_written(written_inline.frames, written_inline.bytes);
-    if (written_inline.oldest_published_ns != 0) {
-      observer.publish_to_write(
-          std::chrono::nanoseconds(system_now_ns() - written_inline.oldest_published_ns));
-    }
-  }
+  if (written_inline != 0) report_write(frames.first(whole_frames_inline), written_inline);
   return !slow_consumer;
 }
 
@@ -331,7 +318,7 @@ void WebSocketSession<Stream>::on_tls_chunk_written(boost::system::error_code er
 
 template <class Stream>
 void WebSocketSession<Stream>::on_write(boost::system::error_code error, std::size_t bytes) {
-  if (!error) report_write(bytes);
+  if (!error) report_write(in_flight_, bytes);
   clear_and_trim(in_flight_);
   clear_and_trim(write_buffers_);
   {
@@ -353,19 +340,13 @@ void WebSocketSession<Stream>::on_write(boost::system::error_code error, std::si
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::report_write(std::size_t bytes) {
-  std::int64_t oldest_published_ns = 0;
-  std::uint64_t frames = 0;
-  for (const Frame& frame : in_flight_) {
-    frames += frame.frame_count;
-    if (frame.published_ns != 0 && (oldest_published_ns == 0 || frame.published_ns < oldest_published_ns)) {
-      oldest_published_ns = frame.published_ns;
-    }
-  }
+void WebSocketSession<Stream>::report_write(std::span<const Frame> frames, std::size_t bytes) {
+  std::uint64_t frame_count = 0;
+  for (const Frame& frame : frames) frame_count += frame.frame_count;
   HubObserver& observer = hub_->observer();
-  observer.frames_written(frames, bytes);
-  if (oldest_published_ns != 0) {
-    observer.publish_to_write(std::chrono::nanoseconds(system_now_ns() - oldest_published_ns));
+  observer.frames_written(frame_count, bytes);
+  if (const std::int64_t published_ns = oldest_published_ns(frames); published_ns != 0) {
+    observer.publish_to_write(std::chrono::nanoseconds(system_now_ns() - published_ns));
   }
 }
 

@@ -63,13 +63,6 @@ class WebSocketSession final : public TrackedConnection,
   // the socket at once (the peer already closed, or is silent).
   enum class AfterClose : std::uint8_t { kAwaitPeer, kTeardown };
 
-  // What an inline write wrote, reported to the observer once the mutex is released.
-  struct InlineWrite {
-    std::uint64_t frames = 0;  // frames written whole
-    std::size_t bytes = 0;
-    std::int64_t oldest_published_ns = 0;  // of the frames written whole
-  };
-
   // Under mutex_.
   void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after);
   bool claim_writer_locked();
@@ -89,7 +82,8 @@ class WebSocketSession final : public TrackedConnection,
   void write_tls_chunk();
   void on_tls_chunk_written(boost::system::error_code error, std::size_t bytes);
   void on_write(boost::system::error_code error, std::size_t bytes);
-  void report_write(std::size_t bytes);
+  // Any thread, without mutex_: reports a write of `bytes` that completed `frames` to the observer.
+  void report_write(std::span<const Frame> frames, std::size_t bytes);
   void on_close_frame_written();
   void read_some();
   void on_read(boost::system::error_code error, std::size_t bytes);

@@ -43,6 +43,10 @@ inline Frame make_text_frame(Payload payload, std::int64_t published_ns = 0) {
 // publish-to-write latency of a block is that of its oldest frame.
 Frame make_frame_block(std::span<const Frame> frames);
 
+// The oldest publish time of `frames` (0 when none has one): what the publish-to-write latency of a write
+// that carries them is measured from.
+std::int64_t oldest_published_ns(std::span<const Frame> frames) noexcept;
+
 // A close frame: 2-byte code then the reason (truncated to fit a control frame).
 Frame make_close_frame(std::uint16_t code, std::string_view reason);
 

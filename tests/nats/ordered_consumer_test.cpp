@@ -261,6 +261,28 @@ TEST_F(NatsOrderedConsumerTest, IdleConsumerResumesAfterKill9AndRestart) {
   EXPECT_EQ(collector.sequences(), range(1, 10));
 }
 
+// The same for a consumer started at a time (the aggregator's: now - history). nats.c 3.4.1 cannot re-create
+// such a consumer after a reconnect (its request fails and no message follows); the adapter then re-creates
+// it from the last delivered sequence + 1.
+TEST_F(NatsOrderedConsumerTest, ConsumerStartedAtATimeResumesAfterKill9AndRestart) {
+  create_test_stream();
+  for (int i = 1; i <= 5; ++i) publish("competition.c1", payload(i));
+  MessageCollector collector;
+  auto consumer = consume("competition.c1", nats::StartPosition::at_time(1'000'000'000), collector, 1s);
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(collector.wait_for(5));
+
+  server_->kill9();
+  server_->restart();
+  ASSERT_TRUE(eventually([&] { return connection_->connected(); }, 5s));
+  for (int i = 6; i <= 10; ++i)
+    ASSERT_EQ(publish_with_retry(*connection_, "competition.c1", payload(i)), std::uint64_t(i));
+  ASSERT_TRUE(collector.wait_for(10, 15s))
+      << "got " << collector.size() << "; consumers " << describe_consumers(*connection_);
+  EXPECT_EQ(collector.sequences(), range(1, 10));
+  EXPECT_TRUE(consumer->stats().healthy);
+}
+
 // A callback slower than the publisher fills the bounded queue; nats.c drops at the bound and the adapter
 // re-reads from the last delivered sequence, so the callback still sees every message once, in order.
 TEST_F(NatsOrderedConsumerTest, PendingLimitCostsRereadingNotMessages) {

@@ -53,7 +53,9 @@ struct OrderedConsumer::State final : detail::SubscriptionErrorSink, std::enable
   void deliver(natsSubscription* subscription, natsMsg* raw_message, std::uint64_t subscription_generation);
   void on_subscription_error(natsSubscription* subscription, natsStatus code) override;
   void subscription_completed();
-  void start_recovery_thread_locked();
+  // Re-creates the consumer once the messages queued before the problem are delivered; `cause` and
+  // `reason` go into the report.
+  void start_recovery_thread_locked(natsStatus cause, std::string reason);
   void recover_when_delivered();
 
   natsConnection* const native_connection;
@@ -74,6 +76,8 @@ struct OrderedConsumer::State final : detail::SubscriptionErrorSink, std::enable
   std::thread recovery_thread;
   bool recovery_running = false;
   std::uint64_t recovery_generation = 0;  // the generation whose drop the recovery thread repairs
+  natsStatus recovery_cause = NATS_OK;
+  std::string recovery_reason;
 
   std::atomic<std::thread::id> callback_thread{};  // the thread inside a callback, to spot self-destruction
   std::atomic<std::uint64_t> last_sequence{0};
@@ -267,7 +271,10 @@ void State::deliver(natsSubscription* from, natsMsg* raw_message, std::uint64_t 
   last_consumer_sequence = consumer_sequence;
   // A drop behind the queued messages: usually no message after the hole follows (see
   // start_recovery_thread_locked), so the re-creation is scheduled for when the queue is delivered.
-  if (dropped > 0) start_recovery_thread_locked();
+  if (dropped > 0) {
+    start_recovery_thread_locked(NATS_SLOW_CONSUMER, "slow consumer on '" + options.filter_subject +
+                                                         "': nats.c dropped messages at the pending limit");
+  }
 
   // Before the requested start time: only when nats_safe_start_time() moved the start earlier. Like the
   // server, the first message at or after the start time ends the skipping.
@@ -325,13 +332,25 @@ void State::on_subscription_error(natsSubscription* about, natsStatus code) {
   if (!lock.owns_lock() || stopped) return;
   switch (code) {
     case NATS_SLOW_CONSUMER:
-      if (about == subscription.get()) start_recovery_thread_locked();
+      if (about == subscription.get()) {
+        start_recovery_thread_locked(NATS_SLOW_CONSUMER,
+                                     "slow consumer on '" + options.filter_subject +
+                                         "': nats.c dropped messages at the pending limit");
+      }
       return;
     case NATS_MISSED_HEARTBEAT:
       report_locked(Status::error(code, "missed heartbeats on '" + options.filter_subject +
                                             "': nats.c re-creates the ordered consumer"));
       return;
     default:
+      // nats.c reports a failed re-creation of its ordered consumer here and does not try again; after a
+      // reconnect it fails every time for a consumer started at a time (nats.c 3.4.1). The adapter re-creates
+      // the consumer from the last delivered sequence + 1 instead, as after a drop.
+      if (about == subscription.get()) {
+        start_recovery_thread_locked(code, "nats.c could not re-create the ordered consumer on '" +
+                                               options.filter_subject + "': " + natsStatus_GetText(code));
+        return;
+      }
       report_locked(Status::error(
           code, "ordered consumer on '" + options.filter_subject + "': " + natsStatus_GetText(code)));
       return;
@@ -344,9 +363,11 @@ void State::on_subscription_error(natsSubscription* about, natsStatus code) {
 // report or from the drop counter), a short-lived thread waits until the messages queued before the hole
 // are delivered and then re-creates the consumer. It does not run on nats.c's callback thread, which serves
 // every connection and must not wait for JetStream requests. The destructor joins it.
-void State::start_recovery_thread_locked() {
+void State::start_recovery_thread_locked(natsStatus cause, std::string reason) {
   if (stopped) return;
   recovery_generation = generation;
+  recovery_cause = cause;
+  recovery_reason = std::move(reason);
   if (recovery_running) return;                            // the running thread picks up the new generation
   if (recovery_thread.joinable()) recovery_thread.join();  // it has left the loop: recovery_running is false
   recovery_running = true;
@@ -370,8 +391,7 @@ void State::recover_when_delivered() {
       }
       int queued = 0;
       if (natsSubscription_GetPending(subscription.get(), &queued, nullptr) != NATS_OK || queued == 0) {
-        recreate_locked(NATS_SLOW_CONSUMER, "slow consumer on '" + options.filter_subject +
-                                                "': nats.c dropped messages at the pending limit");
+        recreate_locked(recovery_cause, recovery_reason);
         recovery_running = false;
         return;
       }

@@ -37,9 +37,6 @@ std::int64_t now_ns() {
 
 constexpr auto kWatchInterval = std::chrono::seconds(1);
 constexpr auto kGarbageInterval = std::chrono::seconds(60);
-// The top-level consumer delivered nothing this long after starting: nothing was pending.
-constexpr auto kNothingPendingAfter = std::chrono::seconds(2);
-const std::string kTopLevelSubject = "competition.*";
 
 }  // namespace
 
@@ -59,6 +56,9 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
   void start_servers();
   void watch_stream();
   void watch_loop();
+  // On the watcher thread: starts the one consumer at `start`, after telling the registry where the stream
+  // ends now (ready = caught up to there).
+  void start_consumer(const nats::StreamInfo& info, nats::StartPosition start);
   void schedule_garbage();
   void on_signal(int signal);
   void drain();
@@ -74,11 +74,9 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
 
   std::unique_ptr<nats::Connection> nats_;
-  std::shared_ptr<NatsConsumerFactory> consumers_;
   std::shared_ptr<CompetitionRegistry> registry_;
-  std::unique_ptr<ConsumerHandle> top_level_consumer_;
-  std::chrono::steady_clock::time_point top_level_started_;
-  std::atomic<std::uint64_t> top_level_delivered_{0};
+  // The one consumer of this replica (watcher thread only; destroyed after the io threads stopped).
+  std::unique_ptr<nats::OrderedConsumer> consumer_;
   std::int64_t stream_created_ns_ = 0;
 
   std::unique_ptr<hub::Server> hub_;
@@ -113,8 +111,8 @@ int AggregatorService::Impl::run() {
   watcher_wakeup_.notify_all();
   watcher_.join();
 
-  // Consumers stop before the registry and the connection go.
-  top_level_consumer_.reset();
+  // The consumer stops before the registry and the connection go.
+  consumer_.reset();
   registry_.reset();
   hub_.reset();
   metrics_server_.reset();
@@ -131,13 +129,12 @@ void AggregatorService::Impl::connect_nats() {
   });
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);
-  consumers_ = std::make_shared<NatsConsumerFactory>(*nats_, config_.nats.stream, logger_.child("ingest"));
   RegistryOptions registry_options;
   registry_options.filter = config_.filter;
   registry_options.idle_drop_ns = config_.idle_drop.count();
-  registry_ =
-      std::make_shared<CompetitionRegistry>(io_, std::move(registry_options), consumers_,
-                                            std::make_shared<EventValidator>(), telemetry_, telemetry_);
+  registry_options.max_competitions = static_cast<std::size_t>(config_.max_competitions);
+  registry_ = std::make_shared<CompetitionRegistry>(
+      io_, std::move(registry_options), std::make_shared<EventValidator>(), telemetry_, telemetry_);
 }
 
 void AggregatorService::Impl::start_servers() {
@@ -191,8 +188,9 @@ std::string AggregatorService::Impl::readiness_problems() const {
   return problems;
 }
 
-// Once a second: find the stream (or create it with --create-stream), start the top-level consumer, notice
-// catching up, retry consumers that could not start, and rebuild when the stream went backwards.
+// Once a second: find the stream (or create it with --create-stream), start the one consumer, replace it
+// when it gave up, and rebuild when the stream went backwards. Blocking NATS requests run here only, on
+// the watcher's own thread, holding no lock that an io thread takes.
 void AggregatorService::Impl::watch_loop() {
   std::unique_lock lock(watcher_mutex_);
   while (!stopping_) {
@@ -209,52 +207,66 @@ void AggregatorService::Impl::watch_stream() {
   const auto applied_before = registry_->highest_sequence();
   auto info = nats::stream_info(*nats_, config_.nats.stream);
   if (info && !info->exists && config_.nats.create_stream) {
-    info = nats::create_stream(*nats_, config_.nats.stream, {"competition.>"});
+    info = nats::create_stream(*nats_, config_.nats.stream, {kIngestSubject});
     if (info) logger_.info("created stream (--create-stream)", {{"stream", config_.nats.stream}});
   }
   if (!info) {
     logger_.log_every("stream-info", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                       "cannot look up the stream; retrying",
                       {{"stream", config_.nats.stream}, {"status", info.status().message}});
-  } else if (!info->exists) {
+    return;
+  }
+  if (!info->exists) {
     stream_present_ = false;
     logger_.log_every("stream-missing", std::chrono::seconds(5), runtime::LogLevel::kWarn,
                       "stream does not exist; waiting for it (the aggregator does not create it; "
                       "--create-stream does, for development)",
                       {{"stream", config_.nats.stream}});
-  } else {
-    stream_present_ = true;
-    const bool went_backwards = info->last_sequence < applied_before;
-    const bool recreated = stream_created_ns_ != 0 && info->created_ns != stream_created_ns_;
-    if (top_level_consumer_ && (went_backwards || recreated)) {
-      logger_.warn("the stream was recreated or purged; rebuilding every competition and resending snapshots",
-                   {{"stream", config_.nats.stream}, {"lastSequence", info->last_sequence}});
-      top_level_consumer_.reset();
-      registry_->rebuild();
-    }
-    stream_created_ns_ = info->created_ns;
-    if (!top_level_consumer_) {
-      top_level_delivered_ = 0;
-      std::weak_ptr<Impl> weak = weak_from_this();
-      top_level_consumer_ = consumers_->start_at_time(
-          kTopLevelSubject, now_ns() - config_.history.count(), [weak](FeedMessage message) {
-            if (auto self = weak.lock()) {
-              ++self->top_level_delivered_;
-              self->registry_->on_top_level_message(std::move(message));
-            }
-          });
-      top_level_started_ = std::chrono::steady_clock::now();
-      if (top_level_consumer_) {
-        logger_.info(
-            "following competition activations",
-            {{"stream", config_.nats.stream}, {"history", runtime::format_go_duration(config_.history)}});
-      }
-    } else if (!registry_->caught_up() && top_level_delivered_ == 0 &&
-               std::chrono::steady_clock::now() - top_level_started_ > kNothingPendingAfter) {
-      registry_->mark_caught_up();
-    }
-    registry_->retry_failed_consumers();
+    return;
   }
+  stream_present_ = true;
+  const bool went_backwards = info->last_sequence < applied_before;
+  const bool recreated = stream_created_ns_ != 0 && info->created_ns != stream_created_ns_;
+  stream_created_ns_ = info->created_ns;
+  if (consumer_ && (went_backwards || recreated)) {
+    logger_.warn("the stream was recreated or purged; rebuilding every competition and resending snapshots",
+                 {{"stream", config_.nats.stream}, {"lastSequence", info->last_sequence}});
+    consumer_.reset();  // waits for a running callback; the watcher holds no lock it takes
+    registry_->rebuild();
+  }
+  if (consumer_ && !consumer_->stats().healthy) {
+    // nats.c's ordered consumer could not re-create itself: a new one goes on after what was delivered.
+    const std::uint64_t resume_after = consumer_->last_delivered_sequence();
+    logger_.warn("the JetStream consumer stopped; starting a new one after the last delivered event",
+                 {{"stream", config_.nats.stream}, {"afterSequence", resume_after}});
+    consumer_.reset();
+    start_consumer(info.value(), nats::StartPosition::at_sequence(resume_after + 1));
+    return;
+  }
+  if (!consumer_)
+    start_consumer(info.value(), nats::StartPosition::at_time(now_ns() - config_.history.count()));
+}
+
+void AggregatorService::Impl::start_consumer(const nats::StreamInfo& info, nats::StartPosition start) {
+  // Ready once the consumer reached what the stream holds now; nothing to reach when the stream is empty or
+  // its last event is older than the history window.
+  const bool nothing_to_read =
+      info.last_sequence == 0 ||
+      (start.kind == nats::StartPosition::Kind::kTime && info.last_time_ns < start.time_ns) ||
+      (start.kind == nats::StartPosition::Kind::kSequence && info.last_sequence < start.sequence);
+  registry_->begin_catch_up(nothing_to_read ? 0 : info.last_sequence);
+  logger_.info("starting the one ordered consumer over the stream",
+               {{"stream", config_.nats.stream},
+                {"filter", kIngestSubject},
+                {"history", runtime::format_go_duration(config_.history)},
+                {"catchUpTo", nothing_to_read ? std::uint64_t{0} : info.last_sequence}});
+  std::weak_ptr<Impl> weak = weak_from_this();
+  consumer_ = start_ingest_consumer(
+      *nats_, config_.nats.stream, start,
+      [weak](FeedMessage message) {
+        if (auto self = weak.lock()) self->registry_->on_message(std::move(message));
+      },
+      logger_.child("ingest"));
 }
 
 void AggregatorService::Impl::schedule_garbage() {

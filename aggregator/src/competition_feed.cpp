@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include <algorithm>
-
 #include <boost/asio/post.hpp>
 
 #include "ovalstream/hub/frame.hpp"
@@ -87,32 +85,23 @@ void CompetitionFeed::forward_pending() {
   pending_frames_.clear();
 }
 
-// The competition's events come through two consumers (activations and competition-level events; the
-// rest), which may run at different speeds. The state orders them by stream position; clients apply frames
-// in arrival order, so two cases need care to give a client that saw everything the same view as a late
-// joiner:
-// - an event from before the latest activation arriving after it belongs to the replaced competition: the
-//   state ignores it, and it is not forwarded;
-// - an activation arriving after later events of the other consumer were forwarded would make a client
-//   reset over them: every client is sent a fresh snapshot instead, which starts with that activation.
 void CompetitionFeed::apply_on_strand(const core::Event& event, core::Position position,
                                       std::int64_t published_ns) {
   if (!state_) state_.emplace(core::make_longtrack_state(competition_id_));
-  const bool activation = event.header.type == core::EventType::kCompetitionActivated;
-  const bool overtaken = activation && state_->last_position(core::Level::kDistance) > position;
   const core::ApplyResult result = state_->apply(event, position);
   if (result == core::ApplyResult::kDuplicate || result == core::ApplyResult::kWrongCompetition) {
     if (observer_) observer_->duplicate_skipped();
     return;
   }
-  if (activation) activation_position_ = std::max(activation_position_, position);
-  if (position < activation_position_) return;
-  if (overtaken) {
-    forward_pending();  // what came before the activation, as a client that saw it one by one would have
-    std::erase_if(subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
-      return !send_snapshot(connection);
-    });
-    if (observer_) observer_->clients_resynchronized(subscribers_.size());
+  if (result == core::ApplyResult::kApplied && event.header.type == core::EventType::kCompetitionActivated) {
+    // Clients reset their view at an activation; what the state kept below the competition (a re-activation
+    // keeps the distance and heats) follows it, in the order of a late joiner's snapshot, which starts with
+    // this activation.
+    const core::SharedSnapshot snapshot = state_->snapshot();
+    for (const core::PositionedEvent& item : *snapshot) {
+      pending_frames_.push_back(
+          hub::make_text_frame(item.event.bytes, item.position == position ? published_ns : 0));
+    }
     return;
   }
   // Other events that change nothing are forwarded too: a client that saw everything sees them, and a late
@@ -135,7 +124,7 @@ void CompetitionFeed::leave(std::shared_ptr<hub::Connection> connection) {
 
 void CompetitionFeed::reset_on_strand() {
   state_.reset();
-  activation_position_ = 0;
+  view_version_.reset();
   framed_snapshot_.reset();
   snapshot_frames_.clear();
   snapshot_block_ = {};
@@ -143,7 +132,15 @@ void CompetitionFeed::reset_on_strand() {
 
 void CompetitionFeed::state_view(std::function<void(std::string)> done) {
   boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
-    done(self->state_ ? self->state_->state_view_json() : std::string("null"));
+    if (!self->state_) {
+      done("null");
+      return;
+    }
+    if (self->view_version_ != self->state_->version()) {
+      self->view_ = self->state_->state_view_json();
+      self->view_version_ = self->state_->version();
+    }
+    done(self->view_);
   });
 }
 

@@ -6,6 +6,8 @@
 // sends each subscriber those events in one call, encoded once as one block. Under load a client then gets
 // one write per batch of events instead of one per event (the write system call per client and event was
 // most of the cost of fan-out), and at low rates each event still leaves at once.
+// A competition activation goes out followed by what the state kept below the competition (the frames a late
+// joiner's snapshot holds after it), since clients reset their view at an activation.
 // Thread safety: all public members may be called from any thread; they post to the strand.
 
 #include <boost/asio/io_context.hpp>
@@ -30,8 +32,6 @@ class FeedObserver {
   virtual ~FeedObserver() = default;
   virtual void snapshot_sent(std::size_t events, std::size_t bytes) = 0;
   virtual void duplicate_skipped() = 0;
-  // An activation overtaken by later events of its competition: its clients were sent a fresh snapshot.
-  virtual void clients_resynchronized(std::size_t clients) = 0;
 };
 
 class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
@@ -84,7 +84,7 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   bool enqueue(Inbound inbound);
   // On the strand: handles everything in the inbox.
   void drain();
-  // On the strand. Appends the frame to forward, if any, to pending_frames_.
+  // On the strand. Appends the frames to forward, if any, to pending_frames_.
   void apply_on_strand(const core::Event& event, core::Position position, std::int64_t published_ns);
   void reset_on_strand();
   // Sends pending_frames_ to every subscriber, one block per subscriber (subscribers that are closed or
@@ -107,7 +107,9 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   std::string competition_id_;
   std::shared_ptr<FeedObserver> observer_;
   std::optional<core::CompetitionState> state_;
-  core::Position activation_position_ = 0;  // of the latest competition activation
+  // The JSON state view of state version view_version_: a plain GET in a loop must not redo its parse.
+  std::optional<std::uint64_t> view_version_;
+  std::string view_;
   std::vector<std::shared_ptr<hub::Connection>> subscribers_;
   core::SharedSnapshot framed_snapshot_;  // the snapshot snapshot_frames_ encode
   std::vector<hub::Frame> snapshot_frames_;

@@ -1,33 +1,20 @@
 #include "competition_registry.hpp"
 
+#include <algorithm>
 #include <utility>
-
-#include "ovalstream/core/subject.hpp"
 
 namespace ovalstream::aggregator {
 
 CompetitionRegistry::CompetitionRegistry(boost::asio::io_context& io, RegistryOptions options,
-                                         std::shared_ptr<ConsumerFactory> consumers,
                                          std::shared_ptr<EventValidator> validator,
                                          std::shared_ptr<IngestObserver> observer,
                                          std::shared_ptr<FeedObserver> feed_observer)
     : io_(io),
       options_(std::move(options)),
-      consumers_(std::move(consumers)),
       validator_(std::move(validator)),
       observer_(std::move(observer)),
       feed_observer_(std::move(feed_observer)),
       activations_(std::make_shared<ActivationFeed>(io)) {}
-
-CompetitionRegistry::~CompetitionRegistry() {
-  // Stop every consumer before the feeds go: no callback may run into a half-destroyed registry.
-  std::vector<std::unique_ptr<ConsumerHandle>> consumers;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, followed] : followed_) consumers.push_back(std::move(followed.consumer));
-  }
-  consumers.clear();
-}
 
 std::optional<core::Event> CompetitionRegistry::validate(const FeedMessage& message) {
   auto result = validator_->validate(message.subject, message.data);
@@ -40,72 +27,97 @@ std::optional<core::Event> CompetitionRegistry::validate(const FeedMessage& mess
   return event;
 }
 
-void CompetitionRegistry::on_top_level_message(FeedMessage message) {
+void CompetitionRegistry::on_message(FeedMessage message) {
   std::optional<core::Event> event = validate(message);
+  observer_->message_consumed(message);
   std::shared_ptr<CompetitionFeed> full_feed;
+  bool reached_end = false;
   {
     std::lock_guard lock(mutex_);
-    full_feed = deliver_top_level_locked(message, event);
+    highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
+    if (event) full_feed = deliver_locked(message, *event);
+    if (!caught_up_ && (message.pending == 0 || message.stream_sequence >= catch_up_sequence_)) {
+      caught_up_ = true;
+      reached_end = true;
+    }
   }
+  if (reached_end) observer_->caught_up(message.stream_sequence);
   wait_for_feed(full_feed);
 }
 
-std::shared_ptr<CompetitionFeed> CompetitionRegistry::deliver_top_level_locked(
-    const FeedMessage& message, const std::optional<core::Event>& event) {
-  std::shared_ptr<CompetitionFeed> full_feed;
-  highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
-  if (event) {
-    const std::string& id = event->header.competition_id;
-    if (event->header.type == core::EventType::kCompetitionActivated) {
-      activations_->activated(*event, message.stream_sequence, message.timestamp_ns);
-      if (options_.filter.empty() || options_.filter.contains(id)) {
-        auto [it, inserted] = followed_.try_emplace(id);
-        Followed& followed = it->second;
-        if (inserted) {
-          followed.feed = feed_locked(id);
-          waiting_.erase(id);
-        }
-        followed.activation_position = message.stream_sequence;
-        followed.last_event_ns = message.timestamp_ns;
-        if (!followed.feed->apply(*event, message.stream_sequence, message.timestamp_ns)) {
-          full_feed = followed.feed;
-        }
-        if (caught_up_ && !followed.consumer) start_consumer_locked(id, followed);
-        if (inserted) report_followed_locked();
-      }
-    } else if (auto it = followed_.find(id); it != followed_.end()) {
-      it->second.last_event_ns = message.timestamp_ns;
-      if (!it->second.feed->apply(*event, message.stream_sequence, message.timestamp_ns)) {
-        full_feed = it->second.feed;
-      }
-    }
+std::shared_ptr<CompetitionFeed> CompetitionRegistry::deliver_locked(const FeedMessage& message,
+                                                                     const core::Event& event) {
+  const std::string& id = event.header.competition_id;
+  if (event.header.type == core::EventType::kCompetitionActivated) {
+    activations_->activated(event, message.stream_sequence, message.timestamp_ns);
   }
-  if (message.pending == 0 && !caught_up_) {
-    // Caught up: follow each competition from its latest activation only, not from every activation the
-    // history window holds.
-    caught_up_ = true;
-    for (auto& [id, followed] : followed_) {
-      if (!followed.consumer) start_consumer_locked(id, followed);
-    }
+  if (!follows(id)) return nullptr;
+  Held& held = hold_locked(id, message.stream_sequence);
+  held.last_event_ns = message.timestamp_ns;
+  if (held.feed->apply(event, message.stream_sequence, message.timestamp_ns)) return nullptr;
+  return held.feed;
+}
+
+CompetitionRegistry::Held& CompetitionRegistry::hold_locked(const std::string& competition_id,
+                                                            std::uint64_t sequence) {
+  if (auto it = held_.find(competition_id); it != held_.end()) return it->second;
+  if (held_.size() >= std::max<std::size_t>(options_.max_competitions, 1)) {
+    // The least recently active competition makes room.
+    const auto oldest = std::min_element(held_.begin(), held_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_event_ns < b.second.last_event_ns;
+    });
+    drop_locked(oldest, "limit");
   }
-  return full_feed;
+  Held& held = held_[competition_id];
+  held.feed = feed_locked(competition_id);
+  waiting_.erase(competition_id);
+  observer_->competition_held(competition_id, sequence);
+  observer_->competitions_held(held_.size());
+  return held;
+}
+
+void CompetitionRegistry::drop_locked(std::map<std::string, Held>::iterator it, const std::string& reason) {
+  observer_->competition_dropped(it->first, reason);
+  it->second.feed->reset();
+  // Its clients stay and receive the competition when it comes back.
+  waiting_[it->first] = it->second.feed;
+  forget_if_unwatched_locked(it->first, it->second.feed);
+  held_.erase(it);
+  observer_->competitions_held(held_.size());
+}
+
+void CompetitionRegistry::forget_if_unwatched_locked(const std::string& competition_id,
+                                                     const std::shared_ptr<CompetitionFeed>& feed) {
+  // Counted on the feed's strand, after everything queued before: a waiting feed lives only while it has
+  // clients, so waiting feeds are bounded by the connections.
+  std::weak_ptr<CompetitionRegistry> weak = weak_from_this();
+  std::weak_ptr<CompetitionFeed> weak_feed = feed;
+  feed->inspect([weak, weak_feed, competition_id](std::size_t subscribers, bool) {
+    auto self = weak.lock();
+    if (!self || subscribers > 0) return;
+    std::lock_guard relock(self->mutex_);
+    const auto it = self->waiting_.find(competition_id);
+    if (it != self->waiting_.end() && it->second == weak_feed.lock()) self->waiting_.erase(it);
+  });
 }
 
 void CompetitionRegistry::wait_for_feed(const std::shared_ptr<CompetitionFeed>& feed) {
   if (!feed) return;
   // Outside the lock: the consumer's thread holds back its next message, so the backlog stays in nats.c's
-  // bounded pending queue; joins and the other consumer go on meanwhile.
+  // bounded pending queue; joins go on meanwhile.
   const bool drained = feed->wait_for_room(kFeedBackpressureWait);
   observer_->feed_backpressure(feed->competition_id(), drained);
 }
 
-void CompetitionRegistry::mark_caught_up() {
-  std::lock_guard lock(mutex_);
-  if (caught_up_) return;
-  caught_up_ = true;
-  for (auto& [id, followed] : followed_) {
-    if (!followed.consumer) start_consumer_locked(id, followed);
+void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence) {
+  bool reached_end = false;
+  {
+    std::lock_guard lock(mutex_);
+    catch_up_sequence_ = last_sequence;
+    caught_up_ = last_sequence == 0 || highest_sequence_ >= last_sequence;
+    reached_end = caught_up_;
   }
+  if (reached_end) observer_->caught_up(last_sequence);
 }
 
 bool CompetitionRegistry::caught_up() const {
@@ -113,52 +125,12 @@ bool CompetitionRegistry::caught_up() const {
   return caught_up_;
 }
 
-void CompetitionRegistry::start_consumer_locked(const std::string& competition_id, Followed& followed) {
-  const std::string subject = std::string(core::kSubjectRoot) + "." + competition_id + ".>";
-  const std::uint64_t start = followed.activation_position + 1;
-  std::weak_ptr<CompetitionRegistry> weak = weak_from_this();
-  followed.consumer = consumers_->start(subject, start, [weak, competition_id](FeedMessage message) {
-    if (auto self = weak.lock()) self->on_competition_message(competition_id, std::move(message));
-  });
-  if (followed.consumer) {
-    observer_->competition_followed(competition_id, start);
-  } else {
-    observer_->consumer_start_failed(subject);
-  }
-}
-
-void CompetitionRegistry::retry_failed_consumers() {
-  std::lock_guard lock(mutex_);
-  if (!caught_up_) return;
-  for (auto& [id, followed] : followed_) {
-    if (!followed.consumer) start_consumer_locked(id, followed);
-  }
-}
-
-void CompetitionRegistry::on_competition_message(const std::string& competition_id, FeedMessage message) {
-  std::optional<core::Event> event = validate(message);
-  std::shared_ptr<CompetitionFeed> full_feed;
-  {
-    std::lock_guard lock(mutex_);
-    highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
-    if (!event) return;
-    const auto it = followed_.find(competition_id);
-    if (it == followed_.end() || event->header.competition_id != competition_id) return;
-    it->second.last_event_ns = message.timestamp_ns;
-    if (!it->second.feed->apply(std::move(*event), message.stream_sequence, message.timestamp_ns)) {
-      full_feed = it->second.feed;
-    }
-  }
-  wait_for_feed(full_feed);
-}
-
 bool CompetitionRegistry::follows(const std::string& competition_id) const {
   return options_.filter.empty() || options_.filter.contains(competition_id);
 }
 
 std::shared_ptr<CompetitionFeed> CompetitionRegistry::feed_locked(const std::string& competition_id) {
-  if (auto it = followed_.find(competition_id); it != followed_.end() && it->second.feed)
-    return it->second.feed;
+  if (auto it = held_.find(competition_id); it != held_.end() && it->second.feed) return it->second.feed;
   auto& waiting = waiting_[competition_id];
   if (!waiting) waiting = std::make_shared<CompetitionFeed>(io_, competition_id, feed_observer_);
   return waiting;
@@ -173,21 +145,14 @@ void CompetitionRegistry::join(const std::string& competition_id,
 void CompetitionRegistry::leave(const std::string& competition_id,
                                 const std::shared_ptr<hub::Connection>& connection) {
   std::lock_guard lock(mutex_);
-  if (auto it = followed_.find(competition_id); it != followed_.end()) {
+  if (auto it = held_.find(competition_id); it != held_.end()) {
     it->second.feed->leave(connection);
     return;
   }
   const auto waiting = waiting_.find(competition_id);
   if (waiting == waiting_.end()) return;
   waiting->second->leave(connection);
-  // A waiting feed lives only while it has clients.
-  std::weak_ptr<CompetitionRegistry> weak = weak_from_this();
-  waiting->second->inspect([weak, competition_id](std::size_t subscribers, bool) {
-    auto self = weak.lock();
-    if (!self || subscribers > 0) return;
-    std::lock_guard relock(self->mutex_);
-    if (!self->followed_.contains(competition_id)) self->waiting_.erase(competition_id);
-  });
+  forget_if_unwatched_locked(competition_id, waiting->second);
 }
 
 void CompetitionRegistry::join_activations(std::shared_ptr<hub::Connection> connection) {
@@ -203,7 +168,7 @@ void CompetitionRegistry::state_view(const std::string& competition_id,
   std::shared_ptr<CompetitionFeed> feed;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = followed_.find(competition_id); it != followed_.end()) feed = it->second.feed;
+    if (auto it = held_.find(competition_id); it != held_.end()) feed = it->second.feed;
   }
   if (!feed) {
     done("null");
@@ -217,42 +182,28 @@ void CompetitionRegistry::list(std::function<void(std::string)> done) {
 }
 
 void CompetitionRegistry::collect_garbage(std::int64_t now_ns, std::int64_t history_start_ns) {
-  std::vector<std::unique_ptr<ConsumerHandle>> stopped;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = followed_.begin(); it != followed_.end();) {
-      if (now_ns - it->second.last_event_ns <= options_.idle_drop_ns) {
-        ++it;
-        continue;
-      }
-      observer_->competition_dropped(it->first);
-      stopped.push_back(std::move(it->second.consumer));
-      it->second.feed->reset();
-      waiting_[it->first] = it->second.feed;  // its clients wait for the next activation
-      it = followed_.erase(it);
+    for (auto it = held_.begin(); it != held_.end();) {
+      const auto next = std::next(it);
+      if (now_ns - it->second.last_event_ns > options_.idle_drop_ns) drop_locked(it, "idle");
+      it = next;
     }
-    if (!stopped.empty()) report_followed_locked();
   }
-  // Outside the lock: stopping a consumer waits for its callback, which takes the lock.
-  stopped.clear();
   activations_->expire(history_start_ns);
 }
 
 void CompetitionRegistry::rebuild() {
-  std::vector<std::unique_ptr<ConsumerHandle>> stopped;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, followed] : followed_) {
-      stopped.push_back(std::move(followed.consumer));
-      followed.feed->reset();
-      waiting_[id] = followed.feed;
-    }
-    followed_.clear();
-    caught_up_ = false;
-    highest_sequence_ = 0;
-    report_followed_locked();
+  std::lock_guard lock(mutex_);
+  for (auto& [id, held] : held_) {
+    held.feed->reset();
+    waiting_[id] = held.feed;
+    forget_if_unwatched_locked(id, held.feed);
   }
-  stopped.clear();
+  held_.clear();
+  caught_up_ = false;
+  highest_sequence_ = 0;
+  observer_->competitions_held(0);
 }
 
 std::uint64_t CompetitionRegistry::highest_sequence() const {
@@ -260,13 +211,9 @@ std::uint64_t CompetitionRegistry::highest_sequence() const {
   return highest_sequence_;
 }
 
-std::size_t CompetitionRegistry::followed_count() const {
+std::size_t CompetitionRegistry::held_count() const {
   std::lock_guard lock(mutex_);
-  return followed_.size();
-}
-
-void CompetitionRegistry::report_followed_locked() {
-  observer_->competitions_followed(followed_.size());
+  return held_.size();
 }
 
 }  // namespace ovalstream::aggregator

@@ -1,9 +1,10 @@
 #pragma once
-// Routes validated events to competition feeds, decides which competitions to follow, and starts one
-// JetStream consumer per followed competition (never one per client). NATS specifics stay behind
-// ConsumerFactory, so the routing is tested without a server.
-// Thread safety: every public member may be called from any thread (a mutex guards the map of feeds;
-// per-competition work runs on each feed's strand).
+// Routes the events of the one JetStream consumer (`competition.>`, in stream order) to competition feeds
+// and decides which competitions are held. Every competition's state is folded in that one order, so every
+// client of a competition receives its frames in stream order. The registry never waits on NATS: the
+// service owns the consumer and calls on_message() from its thread.
+// Thread safety: every public member may be called from any thread (a mutex guards the maps of feeds and is
+// never held while waiting; per-competition work runs on each feed's strand).
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -15,7 +16,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <vector>
 
 #include "activation_feed.hpp"
 #include "competition_feed.hpp"
@@ -24,22 +24,6 @@
 
 namespace ovalstream::aggregator {
 
-// A running consumer; destroying it stops it (no callback runs after the destructor returns).
-class ConsumerHandle {
- public:
-  virtual ~ConsumerHandle() = default;
-};
-
-class ConsumerFactory {
- public:
-  virtual ~ConsumerFactory() = default;
-  // An ordered consumer on `filter_subject` from stream sequence `start_sequence`; messages are delivered
-  // in stream order to `on_message`, on any thread. nullptr when it cannot be started (the caller retries).
-  virtual std::unique_ptr<ConsumerHandle> start(const std::string& filter_subject,
-                                                std::uint64_t start_sequence,
-                                                std::function<void(FeedMessage)> on_message) = 0;
-};
-
 // What the registry reports, for metrics and logs. Called from any thread; must be thread-safe.
 class IngestObserver {
  public:
@@ -47,43 +31,52 @@ class IngestObserver {
   virtual void event_received(const core::Event& event) = 0;
   virtual void event_rejected(const FeedMessage& message, const std::string& reason,
                               const std::string& detail) = 0;
-  virtual void competitions_followed(std::size_t count) = 0;
-  virtual void competition_followed(const std::string& competition_id, std::uint64_t from_sequence) = 0;
-  virtual void competition_dropped(const std::string& competition_id) = 0;
-  virtual void consumer_start_failed(const std::string& filter_subject) = 0;
-  // A consumer's thread found the competition's feed over its inbox limit and waited for it (up to
+  // Every message the consumer delivered, valid or not: its stream position, stored time and the messages
+  // still pending behind it (the consumer's lag).
+  virtual void message_consumed(const FeedMessage& message) = 0;
+  virtual void competitions_held(std::size_t count) = 0;
+  virtual void competition_held(const std::string& competition_id, std::uint64_t from_sequence) = 0;
+  // `reason`: "idle" (no event for idle_drop_ns) or "limit" (max_competitions reached, the least recently
+  // active one goes).
+  virtual void competition_dropped(const std::string& competition_id, const std::string& reason) = 0;
+  // The consumer reached the stream's end as it was when the consumer started.
+  virtual void caught_up(std::uint64_t sequence) = 0;
+  // The consumer's thread found the competition's feed over its inbox limit and waited for it (up to
   // kFeedBackpressureWait); `drained`: whether the feed made room in that time.
   virtual void feed_backpressure(const std::string& competition_id, bool drained) = 0;
 };
 
-// How long a consumer's thread waits for a competition's feed that is over its inbox limit before it
+// How long the consumer's thread waits for a competition's feed that is over its inbox limit before it
 // delivers the next event anyway. Bounded, so that no shutdown or rebuild can wait on it for long.
 inline constexpr std::chrono::milliseconds kFeedBackpressureWait{1000};
 
 struct RegistryOptions {
-  std::set<std::string> filter;  // competition ids to follow; empty = all
+  std::set<std::string> filter;  // competition ids to hold; empty = all
   std::int64_t idle_drop_ns =
       24LL * 3600 * 1'000'000'000;  // drop a competition this long after its last event
+  // Competitions held at most: anyone who can publish can invent ids, and each held competition costs
+  // memory. Past it the least recently active competition is dropped (counted).
+  std::size_t max_competitions = 1000;
 };
 
 class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegistry> {
  public:
   CompetitionRegistry(boost::asio::io_context& io, RegistryOptions options,
-                      std::shared_ptr<ConsumerFactory> consumers, std::shared_ptr<EventValidator> validator,
-                      std::shared_ptr<IngestObserver> observer, std::shared_ptr<FeedObserver> feed_observer);
-  ~CompetitionRegistry();
+                      std::shared_ptr<EventValidator> validator, std::shared_ptr<IngestObserver> observer,
+                      std::shared_ptr<FeedObserver> feed_observer);
 
-  // A message from the consumer on `competition.*`: activations and competition-level events.
-  void on_top_level_message(FeedMessage message);
-  // True once the top-level consumer delivered everything that was pending when it started.
+  // A message of the one consumer, in stream order. May block up to kFeedBackpressureWait (without the
+  // lock) when its competition's feed is full: that holds the backlog upstream, in nats.c's bounded queue.
+  void on_message(FeedMessage message);
+
+  // The consumer (re)starts: ready once it delivered `last_sequence` (the stream's last sequence when it
+  // started) or said nothing is pending behind a message; 0 = nothing to catch up on.
+  void begin_catch_up(std::uint64_t last_sequence);
+  // True once the consumer caught up (see begin_catch_up).
   bool caught_up() const;
-  // For a top-level consumer that started with nothing pending (no message will say pending == 0).
-  void mark_caught_up();
-  // Starts the consumers that could not be started before (NATS was down).
-  void retry_failed_consumers();
 
   // Websocket clients.
-  bool follows(const std::string& competition_id) const;  // would follow it (passes --filter)
+  bool follows(const std::string& competition_id) const;  // would hold it (passes --filter)
   void join(const std::string& competition_id, std::shared_ptr<hub::Connection> connection);
   void leave(const std::string& competition_id, const std::shared_ptr<hub::Connection>& connection);
   void join_activations(std::shared_ptr<hub::Connection> connection);
@@ -96,37 +89,35 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   // Drops competitions idle for longer than idle_drop_ns and activations older than `history_start_ns`.
   void collect_garbage(std::int64_t now_ns, std::int64_t history_start_ns);
 
-  // Forgets every state and consumer and follows again from the latest activations (after the stream was
-  // recreated or purged under us). Clients stay and receive each competition afresh.
+  // Forgets every state, before the consumer reads the stream again (it was recreated or purged under us).
+  // Clients stay and receive each competition afresh.
   void rebuild();
-  // The highest stream sequence applied so far (to detect a stream that went backwards).
+  // The highest stream sequence delivered so far (to detect a stream that went backwards).
   std::uint64_t highest_sequence() const;
 
-  std::size_t followed_count() const;
+  std::size_t held_count() const;
 
  private:
-  struct Followed {
+  struct Held {
     std::shared_ptr<CompetitionFeed> feed;
-    std::unique_ptr<ConsumerHandle> consumer;
-    core::Position activation_position = 0;
     std::int64_t last_event_ns = 0;
   };
 
   std::optional<core::Event> validate(const FeedMessage& message);
-  void on_competition_message(const std::string& competition_id, FeedMessage message);
-  // Caller holds mutex_.
+  // Caller holds mutex_. Hands the event to its competition's feed; returns the feed when it is over its
+  // inbox limit.
+  std::shared_ptr<CompetitionFeed> deliver_locked(const FeedMessage& message, const core::Event& event);
+  Held& hold_locked(const std::string& competition_id, std::uint64_t sequence);
+  void drop_locked(std::map<std::string, Held>::iterator it, const std::string& reason);
   std::shared_ptr<CompetitionFeed> feed_locked(const std::string& competition_id);
-  void start_consumer_locked(const std::string& competition_id, Followed& followed);
-  // Hands a top-level message's event to its feed; returns the feed when it is over its inbox limit.
-  std::shared_ptr<CompetitionFeed> deliver_top_level_locked(const FeedMessage& message,
-                                                            const std::optional<core::Event>& event);
+  // A waiting feed without clients is forgotten (checked on its strand).
+  void forget_if_unwatched_locked(const std::string& competition_id,
+                                  const std::shared_ptr<CompetitionFeed>& feed);
   // Without the lock: waits for a feed over its inbox limit (if any), and reports it.
   void wait_for_feed(const std::shared_ptr<CompetitionFeed>& feed);
-  void report_followed_locked();
 
   boost::asio::io_context& io_;
   RegistryOptions options_;
-  std::shared_ptr<ConsumerFactory> consumers_;
   std::shared_ptr<EventValidator> validator_;
   std::shared_ptr<IngestObserver> observer_;
   std::shared_ptr<FeedObserver> feed_observer_;
@@ -134,9 +125,10 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
 
   mutable std::mutex mutex_;
   bool caught_up_ = false;
+  std::uint64_t catch_up_sequence_ = 0;
   std::uint64_t highest_sequence_ = 0;
-  std::map<std::string, Followed> followed_;
-  // Feeds with clients but no followed competition (not yet active, dropped, or filtered out).
+  std::map<std::string, Held> held_;
+  // Feeds with clients but no held competition (not yet active, dropped, or filtered out).
   std::map<std::string, std::shared_ptr<CompetitionFeed>> waiting_;
 };
 

@@ -18,11 +18,15 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
       "Follows competitions on NATS JetStream and serves their live state over websockets.",
       "[start] [flags]");
   nats::add_nats_flags(flags, &config.nats);
-  flags.add_duration("history", &config.history, "how far back to look for competition activations",
+  flags.add_duration("history", &config.history,
+                     "how far back to read the stream at start (competitions, distances, heats)",
                      {.min = std::chrono::seconds(1)});
   flags.add_duration("idle-drop", &config.idle_drop,
-                     "drop a competition (and its consumer) this long after its last event",
+                     "drop a competition's state this long after its last event",
                      {.min = std::chrono::seconds(1)});
+  flags.add_int("max-competitions", &config.max_competitions,
+                "competitions held at most; past it the least recently active one is dropped",
+                {.min = 1, .max = 1'000'000});
   flags.add_string_list("filter", &filter,
                         "follow only these competition ids (repeatable or comma-separated)");
   flags.add_listen_address("hub-address", &config.hub_address, "websocket listen address");

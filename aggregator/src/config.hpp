@@ -20,6 +20,7 @@ struct Config {
   std::chrono::nanoseconds history = std::chrono::hours(24);
   std::chrono::nanoseconds idle_drop = std::chrono::hours(24);
   std::set<std::string> filter;
+  std::int64_t max_competitions = 1000;
   runtime::ListenAddress hub_address{"", 8080};
   std::string cert_file;
   std::string key_file;

@@ -1,35 +1,31 @@
 #pragma once
-// ConsumerFactory on nats.c: one ordered JetStream consumer per call.
-// Thread safety: start() may be called from any thread.
+// The aggregator's one JetStream consumer: ordered, over every subject of the competitions
+// (`competition.>`), delivering in stream order.
+// Thread safety: start_ingest_consumer() may be called from any thread that may block (it makes a request to
+// the server); never from an io thread.
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "competition_registry.hpp"
+#include "feed_message.hpp"
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/nats/ordered_consumer.hpp"
 #include "ovalstream/runtime/log.hpp"
 
 namespace ovalstream::aggregator {
 
-class NatsConsumerFactory final : public ConsumerFactory {
- public:
-  NatsConsumerFactory(const nats::Connection& connection, std::string stream, runtime::Logger logger);
+// Every subject a competition's events are published on (docs/protocol.md, "NATS subjects").
+inline constexpr const char* kIngestSubject = "competition.>";
 
-  std::unique_ptr<ConsumerHandle> start(const std::string& filter_subject, std::uint64_t start_sequence,
-                                        std::function<void(FeedMessage)> on_message) override;
-
-  // A consumer starting at a time (the top-level one: now - history).
-  std::unique_ptr<ConsumerHandle> start_at_time(const std::string& filter_subject, std::int64_t unix_ns,
-                                                std::function<void(FeedMessage)> on_message);
-
- private:
-  std::unique_ptr<ConsumerHandle> start_from(const std::string& filter_subject, nats::StartPosition start,
-                                             std::function<void(FeedMessage)> on_message);
-
-  const nats::Connection& connection_;
-  std::string stream_;
-  runtime::Logger logger_;
-};
+// Starts the ordered consumer on `stream` at `start` (now - --history, or after a sequence); nullptr when it
+// cannot start (logged, at most every 10 s; the caller retries). Destroying it stops `on_message` (it may
+// wait for a running call).
+std::unique_ptr<nats::OrderedConsumer> start_ingest_consumer(const nats::Connection& connection,
+                                                             const std::string& stream,
+                                                             nats::StartPosition start,
+                                                             std::function<void(FeedMessage)> on_message,
+                                                             const runtime::Logger& logger);
 
 }  // namespace ovalstream::aggregator

@@ -60,17 +60,29 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                               .Help("Events at or before a position already applied (redelivered), skipped")
                               .Register(*registry_)
                               .Add({})),
-      resynchronizations_(
-          prometheus::BuildCounter()
-              .Name("ovalstream_client_resynchronizations_total")
-              .Help("Clients sent a fresh snapshot because an activation arrived after later events")
-              .Register(*registry_)
-              .Add({})),
-      competitions_followed_(prometheus::BuildGauge()
-                                 .Name("ovalstream_competitions_followed")
-                                 .Help("Competitions followed, each with one JetStream consumer")
-                                 .Register(*registry_)
-                                 .Add({})),
+      competitions_held_(prometheus::BuildGauge()
+                             .Name("ovalstream_competitions_held")
+                             .Help("Competitions whose live state is held (all read by the one JetStream "
+                                   "consumer)")
+                             .Register(*registry_)
+                             .Add({})),
+      competitions_dropped_(prometheus::BuildCounter()
+                                .Name("ovalstream_competitions_dropped_total")
+                                .Help("Competitions whose state was dropped, per reason (idle: no event for "
+                                      "--idle-drop; limit: --max-competitions reached)")
+                                .Register(*registry_)),
+      consumer_pending_(prometheus::BuildGauge()
+                            .Name("ovalstream_consumer_pending_messages")
+                            .Help("Messages of the stream not yet delivered to the aggregator's consumer, as "
+                                  "of the last one delivered (its lag)")
+                            .Register(*registry_)
+                            .Add({})),
+      last_event_timestamp_(prometheus::BuildGauge()
+                                .Name("ovalstream_last_event_timestamp_seconds")
+                                .Help("When JetStream stored the last event the consumer delivered (Unix "
+                                      "seconds)")
+                                .Register(*registry_)
+                                .Add({})),
       snapshot_bytes_(prometheus::BuildHistogram()
                           .Name("ovalstream_snapshot_bytes")
                           .Help("Bytes of event payload in the snapshot a new client receives")
@@ -87,11 +99,6 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                           .Help("1 while connected to NATS")
                           .Register(*registry_)
                           .Add({})),
-      consumer_start_failures_(prometheus::BuildCounter()
-                                   .Name("ovalstream_consumer_start_failures_total")
-                                   .Help("JetStream consumers that could not be started (retried)")
-                                   .Register(*registry_)
-                                   .Add({})),
       feed_backpressure_waits_(
           prometheus::BuildCounter()
               .Name("ovalstream_feed_backpressure_waits_total")
@@ -183,23 +190,33 @@ void Telemetry::event_rejected(const FeedMessage& message, const std::string& re
                      {"detail", detail}});
 }
 
-void Telemetry::competitions_followed(std::size_t count) {
-  competitions_followed_.Set(static_cast<double>(count));
+void Telemetry::message_consumed(const FeedMessage& message) {
+  consumer_pending_.Set(static_cast<double>(message.pending));
+  last_event_timestamp_.Set(static_cast<double>(message.timestamp_ns) / 1e9);
 }
 
-void Telemetry::competition_followed(const std::string& competition_id, std::uint64_t from_sequence) {
-  logger_.info("following competition", {{"competitionId", competition_id},
-                                         {"fromSequence", static_cast<std::int64_t>(from_sequence)}});
+void Telemetry::competitions_held(std::size_t count) {
+  competitions_held_.Set(static_cast<double>(count));
 }
 
-void Telemetry::competition_dropped(const std::string& competition_id) {
-  logger_.info("dropped idle competition and its consumer", {{"competitionId", competition_id}});
+void Telemetry::competition_held(const std::string& competition_id, std::uint64_t from_sequence) {
+  logger_.info("holding competition", {{"competitionId", competition_id},
+                                       {"fromSequence", static_cast<std::int64_t>(from_sequence)}});
 }
 
-void Telemetry::consumer_start_failed(const std::string& filter_subject) {
-  consumer_start_failures_.Increment();
-  logger_.log_every("consumer:" + filter_subject, std::chrono::seconds(10), runtime::LogLevel::kWarn,
-                    "could not start a JetStream consumer; retrying", {{"filter", filter_subject}});
+void Telemetry::competition_dropped(const std::string& competition_id, const std::string& reason) {
+  labelled(competitions_dropped_, "reason", reason).Increment();
+  if (reason == "limit") {
+    logger_.log_every("dropped-limit", std::chrono::seconds(10), runtime::LogLevel::kWarn,
+                      "dropped the least recently active competition: --max-competitions reached",
+                      {{"competitionId", competition_id}});
+  } else {
+    logger_.info("dropped idle competition", {{"competitionId", competition_id}, {"reason", reason}});
+  }
+}
+
+void Telemetry::caught_up(std::uint64_t sequence) {
+  logger_.info("caught up with the stream; ready", {{"sequence", sequence}});
 }
 
 void Telemetry::feed_backpressure(const std::string& competition_id, bool drained) {
@@ -218,12 +235,6 @@ void Telemetry::snapshot_sent(std::size_t, std::size_t bytes) {
 
 void Telemetry::duplicate_skipped() {
   duplicates_skipped_.Increment();
-}
-
-void Telemetry::clients_resynchronized(std::size_t clients) {
-  resynchronizations_.Increment(static_cast<double>(clients));
-  logger_.info("a competition activation arrived after later events; sent its clients a fresh snapshot",
-               {{"clients", clients}});
 }
 
 }  // namespace ovalstream::aggregator

@@ -44,16 +44,16 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   void event_received(const core::Event& event) override;
   void event_rejected(const FeedMessage& message, const std::string& reason,
                       const std::string& detail) override;
-  void competitions_followed(std::size_t count) override;
-  void competition_followed(const std::string& competition_id, std::uint64_t from_sequence) override;
-  void competition_dropped(const std::string& competition_id) override;
-  void consumer_start_failed(const std::string& filter_subject) override;
+  void message_consumed(const FeedMessage& message) override;
+  void competitions_held(std::size_t count) override;
+  void competition_held(const std::string& competition_id, std::uint64_t from_sequence) override;
+  void competition_dropped(const std::string& competition_id, const std::string& reason) override;
+  void caught_up(std::uint64_t sequence) override;
   void feed_backpressure(const std::string& competition_id, bool drained) override;
 
   // FeedObserver
   void snapshot_sent(std::size_t events, std::size_t bytes) override;
   void duplicate_skipped() override;
-  void clients_resynchronized(std::size_t clients) override;
 
  private:
   prometheus::Counter& labelled(prometheus::Family<prometheus::Counter>& family, const std::string& key,
@@ -70,12 +70,13 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Family<prometheus::Counter>& events_received_;
   prometheus::Family<prometheus::Counter>& events_rejected_;
   prometheus::Counter& duplicates_skipped_;
-  prometheus::Counter& resynchronizations_;
-  prometheus::Gauge& competitions_followed_;
+  prometheus::Gauge& competitions_held_;
+  prometheus::Family<prometheus::Counter>& competitions_dropped_;
+  prometheus::Gauge& consumer_pending_;
+  prometheus::Gauge& last_event_timestamp_;
   prometheus::Histogram& snapshot_bytes_;
   prometheus::Histogram& publish_to_write_seconds_;
   prometheus::Gauge& nats_connected_;
-  prometheus::Counter& consumer_start_failures_;
   prometheus::Family<prometheus::Counter>& feed_backpressure_waits_;
 
   std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};

@@ -11,21 +11,12 @@ CompetitionState::CompetitionState(std::string competition_id, std::unique_ptr<D
 
 ApplyResult CompetitionState::apply(const Event& event, Position position) {
   if (event.header.competition_id != competition_id_) return ApplyResult::kWrongCompetition;
-  Position& last =
-      event.header.level() == Level::kCompetition ? last_competition_position_ : last_distance_position_;
-  if (position <= last) return ApplyResult::kDuplicate;
-  last = position;
+  if (position <= last_position_) return ApplyResult::kDuplicate;
+  last_position_ = position;
   if (!rules_->apply(PositionedEvent{position, event})) return ApplyResult::kIgnored;
+  ++version_;
   cached_snapshot_.reset();
   return ApplyResult::kApplied;
-}
-
-Position CompetitionState::last_position() const noexcept {
-  return std::max(last_competition_position_, last_distance_position_);
-}
-
-Position CompetitionState::last_position(Level level) const noexcept {
-  return level == Level::kCompetition ? last_competition_position_ : last_distance_position_;
 }
 
 SharedSnapshot CompetitionState::snapshot() const {
@@ -34,6 +25,11 @@ SharedSnapshot CompetitionState::snapshot() const {
     rules_->collect(*events);
     std::sort(events->begin(), events->end(),
               [](const PositionedEvent& a, const PositionedEvent& b) { return a.position < b.position; });
+    // At most one activation is retained; what came before it (a re-activation keeps the distance) follows
+    // it.
+    std::stable_partition(events->begin(), events->end(), [](const PositionedEvent& e) {
+      return e.event.header.type == EventType::kCompetitionActivated;
+    });
     cached_snapshot_ = std::move(events);
   }
   return cached_snapshot_;

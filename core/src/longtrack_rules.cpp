@@ -38,22 +38,13 @@ class LongTrackRules final : public DisciplineRules {
  public:
   bool apply(const PositionedEvent& event) override {
     const RoutingHeader& header = event.event.header;
-    // An event from before the latest competition activation (its lane ran behind) belongs to the
-    // competition that activation replaced.
-    if (state_.competition_activation && event.position < state_.competition_activation->position) return false;
     switch (header.type) {
-      case EventType::kCompetitionActivated: {
-        // A fresh competition. A distance activated after this activation (its lane may run ahead of the
-        // competition lane, see CompetitionState) belongs to the new competition and stays.
-        std::optional<DistanceState> later_distance;
-        if (state_.distance && state_.distance->activation.position > event.position) {
-          later_distance = std::move(state_.distance);
-        }
-        state_ = {};
+      case EventType::kCompetitionActivated:
+        // The competition-level events before it go; the distance with its events and heats stays, as the
+        // original server kept following the latest distance and heat activations after a re-activation.
         state_.competition_activation = event;
-        state_.distance = std::move(later_distance);
+        state_.competition_events.clear();
         return true;
-      }
       case EventType::kDistanceActivated:
         state_.distance.emplace();
         state_.distance->id = *header.distance_id;

@@ -5,6 +5,8 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ovalstream::core {
 
@@ -70,13 +72,26 @@ SeekResult seek(std::span<const RecordedEvent> lines, std::int64_t at_unix_micro
   // Line numbers increase through the file, so positions map back to indexes in order.
   std::map<Position, std::size_t> index_of;
   for (std::size_t i = 0; i < result.next_index; ++i) index_of.emplace(lines[i].line_number, i);
+  // Each competition's snapshot starts with its activation (a client resets its view at one, and a
+  // re-activation keeps lines from before it); the competitions are merged in file order, an activation
+  // taking the place of its competition's first kept line. Sort key: 2 * index + 1 for a line, 2 * (the
+  // competition's first kept index) for its activation, so the activation goes just before that line.
+  std::vector<std::pair<std::size_t, std::size_t>> keyed;  // (key, index)
   for (const auto& [id, state] : states) {
+    std::vector<std::size_t> kept_indexes;
     for (const PositionedEvent& kept : *state.snapshot()) {
       const auto found = index_of.find(kept.position);
-      if (found != index_of.end()) result.snapshot.push_back(found->second);
+      if (found != index_of.end()) kept_indexes.push_back(found->second);
+    }
+    if (kept_indexes.empty()) continue;
+    const std::size_t first = *std::min_element(kept_indexes.begin(), kept_indexes.end());
+    for (const std::size_t index : kept_indexes) {
+      const bool activation = lines[index].event.header.type == EventType::kCompetitionActivated;
+      keyed.emplace_back(activation ? 2 * first : 2 * index + 1, index);
     }
   }
-  std::sort(result.snapshot.begin(), result.snapshot.end());
+  std::sort(keyed.begin(), keyed.end());
+  for (const auto& [key, index] : keyed) result.snapshot.push_back(index);
   return result;
 }
 

@@ -24,9 +24,10 @@ using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
 
-#define SKIP_WITHOUT_NATS_AND_RECORDING(events)                                                              \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();             \
-  if (!(events)) GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName)
+#define SKIP_WITHOUT_NATS_AND_RECORDING(events)                                                  \
+  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message(); \
+  if (!(events))                                                                                 \
+  GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName)
 
 std::string first_distance_id(const std::vector<core::Event>& events) {
   for (const auto& event : events) {
@@ -52,7 +53,8 @@ struct LateClient {
 // twice and nothing more.
 TEST(AggregatorIntegration, RecordingHasOnlyKnownRepeatedEvents) {
   auto events = load_recording_events();
-  if (!events) GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
+  if (!events)
+    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
   std::map<std::string_view, int> counts;
   for (const auto& event : *events) ++counts[event.raw()];
   int repeated = 0;
@@ -91,25 +93,20 @@ TEST(AggregatorIntegration, ClientsJoiningAtCutPointsOfTheRealRecordingEndWithTh
   // competition was not active and the client waited).
   published.push_back(publisher.publish((*events)[0]));
   ASSERT_TRUE(from_start.wait_for_count(1, 20s)) << "the first activation did not arrive";
-  // The rest of the competition-level lead-in (the other activations) before any distance event: the two
-  // lanes are read by two consumers, so their interleaving is only fixed when the test waits here.
-  const std::size_t lead_in = leading_competition_level(*events);
-  for (std::size_t i = 1; i < lead_in; ++i) published.push_back(publisher.publish((*events)[i]));
-  ASSERT_TRUE(from_start.wait_for_count(lead_in, 10s));
-
   std::vector<LateClient> late;
-  for (std::size_t i = lead_in; i < events->size(); ++i) {
+  for (std::size_t i = 1; i < events->size(); ++i) {
     published.push_back(publisher.publish((*events)[i]));
     const std::size_t count = published.size();
     if (count % 50 != 0 && count != events->size()) continue;
     // A cut point: everything published so far has been applied once the from-start client has it.
-    ASSERT_TRUE(from_start.wait_for_count(count, 10s)) << "cut " << count << ": from-start client has "
-                                                      << from_start.message_count();
+    ASSERT_TRUE(from_start.wait_for_count(count, 10s))
+        << "cut " << count << ": from-start client has " << from_start.message_count();
     LateClient client{count, std::make_unique<WsClient>(aggregator.websocket_url(path))};
     ASSERT_TRUE(client.client->connect()) << "cut " << count;
     const std::size_t snapshot_size = snapshot_bytes(state_after(competition_id, published, count)).size();
     ASSERT_TRUE(client.client->wait_for_count(snapshot_size, 10s))
-        << "cut " << count << ": snapshot of " << snapshot_size << " events, got " << client.client->message_count();
+        << "cut " << count << ": snapshot of " << snapshot_size << " events, got "
+        << client.client->message_count();
     late.push_back(std::move(client));
   }
 
@@ -124,7 +121,9 @@ TEST(AggregatorIntegration, ClientsJoiningAtCutPointsOfTheRealRecordingEndWithTh
   const std::vector<std::string> all = bytes_of(published, 0, published.size());
 
   const std::vector<std::string> first = from_start.messages();
+  // The recording's activations all come before its first distance: nothing is resent after them.
   EXPECT_TRUE(same_frames(all, first)) << "the from-start client";
+  EXPECT_TRUE(same_frames(frames_of_a_client_from_the_start(competition_id, published), first));
   EXPECT_TRUE(no_unexpected_duplicates(all, first)) << "the from-start client";
   EXPECT_TRUE(same_live_view(truth, fold_frames(competition_id, first))) << "the from-start client";
   EXPECT_EQ(from_start.non_text_messages(), 0u);
@@ -136,7 +135,8 @@ TEST(AggregatorIntegration, ClientsJoiningAtCutPointsOfTheRealRecordingEndWithTh
     const std::vector<std::string> frames = client.client->messages();
     EXPECT_TRUE(same_frames(expected, frames)) << "client joining at cut " << client.cut;
     EXPECT_TRUE(no_unexpected_duplicates(expected, frames)) << "client joining at cut " << client.cut;
-    EXPECT_TRUE(same_live_view(truth, fold_frames(competition_id, frames))) << "client joining at cut " << client.cut;
+    EXPECT_TRUE(same_live_view(truth, fold_frames(competition_id, frames)))
+        << "client joining at cut " << client.cut;
     EXPECT_EQ(client.client->non_text_messages(), 0u);
   }
 
@@ -176,7 +176,8 @@ TEST(AggregatorIntegration, NatsServerKilledMidStreamLosesAndRepeatsNothing) {
   ASSERT_TRUE(from_start.wait_for_count(half, 10s));
   WsClient joined_before(aggregator.websocket_url(path));
   ASSERT_TRUE(joined_before.connect());
-  const std::vector<std::string> snapshot_at_half = snapshot_bytes(state_after(competition_id, published, half));
+  const std::vector<std::string> snapshot_at_half =
+      snapshot_bytes(state_after(competition_id, published, half));
   ASSERT_TRUE(joined_before.wait_for_count(snapshot_at_half.size(), 10s));
 
   nats.kill9();
@@ -193,7 +194,8 @@ TEST(AggregatorIntegration, NatsServerKilledMidStreamLosesAndRepeatsNothing) {
   EXPECT_EQ(nats::stream_info(publisher.connection(), kStream)->last_sequence, published.back().sequence)
       << "the store lost or gained messages across kill -9";
   for (std::size_t i = half; i < events->size(); ++i) published.push_back(publisher.publish((*events)[i]));
-  const Published sentinel = publisher.publish_json(sentinel_json(competition_id, distance_id, "after-restart"));
+  const Published sentinel =
+      publisher.publish_json(sentinel_json(competition_id, distance_id, "after-restart"));
   published.push_back(sentinel);
   const std::string end(sentinel.event.raw());
 
@@ -212,7 +214,8 @@ TEST(AggregatorIntegration, NatsServerKilledMidStreamLosesAndRepeatsNothing) {
   expected.insert(expected.end(), after.begin(), after.end());
   EXPECT_TRUE(same_frames(expected, joined_before.messages())) << "the client that joined before the kill";
   EXPECT_TRUE(same_live_view(truth, fold_frames(competition_id, joined_before.messages())));
-  EXPECT_TRUE(same_frames(expected, joined_while_down.messages())) << "the client that joined while NATS was down";
+  EXPECT_TRUE(same_frames(expected, joined_while_down.messages()))
+      << "the client that joined while NATS was down";
   EXPECT_TRUE(same_live_view(truth, fold_frames(competition_id, joined_while_down.messages())));
 
   // A client joining now gets the true snapshot.
@@ -260,7 +263,8 @@ TEST(AggregatorIntegration, RestartedAggregatorRebuildsTheTrueViewFromTheStream)
   EXPECT_TRUE(same_live_view(truth, fold_frames(competition_id, early.messages()))) << "the early client";
   EXPECT_TRUE(no_unexpected_duplicates(bytes_of(published, 0, published.size()), early.messages()));
 
-  ASSERT_TRUE(wait_until([&] { return http_get(second.hub_port(), path).body == truth.state_view_json(); }, 10s))
+  ASSERT_TRUE(
+      wait_until([&] { return http_get(second.hub_port(), path).body == truth.state_view_json(); }, 10s))
       << "GET never showed the true state";
   ASSERT_TRUE(wait_until([&] { return http_get(second.metrics_port(), "/readyz").status == 200; }, 10s));
   WsClient late(second.websocket_url(path));

@@ -299,9 +299,9 @@ TEST(AggregatorIntegration, RejectsMalformedEventsAndKeepsServing) {
   EXPECT_FALSE(client.closed());
 }
 
-// Issue test 10: 50 websocket clients on one competition share its one JetStream consumer: the stream has
-// two consumers (competition.* and the competition's own), and one more per further competition.
-TEST(AggregatorIntegration, ManyClientsShareOneConsumerPerCompetition) {
+// 50 websocket clients of one competition and a second competition: the aggregator still reads the stream
+// with its one JetStream consumer (never one per client or per competition).
+TEST(AggregatorIntegration, OneConsumerPerAggregatorWhateverTheClientsAndCompetitions) {
   SKIP_WITHOUT_NATS();
   NatsServerProcess nats;
   Publisher publisher(nats.url());
@@ -315,7 +315,7 @@ TEST(AggregatorIntegration, ManyClientsShareOneConsumerPerCompetition) {
     auto count = nats::consumer_count(publisher.connection(), kStream);
     return count ? count.value() : std::int64_t{-1};
   };
-  ASSERT_TRUE(wait_until([&] { return consumers() == 2; }, 15s, 50ms)) << "consumers: " << consumers();
+  ASSERT_TRUE(wait_until([&] { return consumers() == 1; }, 15s, 50ms)) << "consumers: " << consumers();
   const std::string path = "/v1/competitions/" + id;
   ASSERT_TRUE(wait_until([&] { return http_get(aggregator.hub_port(), path).body != "null"; }, 10s));
   const std::vector<std::string> snapshot = snapshot_bytes(state_after(id, published, published.size()));
@@ -329,7 +329,7 @@ TEST(AggregatorIntegration, ManyClientsShareOneConsumerPerCompetition) {
   for (int i = 0; i < kClients; ++i) {
     EXPECT_TRUE(same_frames(snapshot, clients[i]->read_texts(snapshot.size(), 10s))) << "client " << i;
   }
-  EXPECT_EQ(consumers(), 2);
+  EXPECT_EQ(consumers(), 1);
   EXPECT_EQ(aggregator.metric("ovalstream_websocket_connections_open{endpoint=\"competition\"}"), kClients);
 
   const std::size_t before = published.size();
@@ -339,13 +339,13 @@ TEST(AggregatorIntegration, ManyClientsShareOneConsumerPerCompetition) {
   for (int i = 0; i < kClients; ++i) {
     EXPECT_TRUE(same_frames(live, clients[i]->read_texts(live.size(), 10s))) << "client " << i;
   }
-  EXPECT_EQ(consumers(), 2);
-  EXPECT_EQ(aggregator.metric("ovalstream_competitions_followed"), 1.0);
+  EXPECT_EQ(consumers(), 1);
+  EXPECT_EQ(aggregator.metric("ovalstream_competitions_held"), 1.0);
 
-  // A second competition adds exactly one consumer.
+  // A second competition adds no consumer.
   publisher.publish_json(activation("second-cup"));
-  EXPECT_TRUE(wait_until([&] { return consumers() == 3; }, 10s, 50ms)) << "consumers: " << consumers();
-  EXPECT_TRUE(wait_until([&] { return aggregator.metric("ovalstream_competitions_followed") == 2.0; }, 5s));
+  EXPECT_TRUE(wait_until([&] { return aggregator.metric("ovalstream_competitions_held") == 2.0; }, 5s));
+  EXPECT_EQ(consumers(), 1);
 }
 
 }  // namespace

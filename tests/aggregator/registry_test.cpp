@@ -1,5 +1,5 @@
-// The competition registry without NATS: a fake consumer factory and fake connections, one io_context run
-// to completion after each step so every strand has done its work.
+// The competition registry without NATS: messages handed to it as the one consumer would deliver them, fake
+// connections, one io_context run to completion after each step so every strand has done its work.
 #include <utility>  // before Asio
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "support/event_builder.hpp"
 #include "support/fake_connection.hpp"
 #include "support/recording.hpp"
+#include "support/snapshot_property.hpp"
 
 namespace ovalstream::aggregator {
 namespace {
@@ -23,58 +24,29 @@ using testing::kDistanceA;
 
 using testing::FakeConnection;
 
-struct StartedConsumer {
-  std::string filter;
-  std::uint64_t start_sequence = 0;
-  std::function<void(FeedMessage)> deliver;
-  std::shared_ptr<bool> alive;
-};
-
-class FakeConsumers final : public ConsumerFactory {
- public:
-  class Handle final : public ConsumerHandle {
-   public:
-    explicit Handle(std::shared_ptr<bool> alive) : alive_(std::move(alive)) {}
-    ~Handle() override { *alive_ = false; }
-
-   private:
-    std::shared_ptr<bool> alive_;
-  };
-
-  std::unique_ptr<ConsumerHandle> start(const std::string& filter, std::uint64_t start_sequence,
-                                        std::function<void(FeedMessage)> on_message) override {
-    if (fail_next) {
-      fail_next = false;
-      return nullptr;
-    }
-    auto alive = std::make_shared<bool>(true);
-    started.push_back({filter, start_sequence, std::move(on_message), alive});
-    return std::make_unique<Handle>(alive);
-  }
-
-  bool fail_next = false;
-  std::vector<StartedConsumer> started;
-};
-
 class RecordingObserver final : public IngestObserver {
  public:
   void event_received(const core::Event&) override { ++received; }
   void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
     rejected.push_back(reason);
   }
-  void competitions_followed(std::size_t count) override { followed = count; }
-  void competition_followed(const std::string&, std::uint64_t) override {}
-  void competition_dropped(const std::string& id) override { dropped.push_back(id); }
-  void consumer_start_failed(const std::string&) override { ++start_failures; }
+  void message_consumed(const FeedMessage& message) override { last_pending = message.pending; }
+  void competitions_held(std::size_t count) override { held = count; }
+  void competition_held(const std::string&, std::uint64_t) override {}
+  void competition_dropped(const std::string& id, const std::string& reason) override {
+    dropped.push_back(id + ":" + reason);
+  }
+  void caught_up(std::uint64_t) override { ++caught_up_reports; }
   void feed_backpressure(const std::string&, bool drained) override {
     (drained ? backpressure_drained : backpressure_timeouts)++;
   }
 
   int received = 0;
   std::vector<std::string> rejected;
-  std::size_t followed = 0;
+  std::size_t held = 0;
   std::vector<std::string> dropped;
-  int start_failures = 0;
+  std::uint64_t last_pending = 0;
+  int caught_up_reports = 0;
   // From the consumer's thread.
   std::atomic<int> backpressure_drained{0};
   std::atomic<int> backpressure_timeouts{0};
@@ -84,12 +56,14 @@ class RegistryTest : public ::testing::Test {
  protected:
   RegistryTest() { make_registry({}); }
 
-  void make_registry(std::set<std::string> filter) {
+  void make_registry(std::set<std::string> filter, std::size_t max_competitions = 1000) {
     RegistryOptions options;
     options.filter = std::move(filter);
     options.idle_drop_ns = 1000;
-    registry = std::make_shared<CompetitionRegistry>(io, options, consumers,
-                                                     std::make_shared<EventValidator>(), observer, nullptr);
+    options.max_competitions = max_competitions;
+    registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
+                                                     observer, nullptr);
+    registry->begin_catch_up(0);
   }
 
   void settle() {
@@ -109,72 +83,84 @@ class RegistryTest : public ::testing::Test {
                        100, 0};
   }
 
-  // Delivers a sequence: top-level events to the registry, the rest to the competition's consumer.
+  // Delivers events[begin, end) as the one consumer does: every level, in stream order.
   void deliver(const std::vector<core::PositionedEvent>& events, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (events[i].event.header.level() == core::Level::kCompetition) {
-        registry->on_top_level_message(message(events[i]));
-      } else {
-        ASSERT_FALSE(consumers->started.empty());
-        consumers->started.back().deliver(message(events[i]));
-      }
-    }
+    for (std::size_t i = begin; i < end; ++i) registry->on_message(message(events[i]));
     settle();
   }
 
+  std::string view_of(const std::string& id) {
+    std::string view;
+    registry->state_view(id, [&](std::string json) { view = std::move(json); });
+    settle();
+    return view;
+  }
+
   boost::asio::io_context io;
-  std::shared_ptr<FakeConsumers> consumers = std::make_shared<FakeConsumers>();
   std::shared_ptr<RecordingObserver> observer = std::make_shared<RecordingObserver>();
   std::shared_ptr<CompetitionRegistry> registry;
 };
 
-TEST_F(RegistryTest, FollowsFromTheLatestActivationOnceCaughtUp) {
+TEST_F(RegistryTest, ReadyOnceTheConsumerReachedTheStreamsEndAsOfStart) {
   testing::EventSequence seq;
-  seq.competition_activated().competition_activated().competition_activated();
-  registry->on_top_level_message(message(seq.events()[0], 2));
-  registry->on_top_level_message(message(seq.events()[1], 1));
-  EXPECT_TRUE(consumers->started.empty()) << "no consumer while catching up";
+  seq.competition_activated().distance_activated(kDistanceA).competition_activated();
+  registry->begin_catch_up(3);
   EXPECT_FALSE(registry->caught_up());
-  registry->on_top_level_message(message(seq.events()[2], 0));
+  registry->on_message(message(seq.events()[0], 5));
+  registry->on_message(message(seq.events()[1], 4));
+  EXPECT_FALSE(registry->caught_up()) << "sequence 2 of 3, more pending";
+  registry->on_message(message(seq.events()[2], 2));  // published meanwhile: still pending, but at the end
   EXPECT_TRUE(registry->caught_up());
-  ASSERT_EQ(consumers->started.size(), 1u);
-  EXPECT_EQ(consumers->started[0].filter, std::string("competition.") + kCompetition + ".>");
-  EXPECT_EQ(consumers->started[0].start_sequence, 4u) << "from the latest activation + 1";
-  EXPECT_EQ(observer->followed, 1u);
+  EXPECT_EQ(observer->caught_up_reports, 2) << "once at make_registry, once here";
+  EXPECT_EQ(observer->last_pending, 2u);
 }
 
-TEST_F(RegistryTest, ANewActivationAfterCatchingUpStartsAConsumerAtOnce) {
-  registry->mark_caught_up();
+TEST_F(RegistryTest, ReadyWhenAMessageSaysNothingIsPending) {
   testing::EventSequence seq;
   seq.competition_activated();
-  registry->on_top_level_message(message(seq.events()[0], 0));
-  ASSERT_EQ(consumers->started.size(), 1u);
-  EXPECT_EQ(consumers->started[0].start_sequence, 2u);
-  // A re-activation of the same competition keeps its consumer: the reducer starts afresh.
-  seq.competition_activated();
-  registry->on_top_level_message(message(seq.events()[1], 0));
-  EXPECT_EQ(consumers->started.size(), 1u);
+  registry->begin_catch_up(10);  // e.g. the stream ends with messages outside competition.>
+  registry->on_message(message(seq.events()[0], 0));
+  EXPECT_TRUE(registry->caught_up());
 }
 
-TEST_F(RegistryTest, OneConsumerPerCompetitionWhateverTheClients) {
-  registry->mark_caught_up();
+TEST_F(RegistryTest, NothingToCatchUpOnIsReadyAtOnce) {
+  registry->begin_catch_up(0);
+  EXPECT_TRUE(registry->caught_up());
+}
+
+TEST_F(RegistryTest, EveryLevelOfACompetitionComesThroughOneCallInStreamOrder) {
+  testing::EventSequence seq;
+  seq.competition_activated()
+      .add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"before")"))
+      .distance_activated(kDistanceA)
+      .add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"after")"))
+      .heat_activated(kDistanceA, 1, {"r1"});
+  auto client = std::make_shared<FakeConnection>();
+  registry->join(kCompetition, client);
+  deliver(seq.events(), 0, seq.events().size());
+  const auto got = client->payloads();
+  ASSERT_EQ(got.size(), seq.events().size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], seq.events()[i].event.raw()) << i;
+  EXPECT_EQ(observer->held, 1u);
+}
+
+TEST_F(RegistryTest, ManyClientsShareOneFeed) {
   testing::EventSequence seq;
   seq.competition_activated();
-  registry->on_top_level_message(message(seq.events()[0]));
+  registry->on_message(message(seq.events()[0]));
   std::vector<std::shared_ptr<FakeConnection>> clients;
   for (int i = 0; i < 100; ++i) {
     clients.push_back(std::make_shared<FakeConnection>());
     registry->join(kCompetition, clients.back());
   }
   settle();
-  EXPECT_EQ(consumers->started.size(), 1u);
+  EXPECT_EQ(registry->held_count(), 1u);
   for (const auto& client : clients) EXPECT_EQ(client->payloads().size(), 1u);
 }
 
 TEST_F(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDuplicate) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
   if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
-  registry->mark_caught_up();
   auto early = std::make_shared<FakeConnection>();
   registry->join(kCompetition, early);  // another competition: must see nothing
   const std::string id = events->front().event.header.competition_id;
@@ -188,24 +174,58 @@ TEST_F(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDupli
   settle();
   deliver(*events, cut, events->size());
 
-  // The client from the start saw every event, byte for byte, in order.
-  ASSERT_EQ(from_start->payloads().size(), events->size());
-  for (std::size_t i = 0; i < events->size(); ++i)
-    EXPECT_EQ(from_start->payloads()[i], (*events)[i].event.raw());
+  core::CompetitionState truth = core::make_longtrack_state(id);
+  testing::apply_range(truth, *events, 0, events->size());
+  // The client from the start saw every event, byte for byte, in order, plus after each re-activation what
+  // the state kept below the competition.
+  core::CompetitionState seen = core::make_longtrack_state(id);
+  core::Position arrival = 0;
+  for (const std::string& payload : from_start->payloads()) {
+    const auto parsed = core::parse_event(payload);
+    ASSERT_TRUE(parsed.ok());
+    seen.apply(parsed.event, ++arrival);
+  }
+  EXPECT_TRUE(testing::same_view(truth, seen));
   // The late joiner: the snapshot at the cut, then exactly the events after it.
   core::CompetitionState prefix = core::make_longtrack_state(id);
   testing::apply_range(prefix, *events, 0, cut);
   const auto snapshot = prefix.snapshot();
   const auto got = late->payloads();
-  ASSERT_EQ(got.size(), snapshot->size() + (events->size() - cut));
+  ASSERT_GE(got.size(), snapshot->size() + (events->size() - cut));
   for (std::size_t i = 0; i < snapshot->size(); ++i) EXPECT_EQ(got[i], (*snapshot)[i].event.raw());
-  for (std::size_t i = cut; i < events->size(); ++i)
-    EXPECT_EQ(got[snapshot->size() + i - cut], (*events)[i].event.raw());
+  EXPECT_EQ(got[snapshot->size()], (*events)[cut].event.raw());
+  EXPECT_EQ(got.back(), events->back().event.raw());
   EXPECT_TRUE(early->payloads().empty());
 }
 
+TEST_F(RegistryTest, AReactivationResendsWhatTheStateKeptRightAfterIt) {
+  testing::EventSequence seq;
+  seq.competition_activated()
+      .add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"dropped")"))
+      .distance_activated(kDistanceA)
+      .heat_activated(kDistanceA, 1, {"r1"})
+      .heat_event("HeatStartedEvent", kDistanceA, 1)
+      .competition_activated()
+      .race_event("RacePassingAddedEvent", kDistanceA, 1, "r1", R"("passing":{"time":1})");
+  const auto& e = seq.events();
+  auto live = std::make_shared<FakeConnection>();
+  registry->join(kCompetition, live);
+  deliver(e, 0, e.size());
+  auto raw = [&](std::size_t i) { return std::string(e[i].event.raw()); };
+  const std::vector<std::string> expected = {
+      raw(0), raw(1), raw(2), raw(3), raw(4),
+      // the re-activation, then the distance and heat it kept, then the live stream
+      raw(5), raw(2), raw(3), raw(4), raw(6)};
+  EXPECT_EQ(live->payloads(), expected);
+  // A late joiner gets the same from the re-activation on.
+  auto late = std::make_shared<FakeConnection>();
+  registry->join(kCompetition, late);
+  settle();
+  EXPECT_EQ(late->payloads(), std::vector<std::string>(expected.begin() + 5, expected.end()));
+  EXPECT_NE(view_of(kCompetition).find(kDistanceA), std::string::npos) << "the race stays on screen";
+}
+
 TEST_F(RegistryTest, AClientOfACompetitionNotYetActiveWaitsForIt) {
-  registry->mark_caught_up();
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   settle();
@@ -217,13 +237,13 @@ TEST_F(RegistryTest, AClientOfACompetitionNotYetActiveWaitsForIt) {
   EXPECT_EQ(client->payloads()[0], seq.events()[0].event.raw());
 }
 
-TEST_F(RegistryTest, FilteredOutCompetitionsAreNotFollowed) {
+TEST_F(RegistryTest, FilteredOutCompetitionsAreNotHeld) {
   make_registry({"other"});
-  registry->mark_caught_up();
   testing::EventSequence seq;
-  seq.competition_activated();
-  registry->on_top_level_message(message(seq.events()[0]));
-  EXPECT_TRUE(consumers->started.empty());
+  seq.competition_activated().distance_activated(kDistanceA);
+  deliver(seq.events(), 0, 2);
+  EXPECT_EQ(registry->held_count(), 0u);
+  EXPECT_EQ(view_of(kCompetition), "null");
   EXPECT_FALSE(registry->follows(kCompetition));
   EXPECT_TRUE(registry->follows("other"));
   // It is still listed on /v1/competitions: the list is of activations.
@@ -234,96 +254,98 @@ TEST_F(RegistryTest, FilteredOutCompetitionsAreNotFollowed) {
 }
 
 TEST_F(RegistryTest, RejectedEventsAreCountedAndNotForwarded) {
-  registry->mark_caught_up();
   testing::EventSequence seq;
   seq.competition_activated();
-  registry->on_top_level_message(message(seq.events()[0]));
+  registry->on_message(message(seq.events()[0]));
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   settle();
   const std::string prefix = std::string("competition.") + kCompetition;
-  auto& consumer = consumers->started.at(0);
-  consumer.deliver(raw_message(prefix + ".distances.x", "{not json", 5));
-  consumer.deliver(raw_message(prefix + ".distances.x", std::string(2 << 20, ' '), 6));
-  consumer.deliver(raw_message(prefix + ".distances.x",
-                               R"({"typeName":"DistanceActivatedEvent","competitionId":")" +
-                                   std::string(kCompetition) + R"(","distanceId":"x","distance":7})",
-                               7));
-  consumer.deliver(
+  registry->on_message(raw_message(prefix + ".distances.x", "{not json", 5));
+  registry->on_message(raw_message(prefix + ".distances.x", std::string(2 << 20, ' '), 6));
+  registry->on_message(raw_message(prefix + ".distances.x",
+                                   R"({"typeName":"DistanceActivatedEvent","competitionId":")" +
+                                       std::string(kCompetition) + R"(","distanceId":"x","distance":7})",
+                                   7));
+  registry->on_message(
       raw_message(prefix + ".distances.y", testing::make_event_json("DistanceDeactivatedEvent", "x"), 8));
   settle();
   EXPECT_EQ(observer->rejected,
             (std::vector<std::string>{"not_json", "too_large", "schema", "subject_mismatch"}));
   EXPECT_EQ(client->payloads().size(), 1u) << "only the activation";
+  EXPECT_EQ(registry->highest_sequence(), 8u) << "rejected messages count as read";
 }
 
 TEST_F(RegistryTest, RedeliveredEventsAreForwardedOnce) {
-  registry->mark_caught_up();
   testing::EventSequence seq;
   seq.competition_activated().distance_activated(kDistanceA);
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   deliver(seq.events(), 0, 2);
-  consumers->started.at(0).deliver(message(seq.events()[1]));
+  registry->on_message(message(seq.events()[1]));
+  registry->on_message(message(seq.events()[0]));
   settle();
   EXPECT_EQ(client->payloads().size(), 2u);
 }
 
-TEST_F(RegistryTest, IdleCompetitionsAreDroppedWithTheirConsumerAndClientsWait) {
-  registry->mark_caught_up();
+TEST_F(RegistryTest, IdleCompetitionsAreDroppedAndClientsWait) {
   testing::EventSequence seq;
   seq.competition_activated().distance_activated(kDistanceA).competition_activated();
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   deliver(seq.events(), 0, 2);
-  ASSERT_TRUE(*consumers->started.at(0).alive);
   registry->collect_garbage(/*now_ns=*/100 + 999, 0);
   settle();
-  EXPECT_TRUE(*consumers->started.at(0).alive) << "not idle long enough";
+  EXPECT_EQ(registry->held_count(), 1u) << "not idle long enough";
   registry->collect_garbage(/*now_ns=*/100 + 1001, 0);
   settle();
-  EXPECT_FALSE(*consumers->started.at(0).alive) << "the consumer is deleted";
-  EXPECT_EQ(observer->dropped, (std::vector<std::string>{kCompetition}));
-  EXPECT_EQ(observer->followed, 0u);
-  std::string view;
-  registry->state_view(kCompetition, [&](std::string json) { view = std::move(json); });
+  EXPECT_EQ(registry->held_count(), 0u);
+  EXPECT_EQ(observer->dropped, (std::vector<std::string>{std::string(kCompetition) + ":idle"}));
+  EXPECT_EQ(observer->held, 0u);
+  EXPECT_EQ(view_of(kCompetition), "null");
+  // Activated again: held again, and the waiting client gets it.
+  registry->on_message(message(seq.events()[2]));
   settle();
-  EXPECT_EQ(view, "null");
-  // Activated again: followed again, and the waiting client gets it.
-  registry->on_top_level_message(message(seq.events()[2]));
-  settle();
-  EXPECT_EQ(consumers->started.size(), 2u);
+  EXPECT_EQ(registry->held_count(), 1u);
   EXPECT_EQ(client->payloads().size(), 3u);
 }
 
-TEST_F(RegistryTest, AConsumerThatCannotStartIsRetried) {
-  registry->mark_caught_up();
-  consumers->fail_next = true;
-  testing::EventSequence seq;
-  seq.competition_activated();
-  registry->on_top_level_message(message(seq.events()[0]));
-  EXPECT_TRUE(consumers->started.empty());
-  EXPECT_EQ(observer->start_failures, 1);
-  registry->retry_failed_consumers();
-  EXPECT_EQ(consumers->started.size(), 1u);
+TEST_F(RegistryTest, PastMaxCompetitionsTheLeastRecentlyActiveOneGoes) {
+  make_registry({}, 2);
+  auto activation = [&](const std::string& id, std::uint64_t sequence, std::int64_t time_ns) {
+    testing::EventSequence seq(id);
+    seq.competition_activated();
+    registry->on_message(message(core::PositionedEvent{sequence, seq.events()[0].event}, 0, time_ns));
+  };
+  activation("a", 1, 100);
+  activation("b", 2, 200);
+  activation("a", 3, 300);  // a is active again: b is now the least recently active
+  activation("c", 4, 400);
+  settle();
+  ASSERT_TRUE(observer->rejected.empty()) << observer->rejected.front();
+  EXPECT_EQ(registry->held_count(), 2u);
+  EXPECT_EQ(observer->dropped, (std::vector<std::string>{"b:limit"}));
+  EXPECT_EQ(view_of("b"), "null");
+  EXPECT_NE(view_of("a"), "null");
+  EXPECT_NE(view_of("c"), "null");
 }
 
-TEST_F(RegistryTest, RebuildStopsEveryConsumerAndFollowsAgain) {
-  registry->mark_caught_up();
+TEST_F(RegistryTest, RebuildForgetsEveryStateAndClientsGetTheCompetitionAfresh) {
   testing::EventSequence seq;
   seq.competition_activated();
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   deliver(seq.events(), 0, 1);
   registry->rebuild();
+  registry->begin_catch_up(1);
   settle();
-  EXPECT_FALSE(*consumers->started.at(0).alive);
   EXPECT_FALSE(registry->caught_up());
   EXPECT_EQ(registry->highest_sequence(), 0u);
-  // The stream replays from the start: the client gets the competition afresh.
-  registry->on_top_level_message(message(seq.events()[0], 0));
+  EXPECT_EQ(view_of(kCompetition), "null");
+  // The stream is read again from the start: the client gets the competition afresh.
+  registry->on_message(message(seq.events()[0], 0));
   settle();
-  EXPECT_EQ(consumers->started.size(), 2u);
+  EXPECT_TRUE(registry->caught_up());
   EXPECT_EQ(client->payloads().size(), 2u);
 }
 
@@ -339,7 +361,6 @@ testing::EventSequence heat_with_live_events(std::size_t live) {
 }
 
 TEST_F(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend) {
-  registry->mark_caught_up();
   const testing::EventSequence seq = heat_with_live_events(10);
   auto first = std::make_shared<FakeConnection>();
   auto second = std::make_shared<FakeConnection>();
@@ -348,8 +369,7 @@ TEST_F(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend)
   for (std::size_t i = 0; i < 3; ++i) deliver(seq.events(), i, i + 1);
   ASSERT_EQ(first->send_calls(), 3u) << "one event at a time while the feed keeps up";
   // Ten events arrive before the feed's strand runs (it is busy elsewhere): one send each, not ten.
-  for (std::size_t i = 3; i < seq.events().size(); ++i)
-    consumers->started.at(0).deliver(message(seq.events()[i]));
+  for (std::size_t i = 3; i < seq.events().size(); ++i) registry->on_message(message(seq.events()[i]));
   settle();
   ASSERT_TRUE(observer->rejected.empty()) << observer->rejected.front();
   for (const auto& client : {first, second}) {
@@ -361,26 +381,22 @@ TEST_F(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend)
 }
 
 TEST_F(RegistryTest, ARebuildForgetsOnlyWhatCameBeforeIt) {
-  registry->mark_caught_up();
   testing::EventSequence seq;
   seq.competition_activated();
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   settle();
   // The activation, the rebuild and the replayed activation all reach the feed before its strand runs.
-  registry->on_top_level_message(message(seq.events()[0]));
+  registry->on_message(message(seq.events()[0]));
   registry->rebuild();
-  registry->on_top_level_message(message(seq.events()[0], 0));
+  registry->on_message(message(seq.events()[0], 0));
   settle();
-  std::string view;
-  registry->state_view(kCompetition, [&](std::string json) { view = std::move(json); });
-  settle();
-  EXPECT_NE(view, "null") << "the replayed activation was forgotten by the reset queued before it";
+  EXPECT_NE(view_of(kCompetition), "null")
+      << "the replayed activation was forgotten by the reset queued before it";
   EXPECT_EQ(client->payloads().size(), 2u);
 }
 
 TEST_F(RegistryTest, AFullFeedHoldsBackItsConsumerUntilItDrains) {
-  registry->mark_caught_up();
   const std::size_t live = CompetitionFeed::kInboxLimit + 100;
   const testing::EventSequence seq = heat_with_live_events(live);
   auto client = std::make_shared<FakeConnection>();
@@ -391,7 +407,7 @@ TEST_F(RegistryTest, AFullFeedHoldsBackItsConsumerUntilItDrains) {
   std::atomic<bool> delivered{false};
   std::thread consumer_thread([&] {
     for (std::size_t i = 3; i < seq.events().size(); ++i) {
-      consumers->started.at(0).deliver(message(seq.events()[i]));
+      registry->on_message(message(seq.events()[i]));
     }
     delivered = true;
   });

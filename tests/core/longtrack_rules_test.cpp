@@ -43,10 +43,23 @@ TEST(LongTrackRules, KeepsOnlyTheLatestCompetitionActivation) {
   EXPECT_EQ(positions(*state_of(seq).snapshot()), (std::vector<Position>{3}));
 }
 
-TEST(LongTrackRules, CompetitionActivationStartsAfresh) {
+// The original server re-followed the latest distance and heat activations after a competition activation:
+// a re-activation replaces the competition-level state and keeps the race on screen.
+TEST(LongTrackRules, CompetitionReactivationKeepsTheDistanceAndHeats) {
   EventSequence seq = heat_in_progress();
+  seq.heat_event("HeatStartedEvent", kDistanceA, 1);
   seq.add(testing::make_event_json("CompetitionNoteEvent")).competition_activated();
-  EXPECT_EQ(positions(*state_of(seq).snapshot()), (std::vector<Position>{5}));
+  // The activation first (clients reset at one), then what it kept, in stream order.
+  EXPECT_EQ(positions(*state_of(seq).snapshot()), (std::vector<Position>{6, 2, 3, 4}));
+  seq.add(testing::make_event_json("CompetitionNoteEvent"));
+  seq.race_event("RacePassingAddedEvent", kDistanceA, 1, "r1", R"("passing":{"time":1})");
+  EXPECT_EQ(positions(*state_of(seq).snapshot()), (std::vector<Position>{6, 2, 3, 4, 7, 8}));
+}
+
+TEST(LongTrackRules, CompetitionReactivationDropsTheCompetitionLevelEventsBeforeIt) {
+  EventSequence seq;
+  seq.competition_activated().add(testing::make_event_json("CompetitionNoteEvent")).competition_activated();
+  EXPECT_EQ(positions(*state_of(seq).snapshot()), (std::vector<Position>{3}));
 }
 
 TEST(LongTrackRules, CompetitionLevelEventsAfterTheActivationAreKept) {
@@ -243,11 +256,8 @@ TEST(CompetitionState, RejectsDuplicatesAndOtherCompetitions) {
   EXPECT_EQ(state.apply(seq.events()[2].event, 10), ApplyResult::kDuplicate);
   EXPECT_EQ(state.apply(seq.events()[2].event, 9), ApplyResult::kDuplicate);
   EXPECT_EQ(state.last_position(), 10u);
-  // The competition lane has its own order: an earlier position there is new.
-  EXPECT_EQ(state.apply(seq.events()[0].event, 5), ApplyResult::kApplied);
+  // One order for every level: a competition-level event before the last position is a duplicate too.
   EXPECT_EQ(state.apply(seq.events()[0].event, 5), ApplyResult::kDuplicate);
-  EXPECT_EQ(state.last_position(Level::kCompetition), 5u);
-  EXPECT_EQ(state.last_position(Level::kHeat), 10u);
   EXPECT_EQ(state.last_position(), 10u);
   const auto other =
       parse_event(testing::make_event_json("CompetitionActivatedEvent", "", 0, "", "", "other"));
@@ -270,6 +280,19 @@ TEST(CompetitionState, SnapshotIsCachedUntilTheViewChanges) {
   state.apply(seq.events()[4].event, 5);
   EXPECT_NE(state.snapshot().get(), first.get());
   EXPECT_EQ(first->size(), 3u) << "a snapshot handed out never changes";
+}
+
+TEST(CompetitionState, VersionCountsTheAppliedEventsOnly) {
+  EventSequence seq = heat_in_progress();
+  seq.heat_activated(kDistanceB, 1, {"x"});  // ignored: another distance
+  CompetitionState state = make_longtrack_state(kCompetition);
+  EXPECT_EQ(state.version(), 0u);
+  apply_range(state, seq.events(), 0, 3);
+  EXPECT_EQ(state.version(), 3u);
+  state.apply(seq.events()[3].event, 4);
+  EXPECT_EQ(state.version(), 3u);
+  state.apply(seq.events()[2].event, 4);  // a duplicate
+  EXPECT_EQ(state.version(), 3u);
 }
 
 // The JSON state view of the real recording at its end: the team pursuit heat, both teams, their laps.

@@ -202,31 +202,21 @@ TEST(SnapshotProperty, RandomSequences) {
   }
 }
 
-// The two lanes (competition-level events; distance and heat events) arrive through two consumers: any
-// interleaving that keeps each lane's order gives the same state.
-TEST(SnapshotProperty, LaneInterleavingDoesNotMatter) {
-  for (unsigned seed = 1; seed <= 300; ++seed) {
-    const EventSequence sequence = random_sequence(seed);
-    const auto& events = sequence.events();
-    CompetitionState in_order = make_longtrack_state(testing::kCompetition);
-    testing::apply_range(in_order, events, 0, events.size());
-    std::vector<PositionedEvent> competition_lane;
-    std::vector<PositionedEvent> distance_lane;
-    for (const auto& e : events) {
-      (e.event.header.level() == Level::kCompetition ? competition_lane : distance_lane).push_back(e);
-    }
-    std::mt19937 random(seed);
-    CompetitionState interleaved = make_longtrack_state(testing::kCompetition);
-    std::size_t c = 0;
-    std::size_t d = 0;
-    while (c < competition_lane.size() || d < distance_lane.size()) {
-      const bool take_competition =
-          d == distance_lane.size() || (c < competition_lane.size() && random() % 2);
-      const PositionedEvent& e = take_competition ? competition_lane[c++] : distance_lane[d++];
-      ASSERT_NE(interleaved.apply(e.event, e.position), ApplyResult::kDuplicate);
-    }
-    ASSERT_TRUE(testing::same_view(in_order, interleaved)) << "seed " << seed;
-  }
+// Re-activations in the middle of a heat, with competition-level events around them: the race stays and a
+// late joiner (activation first, then what it kept) sees what a client that saw everything sees.
+TEST(SnapshotProperty, CompetitionReactivatedMidHeat) {
+  EventSequence seq;
+  seq.competition_activated().distance_activated(kDistanceA).heat_activated(kDistanceA, 1, {"r1", "r2"});
+  seq.add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"one")"));
+  race_some_laps(seq, kDistanceA, 1, "r1", 2);
+  seq.competition_activated();
+  seq.add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"two")"));
+  race_some_laps(seq, kDistanceA, 1, "r2", 2);
+  seq.competition_activated().competition_activated();
+  seq.heat_event("HeatDeactivatedEvent", kDistanceA, 1).heat_activated(kDistanceA, 2, {"r3"});
+  race_some_laps(seq, kDistanceA, 2, "r3", 1);
+  seq.competition_activated();
+  EXPECT_TRUE(snapshot_property_holds(seq.events()));
 }
 
 }  // namespace

@@ -29,16 +29,17 @@ EventSequence& EventSequence::add(const std::string& json) {
 
 EventSequence& EventSequence::competition_activated() {
   return add(make_event_json("CompetitionActivatedEvent", "", 0, "",
-                             R"("competition":{"name":"Test Cup","discipline":"SpeedSkating.LongTrack"})"));
+                             R"("competition":{"name":"Test Cup","discipline":"SpeedSkating.LongTrack"})",
+                             competition_id_));
 }
 
 EventSequence& EventSequence::distance_activated(const std::string& distance_id) {
   return add(make_event_json("DistanceActivatedEvent", distance_id, 0, "",
-                             R"("distance":{"name":"500m","id":")" + distance_id + R"("})"));
+                             R"("distance":{"name":"500m","id":")" + distance_id + R"("})", competition_id_));
 }
 
 EventSequence& EventSequence::distance_deactivated(const std::string& distance_id) {
-  return add(make_event_json("DistanceDeactivatedEvent", distance_id));
+  return add(make_event_json("DistanceDeactivatedEvent", distance_id, 0, "", "", competition_id_));
 }
 
 EventSequence& EventSequence::heat_activated(const std::string& distance_id, int heat,
@@ -50,23 +51,24 @@ EventSequence& EventSequence::heat_activated(const std::string& distance_id, int
     list += R"({"laps":[],"passings":[],"race":{"id":")" + race + R"(","lane":)" + std::to_string(lane++) +
             R"(,"competitor":{"name":"Skater )" + race + R"(","nationalityCode":"NED"}}})";
   }
-  return add(make_event_json("HeatActivatedEvent", distance_id, heat, "", "\"races\":[" + list + "]"));
+  return add(make_event_json("HeatActivatedEvent", distance_id, heat, "", "\"races\":[" + list + "]",
+                             competition_id_));
 }
 
 EventSequence& EventSequence::heat_event(const std::string& type_name, const std::string& distance_id,
                                          int heat, const std::string& extra) {
-  return add(make_event_json(type_name, distance_id, heat, "", extra));
+  return add(make_event_json(type_name, distance_id, heat, "", extra, competition_id_));
 }
 
 EventSequence& EventSequence::race_event(const std::string& type_name, const std::string& distance_id,
                                          int heat, const std::string& race, const std::string& extra) {
-  return add(make_event_json(type_name, distance_id, heat, race, extra));
+  return add(make_event_json(type_name, distance_id, heat, race, extra, competition_id_));
 }
 
 EventSequence& EventSequence::heat_committed(const std::string& distance_id, int heat,
                                              const std::string& extra) {
-  return add(
-      make_event_json("HeatCommittedEvent", distance_id, heat, "", extra.empty() ? "\"races\":[]" : extra));
+  return add(make_event_json("HeatCommittedEvent", distance_id, heat, "",
+                             extra.empty() ? "\"races\":[]" : extra, competition_id_));
 }
 
 void apply_range(core::CompetitionState& state, const std::vector<core::PositionedEvent>& events,

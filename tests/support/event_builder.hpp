@@ -21,6 +21,10 @@ std::string make_event_json(const std::string& type_name, const std::string& dis
 
 class EventSequence {
  public:
+  // The builders below make events of `competition_id`.
+  explicit EventSequence(std::string competition_id = kCompetition)
+      : competition_id_(std::move(competition_id)) {}
+
   // Appends an event (parsed; aborts the test binary on a parse error, which is a bug in the test).
   EventSequence& add(const std::string& json);
 
@@ -40,6 +44,7 @@ class EventSequence {
   const std::vector<core::PositionedEvent>& events() const { return events_; }
 
  private:
+  std::string competition_id_;
   std::vector<core::PositionedEvent> events_;
 };
 

@@ -15,6 +15,7 @@ StreamInfo to_stream_info(const jsStreamInfo& info) {
   }
   result.first_sequence = info.State.FirstSeq;
   result.last_sequence = info.State.LastSeq;
+  result.last_time_ns = info.State.LastTime;
   result.messages = info.State.Msgs;
   result.bytes = info.State.Bytes;
   result.created_ns = info.Created;

@@ -13,12 +13,15 @@ namespace {
 
 std::string preview(const std::string& text) {
   constexpr std::size_t kPreview = 160;
-  return text.size() > kPreview ? text.substr(0, kPreview) + "... (" + std::to_string(text.size()) + " bytes)" : text;
+  return text.size() > kPreview ? text.substr(0, kPreview) + "... (" + std::to_string(text.size()) + " bytes)"
+                                : text;
 }
 
 }  // namespace
 
-Publisher::Publisher(std::string url) : url_(std::move(url)) { reconnect(); }
+Publisher::Publisher(std::string url) : url_(std::move(url)) {
+  reconnect();
+}
 
 Publisher::~Publisher() = default;
 
@@ -29,7 +32,8 @@ void Publisher::reconnect() {
   options.name = "ovalstream-itest-publisher";
   options.reconnect_wait = std::chrono::milliseconds(100);
   auto connection = nats::Connection::connect(options);
-  if (!connection) throw std::runtime_error("publisher cannot connect to " + url_ + ": " + connection.status().message);
+  if (!connection)
+    throw std::runtime_error("publisher cannot connect to " + url_ + ": " + connection.status().message);
   connection_ = std::move(connection).value();
 }
 
@@ -52,7 +56,9 @@ Published Publisher::publish(const core::Event& event) {
   return Published{event, sequence.value(), *subject};
 }
 
-Published Publisher::publish_json(const std::string& json) { return publish(parse_or_throw(json)); }
+Published Publisher::publish_json(const std::string& json) {
+  return publish(parse_or_throw(json));
+}
 
 std::uint64_t Publisher::publish_raw(const std::string& subject, std::string_view bytes) {
   auto sequence = nats::publish(*connection_, subject, bytes);
@@ -63,7 +69,8 @@ std::uint64_t Publisher::publish_raw(const std::string& subject, std::string_vie
 core::Event parse_or_throw(std::string_view json) {
   core::ParseResult parsed = core::parse_event(json);
   if (!parsed.ok()) {
-    throw std::runtime_error("test event does not parse (" + std::string(core::parse_error_name(parsed.error)) +
+    throw std::runtime_error("test event does not parse (" +
+                             std::string(core::parse_error_name(parsed.error)) +
                              "): " + preview(std::string(json)));
   }
   return std::move(parsed.event);
@@ -81,7 +88,8 @@ std::optional<std::vector<core::Event>> load_recording_events() {
 core::CompetitionState state_after(const std::string& competition_id, const std::vector<Published>& published,
                                    std::size_t count) {
   core::CompetitionState state = core::make_longtrack_state(competition_id);
-  for (std::size_t i = 0; i < count && i < published.size(); ++i) state.apply(published[i].event, published[i].sequence);
+  for (std::size_t i = 0; i < count && i < published.size(); ++i)
+    state.apply(published[i].event, published[i].sequence);
   return state;
 }
 
@@ -91,13 +99,33 @@ std::vector<std::string> snapshot_bytes(const core::CompetitionState& state) {
   return bytes;
 }
 
-std::vector<std::string> bytes_of(const std::vector<Published>& published, std::size_t begin, std::size_t end) {
+std::vector<std::string> frames_of_a_client_from_the_start(const std::string& competition_id,
+                                                           const std::vector<Published>& published) {
+  std::vector<std::string> frames;
+  core::CompetitionState state = core::make_longtrack_state(competition_id);
+  for (const Published& p : published) {
+    const core::ApplyResult result = state.apply(p.event, p.sequence);
+    if (result == core::ApplyResult::kWrongCompetition || result == core::ApplyResult::kDuplicate) continue;
+    if (result == core::ApplyResult::kApplied &&
+        p.event.header.type == core::EventType::kCompetitionActivated) {
+      for (const std::string& bytes : snapshot_bytes(state)) frames.push_back(bytes);
+    } else {
+      frames.emplace_back(p.event.raw());
+    }
+  }
+  return frames;
+}
+
+std::vector<std::string> bytes_of(const std::vector<Published>& published, std::size_t begin,
+                                  std::size_t end) {
   std::vector<std::string> bytes;
-  for (std::size_t i = begin; i < end && i < published.size(); ++i) bytes.emplace_back(published[i].event.raw());
+  for (std::size_t i = begin; i < end && i < published.size(); ++i)
+    bytes.emplace_back(published[i].event.raw());
   return bytes;
 }
 
-core::CompetitionState fold_frames(const std::string& competition_id, const std::vector<std::string>& frames) {
+core::CompetitionState fold_frames(const std::string& competition_id,
+                                   const std::vector<std::string>& frames) {
   core::CompetitionState state = core::make_longtrack_state(competition_id);
   core::Position position = 0;
   for (const std::string& frame : frames) {
@@ -112,32 +140,33 @@ core::CompetitionState fold_frames(const std::string& competition_id, const std:
   return state;
 }
 
-::testing::AssertionResult same_live_view(const core::CompetitionState& expected, const core::CompetitionState& actual) {
+::testing::AssertionResult same_live_view(const core::CompetitionState& expected,
+                                          const core::CompetitionState& actual) {
   const std::vector<std::string> a = snapshot_bytes(expected);
   const std::vector<std::string> b = snapshot_bytes(actual);
   if (auto frames = same_frames(a, b); !frames) return frames << " (retained events of the live view)";
   const std::string expected_view = expected.state_view_json();
   const std::string actual_view = actual.state_view_json();
   if (expected_view != actual_view) {
-    return ::testing::AssertionFailure() << "state view\n  " << preview(actual_view) << "\nexpected\n  "
-                                         << preview(expected_view);
+    return ::testing::AssertionFailure()
+           << "state view\n  " << preview(actual_view) << "\nexpected\n  " << preview(expected_view);
   }
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult same_frames(const std::vector<std::string>& expected, const std::vector<std::string>& actual) {
+::testing::AssertionResult same_frames(const std::vector<std::string>& expected,
+                                       const std::vector<std::string>& actual) {
   const std::size_t common = std::min(expected.size(), actual.size());
   for (std::size_t i = 0; i < common; ++i) {
     if (expected[i] != actual[i]) {
-      return ::testing::AssertionFailure() << "frame " << i << " differs (of " << actual.size() << " received, "
-                                           << expected.size() << " expected):\n  got      " << preview(actual[i])
-                                           << "\n  expected " << preview(expected[i]);
+      return ::testing::AssertionFailure()
+             << "frame " << i << " differs (of " << actual.size() << " received, " << expected.size()
+             << " expected):\n  got      " << preview(actual[i]) << "\n  expected " << preview(expected[i]);
     }
   }
   if (expected.size() != actual.size()) {
-    auto failure = ::testing::AssertionFailure()
-                   << actual.size() << " frames, expected " << expected.size() << " (the first " << common
-                   << " agree)";
+    auto failure = ::testing::AssertionFailure() << actual.size() << " frames, expected " << expected.size()
+                                                 << " (the first " << common << " agree)";
     if (actual.size() > common) failure << "; first extra frame: " << preview(actual[common]);
     if (expected.size() > common) failure << "; first missing frame: " << preview(expected[common]);
     return failure;
@@ -157,14 +186,16 @@ core::CompetitionState fold_frames(const std::string& competition_id, const std:
       return ::testing::AssertionFailure() << "frame " << i << " was never published: " << preview(frames[i]);
     }
     if (count > it->second) {
-      return ::testing::AssertionFailure() << "frame " << i << " is a duplicate (received " << count
-                                           << " times, published " << it->second << "): " << preview(frames[i]);
+      return ::testing::AssertionFailure()
+             << "frame " << i << " is a duplicate (received " << count << " times, published " << it->second
+             << "): " << preview(frames[i]);
     }
   }
   return ::testing::AssertionSuccess();
 }
 
-std::string sentinel_json(const std::string& competition_id, const std::string& distance_id, const std::string& tag) {
+std::string sentinel_json(const std::string& competition_id, const std::string& distance_id,
+                          const std::string& tag) {
   return R"({"typeName":"IntegrationTestSentinelEvent","competitionId":")" + competition_id +
          R"(","distanceId":")" + distance_id + R"(","tag":")" + tag + R"("})";
 }

@@ -66,7 +66,15 @@ core::CompetitionState state_after(const std::string& competition_id, const std:
 // The bytes of a state's snapshot, in order.
 std::vector<std::string> snapshot_bytes(const core::CompetitionState& state);
 // The bytes of published[begin, end).
-std::vector<std::string> bytes_of(const std::vector<Published>& published, std::size_t begin, std::size_t end);
+std::vector<std::string> bytes_of(const std::vector<Published>& published, std::size_t begin,
+                                  std::size_t end);
+
+// The frames a client connected before the first of `published` receives for `competition_id`: every event
+// in stream order (duplicates skipped), and after each competition activation the state applied, what the
+// state kept below the competition (its snapshot after the activation). The feed's rule (docs/protocol.md),
+// stated on the pure core.
+std::vector<std::string> frames_of_a_client_from_the_start(const std::string& competition_id,
+                                                           const std::vector<Published>& published);
 
 // What a client builds from the frames it received: each frame parsed and applied at positions 1, 2, 3, ...
 // in arrival order. Fails the test (ADD_FAILURE) for a frame that does not parse.
@@ -74,10 +82,12 @@ core::CompetitionState fold_frames(const std::string& competition_id, const std:
 
 // The same live view: the same retained bytes in the same order and the same JSON state view (positions are
 // not compared: a client numbers what it receives in arrival order).
-::testing::AssertionResult same_live_view(const core::CompetitionState& expected, const core::CompetitionState& actual);
+::testing::AssertionResult same_live_view(const core::CompetitionState& expected,
+                                          const core::CompetitionState& actual);
 
 // Frame lists equal, element by element; the failure names the first difference.
-::testing::AssertionResult same_frames(const std::vector<std::string>& expected, const std::vector<std::string>& actual);
+::testing::AssertionResult same_frames(const std::vector<std::string>& expected,
+                                       const std::vector<std::string>& actual);
 
 // No two frames of `frames` are byte-identical, except where `expected` itself repeats (checked per count).
 ::testing::AssertionResult no_unexpected_duplicates(const std::vector<std::string>& expected,
@@ -85,6 +95,7 @@ core::CompetitionState fold_frames(const std::string& competition_id, const std:
 
 // A distance-level event of an unknown type, unique by `tag`: it passes through and is kept in the snapshot
 // while its distance is shown, so it marks "everything before it has arrived".
-std::string sentinel_json(const std::string& competition_id, const std::string& distance_id, const std::string& tag);
+std::string sentinel_json(const std::string& competition_id, const std::string& distance_id,
+                          const std::string& tag);
 
 }  // namespace ovalstream::aggregator::itest

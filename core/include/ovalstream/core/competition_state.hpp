@@ -29,12 +29,14 @@ using SharedSnapshot = std::shared_ptr<const Snapshot>;
 enum class ApplyResult : std::uint8_t {
   kApplied,           // the live view changed
   kIgnored,           // valid, but changes nothing (e.g. an event for a heat no longer shown)
-  kDuplicate,         // position not after the last applied one of its lane: already seen
+  kDuplicate,         // position not after the last applied one: already seen
   kWrongCompetition,  // the event names another competition
 };
 
 // A discipline's reducer. apply() sees events in strictly increasing position order and returns whether
 // the live view changed; collect() appends every retained event in any order.
+// A competition activation seen again keeps what the state holds below the competition (the original
+// server re-sent the latest distance and heats after one); see docs/protocol.md.
 class DisciplineRules {
  public:
   virtual ~DisciplineRules() = default;
@@ -44,31 +46,30 @@ class DisciplineRules {
   virtual std::string state_view_json() const = 0;
 };
 
-// Positions increase within each of two lanes, the competition-level events and the distance- and
-// heat-level ones, and not necessarily across them: on nats-server 2.9 a consumer has one filter subject,
-// so `competition.{cid}` and `competition.{cid}.>` arrive through two consumers. The lanes touch disjoint
-// parts of the state, so their interleaving does not change it.
+// A competition's events in stream order (one consumer over the whole stream): positions only increase.
 class CompetitionState {
  public:
   CompetitionState(std::string competition_id, std::unique_ptr<DisciplineRules> rules);
 
   ApplyResult apply(const Event& event, Position position);
 
-  // The retained events sorted by position. Cached until the next applied event, so a join storm pays once.
+  // The retained events: the competition activation first (a client resets its view at one, so whatever
+  // the state kept from before a re-activation must follow it), then the rest sorted by position. Cached
+  // until the next applied event, so a join storm pays once.
   SharedSnapshot snapshot() const;
 
   std::string state_view_json() const { return rules_->state_view_json(); }
   const std::string& competition_id() const noexcept { return competition_id_; }
-  // The highest position applied in any lane; 0 before the first event.
-  Position last_position() const noexcept;
-  // The highest position applied in the lane of `level` (kDistance and kHeat share a lane).
-  Position last_position(Level level) const noexcept;
+  // The highest position applied; 0 before the first event.
+  Position last_position() const noexcept { return last_position_; }
+  // Counts the applied events: equal versions, equal live view (for caches of what derives from it).
+  std::uint64_t version() const noexcept { return version_; }
 
  private:
   std::string competition_id_;
   std::unique_ptr<DisciplineRules> rules_;
-  Position last_competition_position_ = 0;
-  Position last_distance_position_ = 0;
+  Position last_position_ = 0;
+  std::uint64_t version_ = 0;
   mutable SharedSnapshot cached_snapshot_;
 };
 

@@ -65,7 +65,8 @@ class ReplayPacing {
 // Where a replay that seeks to a time starts.
 struct SeekResult {
   // Indexes into the lines whose events make up the state at the time: the snapshot of each competition
-  // (its current activation first, positions = line numbers), merged in the original order of the file.
+  // (its current activation first, positions = line numbers), merged in the original order of the file, each
+  // competition's activation just before its first other line (a re-activation keeps earlier lines).
   std::vector<std::size_t> snapshot;
   // The first line after the time (lines.size() when none): the replay continues from here.
   std::size_t next_index = 0;

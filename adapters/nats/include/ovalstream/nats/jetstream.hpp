@@ -22,6 +22,7 @@ struct StreamInfo {
   std::vector<std::string> subjects;
   std::uint64_t first_sequence = 0;
   std::uint64_t last_sequence = 0;
+  std::int64_t last_time_ns = 0;  // when the last message was stored, ns since the Unix epoch (UTC)
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::int64_t created_ns = 0;  // stream creation, ns since the Unix epoch (UTC)

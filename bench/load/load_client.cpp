@@ -310,7 +310,8 @@ void LoadClient::on_event(std::string_view payload, std::string_view reply, std:
   }
   if (sequence == 0 || sequence < shared_.live_from.load(std::memory_order_relaxed)) return;
   if (sequence <= last_live_sequence_) {
-    // A repeat (a second snapshot after a resynchronization) or out of order: not a new live frame.
+    // A repeat (a second snapshot after a rebuild, or what a re-activation resends) or out of order: not a
+    // new live frame.
     ++shared_.repeated_frames;
     return;
   }

@@ -4,7 +4,8 @@
 //
 // It mirrors the aggregator's snapshot rules (docs/protocol.md, "The live state and the snapshot rules"),
 // so applying a snapshot gives the same view as having seen every event:
-// - CompetitionActivatedEvent starts afresh; DistanceActivatedEvent starts a fresh distance.
+// - CompetitionActivatedEvent starts afresh (the client rule of docs/protocol.md: the server follows it with
+//   whatever the competition still shows); DistanceActivatedEvent starts a fresh distance.
 // - HeatActivatedEvent replaces the heat's state (it carries the races so far: competitors, laps,
 //   passings) and removes every deactivated heat; a deactivated heat stays shown until then.
 // - HeatClearedEvent drops the heat's progress (laps, passings, speeds), keeping its competitors.

@@ -133,6 +133,8 @@ void AggregatorService::Impl::connect_nats() {
   registry_options.filter = config_.filter;
   registry_options.idle_drop_ns = config_.idle_drop.count();
   registry_options.max_competitions = static_cast<std::size_t>(config_.max_competitions);
+  registry_options.resume_limits.max_bytes = static_cast<std::size_t>(config_.resume_window_bytes);
+  registry_options.resume_limits.max_age_ns = config_.resume_window.count();
   registry_ = std::make_shared<CompetitionRegistry>(
       io_, std::move(registry_options), std::make_shared<EventValidator>(), telemetry_, telemetry_);
 }
@@ -254,7 +256,11 @@ void AggregatorService::Impl::start_consumer(const nats::StreamInfo& info, nats:
       info.last_sequence == 0 ||
       (start.kind == nats::StartPosition::Kind::kTime && info.last_time_ns < start.time_ns) ||
       (start.kind == nats::StartPosition::Kind::kSequence && info.last_sequence < start.sequence);
-  registry_->begin_catch_up(nothing_to_read ? 0 : info.last_sequence);
+  // Positions are exact from where the consumer reads: every event after the stream's last one now, or
+  // after the sequence it resumes from (the first message it delivers may lower that).
+  const std::uint64_t floor =
+      start.kind == nats::StartPosition::Kind::kSequence ? start.sequence - 1 : info.last_sequence;
+  registry_->begin_catch_up(nothing_to_read ? 0 : info.last_sequence, std::to_string(info.created_ns), floor);
   logger_.info("starting the one ordered consumer over the stream",
                {{"stream", config_.nats.stream},
                 {"filter", kIngestSubject},

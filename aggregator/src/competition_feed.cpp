@@ -9,13 +9,15 @@
 namespace ovalstream::aggregator {
 
 CompetitionFeed::CompetitionFeed(boost::asio::io_context& io, std::string competition_id,
-                                 std::shared_ptr<FeedObserver> observer)
+                                 std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits)
     : strand_(boost::asio::make_strand(io)),
       competition_id_(std::move(competition_id)),
-      observer_(std::move(observer)) {}
+      observer_(std::move(observer)),
+      window_(resume_limits) {}
 
-bool CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns) {
-  return enqueue(Inbound{std::move(event), position, published_ns});
+bool CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns,
+                            SharedStreamContext context) {
+  return enqueue(Inbound{std::move(event), position, published_ns, std::move(context)});
 }
 
 void CompetitionFeed::reset() {
@@ -49,7 +51,7 @@ void CompetitionFeed::drain() {
   inbox_room_.notify_all();
   for (const Inbound& inbound : draining_) {
     if (inbound.event) {
-      apply_on_strand(*inbound.event, inbound.position, inbound.published_ns);
+      apply_on_strand(inbound);
       if (pending_frames_.size() >= kMaxBlockEvents) forward_pending();
     } else {
       forward_pending();
@@ -67,64 +69,141 @@ void CompetitionFeed::drain() {
 
 void CompetitionFeed::forward_pending() {
   if (pending_frames_.empty()) return;
-  if (pending_frames_.size() == 1) {
-    // A lone event needs no block: its frame shares the published bytes.
-    const hub::Frame& frame = pending_frames_.front();
-    // send() fails only for a connection that is closed or closing: it leaves the feed.
-    std::erase_if(subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
-      return !connection->send(frame);
+  // send() fails only for a connection that is closed or closing: it leaves the feed.
+  auto send_or_leave = [&](const std::vector<hub::Frame>& frames, const hub::Frame* block,
+                           bool positions) {
+    std::erase_if(subscribers_, [&](const Subscriber& subscriber) {
+      if (subscriber.positions != positions) return false;
+      const bool sent = block ? subscriber.connection->send_block(frames, *block)
+                              : subscriber.connection->send(frames.front());
+      if (!sent && positions) --position_subscribers_;
+      return !sent;
     });
-  } else {
-    // Encoded once for every subscriber: one buffer to queue and write per subscriber instead of a header
-    // and a payload per event.
+  };
+  if (position_subscribers_ < subscribers_.size()) {
+    if (pending_frames_.size() == 1) {
+      // A lone event needs no block: its frame shares the published bytes.
+      send_or_leave(pending_frames_, nullptr, false);
+    } else {
+      // Encoded once for every subscriber: one buffer to queue and write per subscriber instead of a header
+      // and a payload per event.
+      const hub::Frame block = hub::make_frame_block(pending_frames_);
+      send_or_leave(pending_frames_, &block, false);
+    }
+  }
+  if (position_subscribers_ > 0) {
+    // One control frame per batch, not per event, so that positions cost little at high rates.
+    const core::Position position = state_ ? state_->last_position() : window_.last();
+    auto marker = std::make_shared<const std::string>(
+        std::exchange(announce_live_, false) ? live_marker(position, epoch()) : position_marker(position));
+    pending_frames_.push_back(hub::make_text_frame(std::move(marker)));
     const hub::Frame block = hub::make_frame_block(pending_frames_);
-    std::erase_if(subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
-      return !connection->send_block(pending_frames_, block);
-    });
+    send_or_leave(pending_frames_, &block, true);
   }
   pending_frames_.clear();
 }
 
-void CompetitionFeed::apply_on_strand(const core::Event& event, core::Position position,
-                                      std::int64_t published_ns) {
-  if (!state_) state_.emplace(core::make_longtrack_state(competition_id_));
+const std::string& CompetitionFeed::epoch() const {
+  static const std::string kNone;
+  return context_ ? context_->epoch : kNone;
+}
+
+void CompetitionFeed::apply_on_strand(const Inbound& inbound) {
+  const core::Event& event = *inbound.event;
+  const core::Position position = inbound.position;
+  const std::int64_t published_ns = inbound.published_ns;
+  if (inbound.context) context_ = inbound.context;
+  if (!state_) {
+    state_.emplace(core::make_longtrack_state(competition_id_));
+    // Every later event of the competition goes into the window: after a reset (drop, rebuild) from this
+    // one on; the first time from where the consumer started reading.
+    const core::Position first_time_floor = context_ ? std::min(context_->floor, position - 1) : position - 1;
+    window_.reset(had_state_ ? position - 1 : first_time_floor);
+    had_state_ = true;
+  }
   const core::ApplyResult result = state_->apply(event, position);
   if (result == core::ApplyResult::kDuplicate || result == core::ApplyResult::kWrongCompetition) {
     if (observer_) observer_->duplicate_skipped();
     return;
   }
-  if (result == core::ApplyResult::kApplied && event.header.type == core::EventType::kCompetitionActivated) {
-    // Clients reset their view at an activation; what the state kept below the competition (a re-activation
-    // keeps the distance and heats) follows it, in the order of a late joiner's snapshot, which starts with
-    // this activation.
-    const core::SharedSnapshot snapshot = state_->snapshot();
-    for (const core::PositionedEvent& item : *snapshot) {
-      pending_frames_.push_back(
-          hub::make_text_frame(item.event.bytes, item.position == position ? published_ns : 0));
-    }
-    return;
+  // An activation comes with what the state kept below the competition (a re-activation keeps the distance
+  // and heats), since clients reset their view at one.
+  std::vector<core::EventBytes> payloads = core::frames_for(*state_, event, result);
+  for (const core::EventBytes& payload : payloads) {
+    pending_frames_.push_back(hub::make_text_frame(payload, payload == event.bytes ? published_ns : 0));
   }
-  // Other events that change nothing are forwarded too: a client that saw everything sees them, and a late
-  // joiner's view does not depend on them.
-  pending_frames_.push_back(hub::make_text_frame(event.bytes, published_ns));
+  window_.append(position, published_ns, std::move(payloads));
 }
 
-void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection) {
-  boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)] {
+void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection, ResumeRequest request,
+                           SharedStreamContext context) {
+  boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection),
+                              request = std::move(request), context = std::move(context)] {
+    if (request.positions) {
+      self->join_with_positions(connection, request, context);
+      return;
+    }
     if (self->state_) self->send_snapshot(connection);
-    self->subscribers_.push_back(connection);
+    self->subscribers_.push_back({connection, false});
   });
+}
+
+void CompetitionFeed::join_with_positions(const std::shared_ptr<hub::Connection>& connection,
+                                          const ResumeRequest& request, const SharedStreamContext& context) {
+  if (!context_) context_ = context;
+  const core::Position position = state_ ? state_->last_position() : window_.last();
+  auto live = std::make_shared<const std::string>(live_marker(position, epoch()));
+  if (request.since) {
+    const bool exact = state_ && request.epoch == epoch() && window_.covers(*request.since);
+    if (exact) {
+      // Only what it missed, then the live frame: what it would have received had it stayed.
+      std::vector<hub::Frame> frames;
+      std::size_t bytes = 0;
+      for (const core::EventBytes& payload : window_.frames_after(*request.since)) {
+        bytes += payload->size();
+        frames.push_back(hub::make_text_frame(payload));
+      }
+      frames.push_back(hub::make_text_frame(std::move(live)));
+      connection->send_block(frames, hub::make_frame_block(frames));
+      if (observer_) observer_->resume_served(true, bytes);
+      subscribers_.push_back({connection, true});
+      ++position_subscribers_;
+      return;
+    }
+    if (observer_) observer_->resume_served(false, 0);
+    connection->send(hub::make_text_frame(std::make_shared<const std::string>(reset_marker())));
+  }
+  if (state_) send_snapshot(connection);
+  connection->send(hub::make_text_frame(std::move(live)));
+  subscribers_.push_back({connection, true});
+  ++position_subscribers_;
 }
 
 void CompetitionFeed::leave(std::shared_ptr<hub::Connection> connection) {
   boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)] {
-    std::erase(self->subscribers_, connection);
+    std::erase_if(self->subscribers_, [&](const Subscriber& subscriber) {
+      if (subscriber.connection != connection) return false;
+      if (subscriber.positions) --self->position_subscribers_;
+      return true;
+    });
   });
 }
 
 void CompetitionFeed::reset_on_strand() {
   state_.reset();
   view_version_.reset();
+  window_.reset(window_.last());  // its memory goes; the next event sets the floor
+  // Clients with positions learn that their position no longer holds; the competition's next batch ends
+  // with a live frame (with the epoch then in force).
+  if (position_subscribers_ > 0) {
+    const hub::Frame reset = hub::make_text_frame(std::make_shared<const std::string>(reset_marker()));
+    std::erase_if(subscribers_, [&](const Subscriber& subscriber) {
+      if (!subscriber.positions || subscriber.connection->send(reset)) return false;
+      --position_subscribers_;
+      return true;
+    });
+    announce_live_ = true;
+  }
   framed_snapshot_.reset();
   snapshot_frames_.clear();
   snapshot_block_ = {};

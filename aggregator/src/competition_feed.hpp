@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "ovalstream/core/competition_state.hpp"
+#include "ovalstream/core/resume_window.hpp"
+#include "resume.hpp"
 #include "ovalstream/hub/connection.hpp"
 
 namespace ovalstream::aggregator {
@@ -32,12 +34,15 @@ class FeedObserver {
   virtual ~FeedObserver() = default;
   virtual void snapshot_sent(std::size_t events, std::size_t bytes) = 0;
   virtual void duplicate_skipped() = 0;
+  // A client that asked to resume: `exact` when it got only what it missed (`bytes` of events), else it got
+  // its snapshot.
+  virtual void resume_served(bool exact, std::size_t bytes) = 0;
 };
 
 class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
  public:
   CompetitionFeed(boost::asio::io_context& io, std::string competition_id,
-                  std::shared_ptr<FeedObserver> observer);
+                  std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits = {});
 
   const std::string& competition_id() const noexcept { return competition_id_; }
 
@@ -52,19 +57,26 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Queues an event of this competition; the strand applies it and forwards it to every subscriber (unless
   // it is a duplicate). The first event a feed applies makes it "followed". False when the inbox is over
   // kInboxLimit.
-  bool apply(core::Event event, core::Position position, std::int64_t published_ns);
+  // `context`: what positions mean while the current consumer reads the stream (epoch, floor).
+  bool apply(core::Event event, core::Position position, std::int64_t published_ns,
+             SharedStreamContext context = nullptr);
   // Blocks until the inbox is under kInboxLimit or `timeout` passed; false on timeout.
   bool wait_for_room(std::chrono::milliseconds timeout);
 
   // Sends the snapshot to `connection`, then every later event. A competition not (yet) active sends
-  // nothing until its activation.
-  void join(std::shared_ptr<hub::Connection> connection);
+  // nothing until its activation. With `request.positions` the control frames of docs/protocol.md follow
+  // the snapshot and each batch; with `request.since` only what the client missed, when the resume window
+  // covers it (else a reset frame, then the snapshot). `context`: the registry's, for a feed that has not
+  // seen an event of the current consumer yet.
+  void join(std::shared_ptr<hub::Connection> connection, ResumeRequest request = {},
+            SharedStreamContext context = nullptr);
   void leave(std::shared_ptr<hub::Connection> connection);
 
   // Forgets the state (garbage collection, or a rebuild) after the events queued before it. Subscribers
   // stay and get the competition again when it is followed again: its activation, which resets their view,
-  // then its events.
+  // then its events (subscribers with positions get a reset frame now and a live frame then).
   void reset();
+
 
   // Calls `done` on the strand with the JSON state view ("null" when not followed).
   void state_view(std::function<void(std::string)> done);
@@ -78,6 +90,11 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
     std::optional<core::Event> event;
     core::Position position = 0;
     std::int64_t published_ns = 0;
+    SharedStreamContext context;
+  };
+  struct Subscriber {
+    std::shared_ptr<hub::Connection> connection;
+    bool positions = false;  // sends the control frames
   };
 
   // Queues `inbound` and posts a drain unless one is pending. False when the inbox is over its limit.
@@ -85,13 +102,17 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // On the strand: handles everything in the inbox.
   void drain();
   // On the strand. Appends the frames to forward, if any, to pending_frames_.
-  void apply_on_strand(const core::Event& event, core::Position position, std::int64_t published_ns);
+  void apply_on_strand(const Inbound& inbound);
   void reset_on_strand();
   // Sends pending_frames_ to every subscriber, one block per subscriber (subscribers that are closed or
   // closing leave), and clears it.
   void forward_pending();
   // False when the connection is closed or closing.
   bool send_snapshot(const std::shared_ptr<hub::Connection>& connection);
+  // On the strand: a join with positions (see join()).
+  void join_with_positions(const std::shared_ptr<hub::Connection>& connection, const ResumeRequest& request,
+                           const SharedStreamContext& context);
+  const std::string& epoch() const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
 
@@ -110,7 +131,14 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // The JSON state view of state version view_version_: a plain GET in a loop must not redo its parse.
   std::optional<std::uint64_t> view_version_;
   std::string view_;
-  std::vector<std::shared_ptr<hub::Connection>> subscribers_;
+  std::vector<Subscriber> subscribers_;
+  std::size_t position_subscribers_ = 0;  // of subscribers_, those with positions
+  // What clients received by position, for resumes; its floor comes from the stream context when the feed
+  // first holds a state, else (after a reset) from the first event after it.
+  core::ResumeWindow window_;
+  bool had_state_ = false;
+  SharedStreamContext context_;  // of the latest event
+  bool announce_live_ = false;   // after a reset: the next batch ends with a live frame, not a position frame
   core::SharedSnapshot framed_snapshot_;  // the snapshot snapshot_frames_ encode
   std::vector<hub::Frame> snapshot_frames_;
   hub::Frame snapshot_block_;  // snapshot_frames_ encoded back to back: what a websocket is sent

@@ -35,6 +35,13 @@ void CompetitionRegistry::on_message(FeedMessage message) {
   {
     std::lock_guard lock(mutex_);
     highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
+    if (!context_floor_final_) {
+      // Everything from the first delivered message on is delivered: positions from here are exact.
+      context_floor_final_ = true;
+      if (message.stream_sequence - 1 < context_->floor) {
+        context_ = std::make_shared<const StreamContext>(StreamContext{context_->epoch, message.stream_sequence - 1});
+      }
+    }
     if (event) full_feed = deliver_locked(message, *event);
     if (!caught_up_ && (message.pending == 0 || message.stream_sequence >= catch_up_sequence_)) {
       caught_up_ = true;
@@ -54,7 +61,7 @@ std::shared_ptr<CompetitionFeed> CompetitionRegistry::deliver_locked(const FeedM
   if (!follows(id)) return nullptr;
   Held& held = hold_locked(id, message.stream_sequence);
   held.last_event_ns = message.timestamp_ns;
-  if (held.feed->apply(event, message.stream_sequence, message.timestamp_ns)) return nullptr;
+  if (held.feed->apply(event, message.stream_sequence, message.timestamp_ns, context_)) return nullptr;
   return held.feed;
 }
 
@@ -109,10 +116,12 @@ void CompetitionRegistry::wait_for_feed(const std::shared_ptr<CompetitionFeed>& 
   observer_->feed_backpressure(feed->competition_id(), drained);
 }
 
-void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence) {
+void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence, std::string epoch, std::uint64_t floor) {
   bool reached_end = false;
   {
     std::lock_guard lock(mutex_);
+    context_ = std::make_shared<const StreamContext>(StreamContext{std::move(epoch), floor});
+    context_floor_final_ = false;
     catch_up_sequence_ = last_sequence;
     caught_up_ = last_sequence == 0 || highest_sequence_ >= last_sequence;
     reached_end = caught_up_;
@@ -132,14 +141,16 @@ bool CompetitionRegistry::follows(const std::string& competition_id) const {
 std::shared_ptr<CompetitionFeed> CompetitionRegistry::feed_locked(const std::string& competition_id) {
   if (auto it = held_.find(competition_id); it != held_.end() && it->second.feed) return it->second.feed;
   auto& waiting = waiting_[competition_id];
-  if (!waiting) waiting = std::make_shared<CompetitionFeed>(io_, competition_id, feed_observer_);
+  if (!waiting) {
+    waiting = std::make_shared<CompetitionFeed>(io_, competition_id, feed_observer_, options_.resume_limits);
+  }
   return waiting;
 }
 
-void CompetitionRegistry::join(const std::string& competition_id,
-                               std::shared_ptr<hub::Connection> connection) {
+void CompetitionRegistry::join(const std::string& competition_id, std::shared_ptr<hub::Connection> connection,
+                               ResumeRequest request) {
   std::lock_guard lock(mutex_);
-  feed_locked(competition_id)->join(std::move(connection));
+  feed_locked(competition_id)->join(std::move(connection), std::move(request), context_);
 }
 
 void CompetitionRegistry::leave(const std::string& competition_id,

@@ -57,6 +57,7 @@ struct RegistryOptions {
   // Competitions held at most: anyone who can publish can invent ids, and each held competition costs
   // memory. Past it the least recently active competition is dropped (counted).
   std::size_t max_competitions = 1000;
+  core::ResumeLimits resume_limits;  // per competition (--resume-window, --resume-window-bytes)
 };
 
 class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegistry> {
@@ -70,14 +71,17 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   void on_message(FeedMessage message);
 
   // The consumer (re)starts: ready once it delivered `last_sequence` (the stream's last sequence when it
-  // started) or said nothing is pending behind a message; 0 = nothing to catch up on.
-  void begin_catch_up(std::uint64_t last_sequence);
+  // started) or said nothing is pending behind a message; 0 = nothing to catch up on. `epoch` names the
+  // stream for positions (its creation time); `floor`: every event after it will be delivered (the
+  // consumer may also deliver some at or before it: the first delivered lowers it).
+  void begin_catch_up(std::uint64_t last_sequence, std::string epoch = "", std::uint64_t floor = 0);
   // True once the consumer caught up (see begin_catch_up).
   bool caught_up() const;
 
   // Websocket clients.
   bool follows(const std::string& competition_id) const;  // would hold it (passes --filter)
-  void join(const std::string& competition_id, std::shared_ptr<hub::Connection> connection);
+  void join(const std::string& competition_id, std::shared_ptr<hub::Connection> connection,
+            ResumeRequest request = {});
   void leave(const std::string& competition_id, const std::shared_ptr<hub::Connection>& connection);
   void join_activations(std::shared_ptr<hub::Connection> connection);
   void leave_activations(const std::shared_ptr<hub::Connection>& connection);
@@ -126,6 +130,8 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   mutable std::mutex mutex_;
   bool caught_up_ = false;
   std::uint64_t catch_up_sequence_ = 0;
+  SharedStreamContext context_ = std::make_shared<const StreamContext>();
+  bool context_floor_final_ = false;  // lowered by the first message of the consumer
   std::uint64_t highest_sequence_ = 0;
   std::map<std::string, Held> held_;
   // Feeds with clients but no held competition (not yet active, dropped, or filtered out).

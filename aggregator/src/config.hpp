@@ -21,6 +21,8 @@ struct Config {
   std::chrono::nanoseconds idle_drop = std::chrono::hours(24);
   std::set<std::string> filter;
   std::int64_t max_competitions = 1000;
+  std::chrono::nanoseconds resume_window = std::chrono::minutes(5);
+  std::int64_t resume_window_bytes = 2 << 20;
   runtime::ListenAddress hub_address{"", 8080};
   std::string cert_file;
   std::string key_file;

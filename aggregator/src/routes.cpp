@@ -67,6 +67,8 @@ hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
     }
     if (request.websocket_upgrade && draining->load())
       return text_response(503, "draining: connect to another replica");
+    auto resume = parse_resume_request(request.target);
+    if (const auto* error = std::get_if<std::string>(&resume)) return text_response(400, *error);
     if (!request.websocket_upgrade) {
       return std::function<void(hub::Respond)>([registry, target](hub::Respond respond) {
         auto reply = [respond = std::move(respond)](std::string json) {
@@ -92,8 +94,9 @@ hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
     } else {
       handlers.endpoint = "competition";
       const std::string id = target.competition_id;
-      handlers.on_open = [weak, id](const std::shared_ptr<hub::Connection>& connection) {
-        if (auto registry = weak.lock()) registry->join(id, connection);
+      handlers.on_open = [weak, id, resume = std::get<ResumeRequest>(std::move(resume))](
+                             const std::shared_ptr<hub::Connection>& connection) {
+        if (auto registry = weak.lock()) registry->join(id, connection, resume);
       };
       handlers.on_close = [weak, id](const std::shared_ptr<hub::Connection>& connection) {
         if (auto registry = weak.lock()) registry->leave(id, connection);

@@ -66,6 +66,23 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                                    "consumer)")
                              .Register(*registry_)
                              .Add({})),
+      resumes_exact_(prometheus::BuildCounter()
+                         .Name("ovalstream_resumes_total")
+                         .Help("Clients that asked to resume (?since=), per outcome: exact (only what they "
+                               "missed) or snapshot (not covered: a reset frame and the full snapshot)")
+                         .Register(*registry_)
+                         .Add({{"outcome", "exact"}})),
+      resumes_snapshot_(prometheus::BuildCounter()
+                            .Name("ovalstream_resumes_total")
+                            .Help("Clients that asked to resume (?since=), per outcome: exact (only what they "
+                                  "missed) or snapshot (not covered: a reset frame and the full snapshot)")
+                            .Register(*registry_)
+                            .Add({{"outcome", "snapshot"}})),
+      resume_bytes_(prometheus::BuildCounter()
+                        .Name("ovalstream_resume_sent_bytes_total")
+                        .Help("Event bytes sent to clients that resumed exactly")
+                        .Register(*registry_)
+                        .Add({})),
       competitions_dropped_(prometheus::BuildCounter()
                                 .Name("ovalstream_competitions_dropped_total")
                                 .Help("Competitions whose state was dropped, per reason (idle: no event for "
@@ -231,6 +248,11 @@ void Telemetry::feed_backpressure(const std::string& competition_id, bool draine
 
 void Telemetry::snapshot_sent(std::size_t, std::size_t bytes) {
   snapshot_bytes_.Observe(static_cast<double>(bytes));
+}
+
+void Telemetry::resume_served(bool exact, std::size_t bytes) {
+  (exact ? resumes_exact_ : resumes_snapshot_).Increment();
+  if (exact) resume_bytes_.Increment(static_cast<double>(bytes));
 }
 
 void Telemetry::duplicate_skipped() {

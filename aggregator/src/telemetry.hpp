@@ -54,6 +54,7 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   // FeedObserver
   void snapshot_sent(std::size_t events, std::size_t bytes) override;
   void duplicate_skipped() override;
+  void resume_served(bool exact, std::size_t bytes) override;
 
  private:
   prometheus::Counter& labelled(prometheus::Family<prometheus::Counter>& family, const std::string& key,
@@ -71,6 +72,9 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Family<prometheus::Counter>& events_rejected_;
   prometheus::Counter& duplicates_skipped_;
   prometheus::Gauge& competitions_held_;
+  prometheus::Counter& resumes_exact_;
+  prometheus::Counter& resumes_snapshot_;
+  prometheus::Counter& resume_bytes_;
   prometheus::Family<prometheus::Counter>& competitions_dropped_;
   prometheus::Gauge& consumer_pending_;
   prometheus::Gauge& last_event_timestamp_;

@@ -35,6 +35,17 @@ SharedSnapshot CompetitionState::snapshot() const {
   return cached_snapshot_;
 }
 
+std::vector<EventBytes> frames_for(const CompetitionState& state, const Event& event, ApplyResult result) {
+  std::vector<EventBytes> frames;
+  if (result == ApplyResult::kDuplicate || result == ApplyResult::kWrongCompetition) return frames;
+  if (result == ApplyResult::kApplied && event.header.type == EventType::kCompetitionActivated) {
+    for (const PositionedEvent& item : *state.snapshot()) frames.push_back(item.event.bytes);
+  } else {
+    frames.push_back(event.bytes);
+  }
+  return frames;
+}
+
 CompetitionState make_longtrack_state(std::string competition_id) {
   return CompetitionState(std::move(competition_id), make_longtrack_rules());
 }

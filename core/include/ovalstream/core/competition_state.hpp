@@ -73,6 +73,13 @@ class CompetitionState {
   mutable SharedSnapshot cached_snapshot_;
 };
 
+// What a client of the competition receives for an event `state` just took (`result` of its apply()):
+// nothing for a duplicate or another competition's event; for an applied competition activation the
+// state's snapshot (the activation, then what the state kept below the competition: clients reset their
+// view at an activation); otherwise the event itself (also when it changed nothing: a client that saw
+// everything sees it, and a late joiner's view does not depend on it).
+std::vector<EventBytes> frames_for(const CompetitionState& state, const Event& event, ApplyResult result);
+
 // A state with the Vantage long-track rules.
 CompetitionState make_longtrack_state(std::string competition_id);
 

@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -76,7 +77,7 @@ HttpSession<Stream>::HttpSession(Stream stream, std::shared_ptr<HubState> hub, H
 template <class Stream>
 void HttpSession<Stream>::run() {
   if constexpr (kIsTls<Stream>) {
-    arm_deadline(hub_->options().header_timeout, "header_timeout");
+    arm_deadline(header_deadline(), "header_timeout");
     stream_.async_handshake(
         boost::asio::ssl::stream_base::server,
         boost::beast::bind_front_handler(&HttpSession::on_tls_handshake, this->shared_from_this()));
@@ -102,7 +103,7 @@ void HttpSession<Stream>::read_request() {
   parser_->body_limit(hub_->options().max_request_body_bytes);
   // The header has its own, shorter deadline: a client that trickles it (slowloris) or idles on a kept-alive
   // connection gives its descriptor back soon.
-  arm_deadline(hub_->options().header_timeout, "header_timeout");
+  arm_deadline(header_deadline(), "header_timeout");
   http::async_read_header(
       stream_, buffer_, *parser_,
       boost::beast::bind_front_handler(&HttpSession::on_header_read, this->shared_from_this()));
@@ -340,6 +341,12 @@ void HttpSession<Stream>::arm_deadline(std::chrono::milliseconds timeout, std::s
         self->hub_->observer().http_connection_dropped(std::string(reason));
         self->close();  // the pending read, write or handshake completes with an error and ends the session
       });
+}
+
+template <class Stream>
+std::chrono::milliseconds HttpSession<Stream>::header_deadline() const {
+  // The whole request has request_timeout; its header no more than that either.
+  return std::min(hub_->options().header_timeout, hub_->options().request_timeout);
 }
 
 template <class Stream>

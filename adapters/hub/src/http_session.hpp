@@ -55,6 +55,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
   // retires stale expiries.
   void arm_deadline(std::chrono::milliseconds timeout, std::string_view reason);
   void disarm_deadline();
+  std::chrono::milliseconds header_deadline() const;
   void close();
 
   Stream stream_;

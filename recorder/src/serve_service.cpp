@@ -160,7 +160,7 @@ void ServeService::Impl::start_servers() {
   hub::ServerOptions metrics_options;
   metrics_options.host = config_.metrics_address.host;
   metrics_options.port = config_.metrics_address.port;
-  metrics_options.http.descriptor_reserve = 0;  // health must answer even when clients took the rest
+  // No descriptor reserve (the default): health must answer even when clients took the rest.
   std::weak_ptr<Impl> weak = weak_from_this();
   metrics_server_ = std::make_unique<hub::Server>(
       metrics_io_, metrics_options,

@@ -93,7 +93,8 @@ namespace {
 TEST(ToValidUtf8, ReplacesEachBadByteAndKeepsValidText) {
   EXPECT_EQ(to_valid_utf8("plain ascii"), "plain ascii");
   EXPECT_EQ(to_valid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(to_valid_utf8("a\xFF\xFEb"),
+  EXPECT_EQ(to_valid_utf8("a\xFF\xFE"
+                          "b"),
             "a\xEF\xBF\xBD\xEF\xBF\xBD"
             "b");
   EXPECT_EQ(to_valid_utf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");

@@ -8,7 +8,7 @@
 namespace ovalstream::hub {
 
 struct EdgeSettings {
-  HttpLimits http;
+  HttpLimits http{.descriptor_reserve = 64};
   std::chrono::milliseconds header_timeout{5'000};
   std::chrono::milliseconds write_stall_timeout{10'000};
 

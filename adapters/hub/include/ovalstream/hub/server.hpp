@@ -94,9 +94,9 @@ struct HttpLimits {
   std::size_t max_connections = 1024;             // in all; 0 = unlimited
   std::size_t max_connections_per_address = 128;  // per client IP address; 0 = unlimited
   // Accepted connections are closed at once while fewer than this many descriptors are free below
-  // RLIMIT_NOFILE, so the process keeps descriptors for its files, NATS and its other listeners. A server
-  // that must always answer (metrics and health) sets 0.
-  std::size_t descriptor_reserve = 64;
+  // RLIMIT_NOFILE, so the process keeps descriptors for its files, NATS and its other listeners. 0 here (a
+  // server that must always answer, metrics and health); client-facing servers get EdgeSettings' 64.
+  std::size_t descriptor_reserve = 0;
 };
 
 struct ServerOptions {

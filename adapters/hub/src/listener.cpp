@@ -77,12 +77,18 @@ bool within_descriptor_reserve(int descriptor, std::size_t reserve) {
 }
 
 void refuse(tcp::socket& socket, bool plain) {
+  boost::system::error_code ignored;
   if (plain) {
     ::send(socket.native_handle(), kRefusedResponse.data(), kRefusedResponse.size(),
            MSG_DONTWAIT | MSG_NOSIGNAL);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    // A close with unread request bytes would reset the connection and could destroy the 503 before the
+    // client reads it: what already arrived is read and dropped (bounded, without waiting).
+    char discard[4096];
+    for (int i = 0; i < 4; ++i) {
+      if (::recv(socket.native_handle(), discard, sizeof discard, MSG_DONTWAIT) <= 0) break;
+    }
   }
-  boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
 }
 

@@ -114,7 +114,11 @@ RecorderServe::RecorderServe(const std::string& nats_url, const std::string& dir
   argv.insert(argv.end(), {"--nats-url", nats_url, "--dir", directory});
   argv.insert(argv.end(), more.begin(), more.end());
   child_ = std::make_unique<ovalstream::testing::ChildProcess>(argv, temp_dir_ + "/recorder.log");
-  if (!child_->wait_for_log("recording every competition", 30s)) {
+  // Bounded, and ends early when the process exits (a flag it does not know, a port in use).
+  ovalstream::testing::poll_until(
+      [&] { return !child_->running() || !child_->log_lines_with("recording every competition").empty(); },
+      30s);
+  if (!child_->running() || child_->log_lines_with("recording every competition").empty()) {
     throw std::runtime_error("recorder serve did not start: " + child_->log_tail());
   }
   api_port_ = ovalstream::testing::logged_port(child_->log(), "serving the recordings API");

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,9 +72,11 @@ TEST_F(AggregatorAttack, PingFloodKeepsMemoryBounded) {
   health.stop();
   const ProcessStats after = process_stats(aggregator_->pid());
   RecordProperty("pings_sent", std::to_string(sent / kEmptyPing.size()));
-  std::cerr << "pings sent " << sent / kEmptyPing.size() << ", peak RSS growth " << (after.peak_rss_kib - before.rss_kib)
-            << " KiB, coalesced " << counter("ovalstream_websocket_pongs_coalesced_total") << ", read pauses "
-            << counter("ovalstream_websocket_reads_paused_total") << ", frames " << counter("ovalstream_websocket_frames_sent_total") << "\n";
+  std::cerr << "pings sent " << sent / kEmptyPing.size() << ", peak RSS growth "
+            << (after.peak_rss_kib - before.rss_kib) << " KiB, coalesced "
+            << counter("ovalstream_websocket_pongs_coalesced_total") << ", read pauses "
+            << counter("ovalstream_websocket_reads_paused_total") << ", frames "
+            << counter("ovalstream_websocket_frames_sent_total") << "\n";
   RecordProperty("peak_rss_growth_kib", std::to_string(after.peak_rss_kib - before.rss_kib));
   EXPECT_GT(sent / kEmptyPing.size(), 1'000'000u) << "the flood reached the server";
   EXPECT_LT(after.peak_rss_kib - before.rss_kib, 24u * 1024)

@@ -184,8 +184,7 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
   std::this_thread::sleep_for(1100ms);  // ids carry the start second
   serve = start_serve();
   for (int i = 0; i < 2; ++i) {  // the second one is numbered like `id` was
-    reply =
-        http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.01}");
+    reply = http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.01}");
     ASSERT_EQ(reply.status, 201) << reply.body;
     json.Parse(reply.body.c_str());
     EXPECT_NE(json["id"].GetString(), id);

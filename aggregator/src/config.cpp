@@ -47,9 +47,11 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
       "serve the files of this directory on the websocket address (\"/\" is its index.html), e.g. "
       "examples/scoreboard");
   flags.add_bool("debug", &config.debug, "log debug lines");
-  flags.add_int("client-queue-bytes", &config.client_queue_bytes,
-                "bytes queued per client before it is closed as a slow consumer (1008)",
-                {.min = 64 * 1024, .max = std::int64_t{1} << 32});
+  flags.add_int(
+      "client-queue-bytes", &config.client_queue_bytes,
+      "memory queued per client (frames with their overhead) before it is closed as a slow consumer "
+      "(1008); its reads pause at half of it",
+      {.min = 64 * 1024, .max = std::int64_t{1} << 32});
   flags.add_int("max-connections", &config.max_connections, "websocket connections at most (0 = no limit)",
                 {.min = 0});
   flags.add_duration("drain-delay", &config.drain_delay,
@@ -57,6 +59,7 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
                      {.min = std::chrono::nanoseconds(0)});
   flags.add_int("drain-seconds", &config.drain_seconds,
                 "spread the closing of open connections over this many seconds", {.min = 0, .max = 3600});
+  hub::add_edge_flags(flags, &config.edge);
 
   ConfigOutcome outcome;
   runtime::ParseOutcome parsed = flags.parse(argc, argv, out, err);

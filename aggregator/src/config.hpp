@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ovalstream/hub/edge_flags.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
 
@@ -33,6 +34,9 @@ struct Config {
   std::chrono::nanoseconds drain_delay = std::chrono::seconds(5);
   std::int64_t drain_seconds = 10;
   std::string static_dir;
+  // Bounds on plain HTTP connections and their timeouts (--max-http-connections, ...). Applied by the
+  // service to the websocket listener's options (hub::EdgeSettings::apply_to).
+  hub::EdgeSettings edge;
 };
 
 struct ConfigOutcome {

@@ -5,6 +5,7 @@
 
 #include "aggregator_service.hpp"
 #include "config.hpp"
+#include "ovalstream/runtime/descriptors.hpp"
 
 int main(int argc, char** argv) {
   using namespace ovalstream;
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   log_options.level = outcome.config->debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo;
   runtime::Logger logger("aggregator", log_options);
   for (const std::string& warning : outcome.warnings) logger.warn(warning);
+  runtime::log_descriptor_limit(logger, runtime::raise_descriptor_limit());
   try {
     aggregator::AggregatorService service(*outcome.config, logger);
     return service.run();

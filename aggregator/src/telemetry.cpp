@@ -46,6 +46,24 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                                 .Help("Connections closed with 1008 because their queue exceeded its bound")
                                 .Register(*registry_)
                                 .Add({})),
+      pongs_coalesced_(prometheus::BuildCounter()
+                           .Name("ovalstream_websocket_pongs_coalesced_total")
+                           .Help("Pings answered by replacing a pong still queued (one pending pong per "
+                                 "connection)")
+                           .Register(*registry_)
+                           .Add({})),
+      reads_paused_(prometheus::BuildCounter()
+                        .Name("ovalstream_websocket_reads_paused_total")
+                        .Help("Times a connection stopped reading its client because its queue was over half "
+                              "of --client-queue-bytes")
+                        .Register(*registry_)
+                        .Add({})),
+      http_connections_dropped_(
+          prometheus::BuildCounter()
+              .Name("ovalstream_http_connections_dropped_total")
+              .Help("HTTP connections refused at accept (connection bounds, descriptor reserve) or cut for "
+                    "lack of progress, per reason")
+              .Register(*registry_)),
       events_received_(
           prometheus::BuildCounter()
               .Name("ovalstream_events_received_total")
@@ -191,6 +209,18 @@ void Telemetry::slow_consumer_closed() {
                     "closed a slow consumer (1008): its queue exceeded --client-queue-bytes", {});
 }
 
+void Telemetry::pong_coalesced() {
+  pongs_coalesced_.Increment();
+}
+
+void Telemetry::reads_paused() {
+  reads_paused_.Increment();
+}
+
+void Telemetry::http_connection_dropped(const std::string& reason) {
+  labelled(http_connections_dropped_, "reason", reason).Increment();
+}
+
 void Telemetry::event_received(const core::Event& event) {
   received_by_type_[static_cast<std::size_t>(event.header.type)]->Increment();
 }
@@ -198,8 +228,9 @@ void Telemetry::event_received(const core::Event& event) {
 void Telemetry::event_rejected(const FeedMessage& message, const std::string& reason,
                                const std::string& detail) {
   labelled(events_rejected_, "reason", reason).Increment();
-  // Logged once per message: a consumer reset can redeliver it, the sequence identifies it.
-  logger_.warn_once(message.subject + "#" + std::to_string(message.stream_sequence),
+  // At most one line per reason every 10 s (with the count suppressed in between): anyone able to publish
+  // could otherwise fill the log, and the metric counts every one.
+  logger_.log_every("event_rejected:" + reason, kRejectedEventLogInterval, runtime::LogLevel::kWarn,
                     "rejected an event, skipped it",
                     {{"subject", message.subject},
                      {"sequence", static_cast<std::int64_t>(message.stream_sequence)},

@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,9 @@
 #include "ovalstream/runtime/log.hpp"
 
 namespace ovalstream::aggregator {
+
+// Rejected events are logged at most once per reason in this interval; the metric counts every one.
+inline constexpr std::chrono::seconds kRejectedEventLogInterval{10};
 
 class Telemetry final : public hub::HubObserver, public IngestObserver, public FeedObserver {
  public:
@@ -39,6 +43,9 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   void frames_written(std::uint64_t frames, std::uint64_t bytes) override;
   void publish_to_write(std::chrono::nanoseconds latency) override;
   void slow_consumer_closed() override;
+  void pong_coalesced() override;
+  void reads_paused() override;
+  void http_connection_dropped(const std::string& reason) override;
 
   // IngestObserver
   void event_received(const core::Event& event) override;
@@ -68,6 +75,9 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Counter& frames_sent_;
   prometheus::Counter& bytes_sent_;
   prometheus::Counter& slow_consumer_closes_;
+  prometheus::Counter& pongs_coalesced_;
+  prometheus::Counter& reads_paused_;
+  prometheus::Family<prometheus::Counter>& http_connections_dropped_;
   prometheus::Family<prometheus::Counter>& events_received_;
   prometheus::Family<prometheus::Counter>& events_rejected_;
   prometheus::Counter& duplicates_skipped_;

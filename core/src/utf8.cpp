@@ -6,6 +6,38 @@
 
 namespace ovalstream::core {
 
+namespace {
+
+// The length of the valid sequence at the start of `text`, 0 when it does not start with one.
+std::size_t valid_sequence_length(std::string_view text) noexcept {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char lead = bytes[0];
+  if (lead < 0x80) return 1;
+  for (std::size_t length = 2; length <= 4 && length <= text.size(); ++length) {
+    if (is_valid_utf8(text.substr(0, length))) return length;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string to_valid_utf8(std::string_view text) {
+  if (is_valid_utf8(text)) return std::string(text);
+  std::string valid;
+  valid.reserve(text.size() + 8);
+  while (!text.empty()) {
+    const std::size_t length = valid_sequence_length(text);
+    if (length == 0) {
+      valid.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+      text.remove_prefix(1);
+    } else {
+      valid.append(text.substr(0, length));
+      text.remove_prefix(length);
+    }
+  }
+  return valid;
+}
+
 bool is_valid_utf8(std::string_view text) noexcept {
   const auto* next = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = next + text.size();

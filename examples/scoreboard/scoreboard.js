@@ -1,7 +1,12 @@
 // The scoreboard page: the sockets, the competition choice and the rendering. The event logic is in
 // scoreboard-state.js (no DOM), which folds the snapshot's frames and the live ones alike.
 //
-// Query parameters: ?server=ws://host:port to read another aggregator than the page's own host.
+// Query parameters: ?server=ws://host:port to read another aggregator than the page's own host: accepted
+// only for the page's own origin or one the operator lists in <meta name="ovalstream-servers"> (a
+// space-separated list of ws:// or wss:// origins), so a link cannot point the page at anyone's socket.
+//
+// Every text from events goes into the page as text (textContent, attribute values through the DOM), never
+// as markup: an event is data published by whoever can reach NATS.
 import {
   initialState,
   applyEvent,
@@ -21,7 +26,35 @@ const STABLE_AFTER_MS = 5000;
 const AUTO_PICK_SETTLE_MS = 400;
 
 const params = new URLSearchParams(location.search);
-const serverBase = (params.get('server') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`).replace(/\/+$/, '');
+const ownServer = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+
+// The websocket origin of `value` (ws: or wss:, no path, query or credentials), or null.
+function websocketOrigin(value) {
+  try {
+    const url = new URL(value);
+    if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.username || url.password) return null;
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return null;
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return null;
+  }
+}
+
+function allowedServers() {
+  const listed = document.querySelector('meta[name="ovalstream-servers"]')?.content ?? '';
+  return new Set([ownServer, ...listed.split(/\s+/).map(websocketOrigin).filter(Boolean)]);
+}
+
+function chooseServer() {
+  const requested = params.get('server');
+  if (!requested) return ownServer;
+  const origin = websocketOrigin(requested.replace(/\/+$/, ''));
+  if (origin && allowedServers().has(origin)) return origin;
+  console.warn(`ignoring ?server=${requested}: not this page's origin nor listed in <meta name="ovalstream-servers">`);
+  document.body.dataset.serverRefused = 'true';
+  return ownServer;
+}
+const serverBase = chooseServer();
 
 const elements = {
   name: document.getElementById('competition-name'),
@@ -115,12 +148,10 @@ function hashId() {
 function renderPicker() {
   const options = [...competitions.values()];
   const current = selectedId;
-  const html = [`<option value="">${options.length ? 'choose a competition' : 'waiting for competitions…'}</option>`];
-  for (const c of options) {
-    html.push(`<option value="${escapeHtml(c.id)}"${c.id === current ? ' selected' : ''}>${escapeHtml(c.name)}</option>`);
-  }
-  if (current && !competitions.has(current)) html.push(`<option value="${escapeHtml(current)}" selected>${escapeHtml(current)}</option>`);
-  elements.picker.innerHTML = html.join('');
+  const nodes = [el('option', { value: '' }, options.length ? 'choose a competition' : 'waiting for competitions…')];
+  for (const c of options) nodes.push(el('option', { value: c.id, selected: c.id === current }, c.name));
+  if (current && !competitions.has(current)) nodes.push(el('option', { value: current, selected: true }, current));
+  elements.picker.replaceChildren(...nodes);
 }
 
 function onCompetitionFrame(event) {
@@ -168,8 +199,24 @@ function select(id) {
 
 // ---- rendering ---------------------------------------------------------------------------------------------
 
-function escapeHtml(value) {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+// An element with attributes (false/null/undefined ones left out) and children: strings and numbers become
+// text nodes, arrays are flattened, null/false/'' are skipped. Nothing is ever parsed as markup.
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    node.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false || child === '') continue;
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : String(child));
+  }
 }
 
 let renderPending = false;
@@ -205,38 +252,40 @@ function renderConnection() {
 
 function laneBadge(view) {
   const letter = view.lane === 'inner' ? 'I' : view.lane === 'outer' ? 'O' : '–';
-  return `<div class="lane ${view.lane ?? 'none'}" title="${view.lane ?? 'lane unknown'} lane" data-testid="lane">${letter}</div>`;
+  return el('div', { class: `lane ${view.lane ?? 'none'}`, title: `${view.lane ?? 'lane unknown'} lane`, 'data-testid': 'lane' }, letter);
 }
 
 function who(view) {
   const c = view.competitor;
-  const members = c.members.length ? `<div class="members">${c.members.map(escapeHtml).join(' · ')}</div>` : '';
-  return `<div class="who"><span class="no">${c.startNumber ?? ''}</span><span class="name" data-testid="race-name">${escapeHtml(c.name || c.shortName || '(unknown)')}</span><span class="nat" data-testid="race-nationality">${escapeHtml(c.nationality)}</span>${members}</div>`;
+  return el('div', { class: 'who' },
+    el('span', { class: 'no' }, c.startNumber ?? ''),
+    el('span', { class: 'name', 'data-testid': 'race-name' }, c.name || c.shortName || '(unknown)'),
+    el('span', { class: 'nat', 'data-testid': 'race-nationality' }, c.nationality),
+    c.members.length ? el('div', { class: 'members' }, c.members.join(' · ')) : null);
 }
 
 function clock(view) {
-  if (view.finishTime !== null) return `<div class="clock final" data-testid="finish-time" title="finish time">${formatTime(view.finishTime)}</div>`;
-  return `<div class="clock" data-testid="elapsed" title="time at the latest passing">${view.elapsed ? formatTime(view.elapsed) : ''}</div>`;
+  if (view.finishTime !== null) return el('div', { class: 'clock final', 'data-testid': 'finish-time', title: 'finish time' }, formatTime(view.finishTime));
+  return el('div', { class: 'clock', 'data-testid': 'elapsed', title: 'time at the latest passing' }, view.elapsed ? formatTime(view.elapsed) : '');
 }
 
 function stats(view) {
   const last = view.lastLap;
   const at = last && last.passedLength !== null ? `${last.passedLength} m` : view.lapsDone ? `lap ${view.lapsDone}` : 'start';
-  return `<div class="stats">
-    <span>at <b data-testid="laps-done" data-laps="${view.lapsDone}">${at}</b></span>
-    ${view.roundsToGo !== null && !view.finished ? `<span>laps to go <b>${view.roundsToGo}</b></span>` : ''}
-    <span>last lap <b data-testid="last-lap">${last ? formatTime(last.lapTime) : ''}</b>${last && last.ranking ? ` (${last.ranking})` : ''}</span>
-    <span>speed <b data-testid="speed">${formatSpeed(view.speed)}</b> km/h</span>
-    ${view.hasPoints ? `<span>points <b>${view.points}</b></span>` : ''}
-    ${view.personalBest !== null ? `<span>PB <b>${formatTime(view.personalBest)}</b></span>` : ''}
-    ${view.seasonBest !== null ? `<span>SB <b>${formatTime(view.seasonBest)}</b></span>` : ''}
-  </div>`;
+  const stat = (label, value, attributes = {}) => el('span', {}, `${label} `, el('b', attributes, value));
+  return el('div', { class: 'stats' },
+    stat('at', at, { 'data-testid': 'laps-done', 'data-laps': view.lapsDone }),
+    view.roundsToGo !== null && !view.finished ? stat('laps to go', view.roundsToGo) : null,
+    el('span', {}, 'last lap ', el('b', { 'data-testid': 'last-lap' }, last ? formatTime(last.lapTime) : ''), last && last.ranking ? ` (${last.ranking})` : null),
+    el('span', {}, 'speed ', el('b', { 'data-testid': 'speed' }, formatSpeed(view.speed)), ' km/h'),
+    view.hasPoints ? stat('points', view.points) : null,
+    view.personalBest !== null ? stat('PB', formatTime(view.personalBest)) : null,
+    view.seasonBest !== null ? stat('SB', formatTime(view.seasonBest)) : null);
 }
 
 function lapTable(views) {
   const rows = Math.max(0, ...views.map((v) => Math.max(v.totalLaps ?? 0, v.lapsDone)));
-  if (!rows) return '';
-  const head = views.map((v) => `<th colspan="2">${escapeHtml(v.competitor.shortName || v.competitor.name)}</th>`).join('');
+  if (!rows) return null;
   const body = [];
   for (let i = 0; i < rows; i += 1) {
     const length = views.map((v) => v.laps[i]?.passedLength ?? v.schedule[i]?.passedLength ?? null).find((x) => x !== null) ?? null;
@@ -244,12 +293,16 @@ function lapTable(views) {
     const latest = views.some((v) => v.lapsDone === i + 1);
     const cells = views.map((v) => {
       const lap = v.laps[i];
-      if (!lap) return '<td class="pending"></td><td class="pending"></td>';
-      return `<td class="lap-time" data-race-id="${escapeHtml(v.id)}" data-lap-index="${i}">${formatTime(lap.lapTime)}</td><td class="lap-total">${formatTime(lap.time)}</td>`;
+      if (!lap) return [el('td', { class: 'pending' }), el('td', { class: 'pending' })];
+      return [el('td', { class: 'lap-time', 'data-race-id': v.id, 'data-lap-index': i }, formatTime(lap.lapTime)), el('td', { class: 'lap-total' }, formatTime(lap.time))];
     });
-    body.push(`<tr${latest ? ' class="latest"' : ''}><td>${label}</td>${cells.join('')}</tr>`);
+    body.push(el('tr', { class: latest ? 'latest' : null }, el('td', {}, label), cells));
   }
-  return `<table class="laps"><thead><tr><th></th>${head}</tr><tr><th></th>${views.map(() => '<th>lap</th><th>time</th>').join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return el('table', { class: 'laps' },
+    el('thead', {},
+      el('tr', {}, el('th'), views.map((v) => el('th', { colspan: 2 }, v.competitor.shortName || v.competitor.name))),
+      el('tr', {}, el('th'), views.map(() => [el('th', {}, 'lap'), el('th', {}, 'time')]))),
+    el('tbody', {}, body));
 }
 
 function heatTitle(heat, kind) {
@@ -258,54 +311,60 @@ function heatTitle(heat, kind) {
   const committed = state.committed.some((c) => c.key === heat.key);
   const views = heat.races.map(raceView);
   const allFinished = views.length > 0 && views.every((v) => v.finished);
-  const tag = heat.active
-    ? allFinished ? '<span class="tag">finished</span>'
-      : heat.started || views.some((v) => v.lapsDone) ? '<span class="tag live">racing</span>' : '<span class="tag">ready</span>'
-    : committed ? '<span class="tag">committed</span>' : '<span class="tag">finished</span>';
-  return `<h2>${word} ${heat.number}${round} ${tag}${heat.cleared ? ' <span class="tag">restarted</span>' : ''}</h2>`;
+  const tag = (text, live = false) => el('span', { class: live ? 'tag live' : 'tag' }, text);
+  const status = heat.active
+    ? allFinished ? tag('finished')
+      : heat.started || views.some((v) => v.lapsDone) ? tag('racing', true) : tag('ready')
+    : committed ? tag('committed') : tag('finished');
+  return el('h2', {}, `${word} ${heat.number}${round} `, status, heat.cleared ? [' ', tag('restarted')] : null);
 }
 
 function renderPairsHeat(heat, kind) {
   // Inner lane first, as on the rink's screens.
   const views = heat.races.map(raceView).sort((a, b) => (a.lane === 'inner' ? 0 : 1) - (b.lane === 'inner' ? 0 : 1));
-  const races = views
-    .map((v) => `<div class="race" data-race-id="${escapeHtml(v.id)}" data-lane="${v.lane ?? ''}">${laneBadge(v)}${who(v)}${clock(v)}${stats(v)}</div>`)
-    .join('');
-  return `<section class="heat" data-heat="${heat.key}" data-active="${heat.active}">${heatTitle(heat, kind)}${races}${lapTable(views)}</section>`;
+  const races = views.map((v) => el('div', { class: 'race', 'data-race-id': v.id, 'data-lane': v.lane ?? '' }, laneBadge(v), who(v), clock(v), stats(v)));
+  return el('section', { class: 'heat', 'data-heat': heat.key, 'data-active': String(heat.active) }, heatTitle(heat, kind), races, lapTable(views));
 }
 
 function renderMassStart(heat) {
   const views = fieldOrder(heat.races.map(raceView));
   const hasPoints = views.some((v) => v.hasPoints);
-  const rows = views
-    .map(
-      (v, i) => `<tr data-race-id="${escapeHtml(v.id)}"><td>${i + 1}</td><td>${v.competitor.startNumber ?? ''}</td>
-        <td class="name" data-testid="race-name">${escapeHtml(v.competitor.name)}</td><td>${escapeHtml(v.competitor.nationality)}</td>
-        <td data-testid="laps-done" data-laps="${v.lapsDone}">${v.lapsDone}${v.totalLaps ? `/${v.totalLaps}` : ''}</td>
-        <td class="lap-time" data-race-id="${escapeHtml(v.id)}" data-lap-index="${v.lapsDone - 1}">${v.lastLap ? formatTime(v.lastLap.lapTime) : ''}</td>
-        <td>${v.lastLap ? formatTime(v.lastLap.time) : ''}</td>
-        ${hasPoints ? `<td>${v.points || ''}</td>` : ''}
-        <td>${formatSpeed(v.speed)}</td><td>${v.finishTime !== null ? formatTime(v.finishTime) : ''}</td></tr>`,
-    )
-    .join('');
-  return `<section class="heat field" data-heat="${heat.key}" data-active="${heat.active}">${heatTitle(heat, 'massStart')}
-    <table><thead><tr><th>pos</th><th>no.</th><th class="name">name</th><th>nat</th><th>laps</th><th>last lap</th><th>time</th>${hasPoints ? '<th>points</th>' : ''}<th>km/h</th><th>finish</th></tr></thead>
-    <tbody>${rows}</tbody></table></section>`;
+  const rows = views.map((v, i) => el('tr', { 'data-race-id': v.id },
+    el('td', {}, i + 1),
+    el('td', {}, v.competitor.startNumber ?? ''),
+    el('td', { class: 'name', 'data-testid': 'race-name' }, v.competitor.name),
+    el('td', {}, v.competitor.nationality),
+    el('td', { 'data-testid': 'laps-done', 'data-laps': v.lapsDone }, v.lapsDone, v.totalLaps ? `/${v.totalLaps}` : null),
+    el('td', { class: 'lap-time', 'data-race-id': v.id, 'data-lap-index': v.lapsDone - 1 }, v.lastLap ? formatTime(v.lastLap.lapTime) : ''),
+    el('td', {}, v.lastLap ? formatTime(v.lastLap.time) : ''),
+    hasPoints ? el('td', {}, v.points || '') : null,
+    el('td', {}, formatSpeed(v.speed)),
+    el('td', {}, v.finishTime !== null ? formatTime(v.finishTime) : '')));
+  const headings = ['pos', 'no.', 'name', 'nat', 'laps', 'last lap', 'time', hasPoints ? 'points' : null, 'km/h', 'finish'];
+  return el('section', { class: 'heat field', 'data-heat': heat.key, 'data-active': String(heat.active) }, heatTitle(heat, 'massStart'),
+    el('table', {},
+      el('thead', {}, el('tr', {}, headings.filter(Boolean).map((h) => el('th', { class: h === 'name' ? 'name' : null }, h)))),
+      el('tbody', {}, rows)));
 }
 
 function renderResults() {
   const rows = distanceResults(state);
-  if (!rows.length) return '';
+  if (!rows.length) return null;
   const hasPoints = rows.some((r) => r.points !== null);
-  const body = rows
-    .map(
-      (r) => `<tr data-race-id="${escapeHtml(r.id)}"><td>${r.rank ?? ''}</td><td class="name">${escapeHtml(r.competitor.name)}</td>
-        <td>${escapeHtml(r.competitor.nationality)}</td><td>${r.heatNumber}</td><td>${r.lane === 0 ? 'I' : r.lane === 1 ? 'O' : ''}</td>
-        ${hasPoints ? `<td>${r.points ?? ''}</td>` : ''}
-        <td data-testid="result-time">${r.time !== null && r.invalidReason === null ? formatTime(r.time) : escapeHtml(r.invalidReason ?? '—')}</td></tr>`,
-    )
-    .join('');
-  return `<section class="results" data-testid="results"><h2>Results</h2><table><thead><tr><th>rank</th><th class="name">name</th><th>nat</th><th>heat</th><th>lane</th>${hasPoints ? '<th>points</th>' : ''}<th>time</th></tr></thead><tbody>${body}</tbody></table></section>`;
+  const body = rows.map((r) => el('tr', { 'data-race-id': r.id },
+    el('td', {}, r.rank ?? ''),
+    el('td', { class: 'name' }, r.competitor.name),
+    el('td', {}, r.competitor.nationality),
+    el('td', {}, r.heatNumber),
+    el('td', {}, r.lane === 0 ? 'I' : r.lane === 1 ? 'O' : ''),
+    hasPoints ? el('td', {}, r.points ?? '') : null,
+    el('td', { 'data-testid': 'result-time' }, r.time !== null && r.invalidReason === null ? formatTime(r.time) : (r.invalidReason ?? '—'))));
+  const headings = ['rank', 'name', 'nat', 'heat', 'lane', hasPoints ? 'points' : null, 'time'];
+  return el('section', { class: 'results', 'data-testid': 'results' },
+    el('h2', {}, 'Results'),
+    el('table', {},
+      el('thead', {}, el('tr', {}, headings.filter(Boolean).map((h) => el('th', { class: h === 'name' ? 'name' : null }, h)))),
+      el('tbody', {}, body)));
 }
 
 function render() {
@@ -315,25 +374,24 @@ function render() {
     : selectedId ? `waiting for ${selectedId}…` : 'no competition chosen';
   document.title = competition ? `${state.distance ? `${state.distance.name} · ` : ''}${competition.name}` : 'ovalstream scoreboard';
   if (!selectedId) {
-    elements.board.innerHTML = `<p class="empty">${competitions.size ? 'Choose a competition above.' : 'Waiting for a competition to be activated…'}</p>`;
+    elements.board.replaceChildren(el('p', { class: 'empty' }, competitions.size ? 'Choose a competition above.' : 'Waiting for a competition to be activated…'));
     renderConnection();
     return;
   }
   const distance = state.distance;
   if (!distance) {
-    elements.board.innerHTML = `<p class="empty">${competition ? 'No distance active yet.' : 'Waiting for the competition…'}</p>`;
+    elements.board.replaceChildren(el('p', { class: 'empty' }, competition ? 'No distance active yet.' : 'Waiting for the competition…'));
     renderConnection();
     return;
   }
   const kind = distance.kind;
-  const heats = state.heats
-    .map((heat) => (kind === 'massStart' || heat.races.length > 2 ? renderMassStart(heat) : renderPairsHeat(heat, kind)))
-    .join('');
-  elements.board.innerHTML = `<div class="distance" data-distance="${escapeHtml(distance.id)}">
-      <h1 data-testid="distance-name">${escapeHtml(distance.name)}</h1>
-      <span class="meta">${escapeHtml(distanceLabel(distance))}${distance.active ? '' : ' · closed'}</span></div>
-    <div class="heats">${heats || '<p class="empty">No heat on the ice.</p>'}</div>
-    ${renderResults()}`;
+  const heats = state.heats.map((heat) => (kind === 'massStart' || heat.races.length > 2 ? renderMassStart(heat) : renderPairsHeat(heat, kind)));
+  elements.board.replaceChildren(
+    el('div', { class: 'distance', 'data-distance': distance.id },
+      el('h1', { 'data-testid': 'distance-name' }, distance.name),
+      el('span', { class: 'meta' }, distanceLabel(distance), distance.active ? null : ' · closed')),
+    el('div', { class: 'heats' }, heats.length ? heats : el('p', { class: 'empty' }, 'No heat on the ice.')),
+    renderResults());
   renderConnection();
 }
 

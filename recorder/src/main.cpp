@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "ovalstream/runtime/descriptors.hpp"
 
 #ifndef OVALSTREAM_VERSION
 #define OVALSTREAM_VERSION "dev"
@@ -33,6 +34,8 @@ constexpr std::string_view kUsage =
 
 int main(int argc, char** argv) {
   using namespace ovalstream::recorder;
+  // Every command may open many files and sockets; `serve` logs the values.
+  ovalstream::runtime::raise_descriptor_limit();
   const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

@@ -23,6 +23,8 @@ class RecordObserver {
   virtual void on_write_error(const std::error_code& error) { (void)error; }
   // Messages of the consumer's filter still to come after the last one fetched.
   virtual void on_consumer_pending(std::uint64_t pending) { (void)pending; }
+  // The writer reached its bound on open files and closed them (they reopen with their next line).
+  virtual void on_open_files_closed_at_bound() {}
 };
 
 // Reports nothing (the record command logs instead).

@@ -45,7 +45,19 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
       replay_progress_(prometheus::BuildGauge()
                            .Name("ovalstream_recorder_replay_progress_ratio")
                            .Help("Share of the current pass sent, per running replay")
-                           .Register(*registry_)) {
+                           .Register(*registry_)),
+      open_files_closed_at_bound_(counter(*registry_, "ovalstream_recorder_open_files_bound_closes_total",
+                                          "Times the writer reached --max-open-files and closed its files")),
+      downloads_active_(gauge(*registry_, "ovalstream_recorder_downloads_active",
+                              "Downloads of recordings being written to clients")),
+      downloads_refused_(counter(*registry_, "ovalstream_recorder_downloads_refused_total",
+                                 "Downloads refused with 503 because --max-downloads were in progress")),
+      http_connections_dropped_(
+          prometheus::BuildCounter()
+              .Name("ovalstream_http_connections_dropped_total")
+              .Help("HTTP connections refused at accept (connection bounds, descriptor reserve) or cut for "
+                    "lack of progress, per reason")
+              .Register(*registry_)) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")
@@ -59,6 +71,26 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
 
 std::string RecorderTelemetry::scrape() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+void RecorderTelemetry::on_open_files_closed_at_bound() {
+  open_files_closed_at_bound_.Increment();
+}
+
+void RecorderTelemetry::http_connection_dropped(const std::string& reason) {
+  http_connections_dropped_.Add({{"reason", reason}}).Increment();
+}
+
+void RecorderTelemetry::download_started() {
+  downloads_active_.Increment();
+}
+
+void RecorderTelemetry::download_ended() {
+  downloads_active_.Decrement();
+}
+
+void RecorderTelemetry::download_refused() {
+  downloads_refused_.Increment();
 }
 
 void RecorderTelemetry::set_nats_connected(bool connected) {

@@ -9,17 +9,19 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "ovalstream/hub/server.hpp"
 #include "record_observer.hpp"
 #include "replayer.hpp"
 
 namespace ovalstream::recorder {
 
-class RecorderTelemetry final : public RecordObserver {
+class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
  public:
   explicit RecorderTelemetry(std::string version);
 
@@ -34,6 +36,21 @@ class RecorderTelemetry final : public RecordObserver {
   void on_rejected() override;
   void on_write_error(const std::error_code& error) override;
   void on_consumer_pending(std::uint64_t pending) override;
+  void on_open_files_closed_at_bound() override;
+
+  // hub::HubObserver (the API's server: plain HTTP only, so the websocket members do nothing)
+  void connection_opened(const std::string&) override {}
+  void connection_closed(const std::string&) override {}
+  void connection_rejected(const std::string&) override {}
+  void frames_written(std::uint64_t, std::uint64_t) override {}
+  void publish_to_write(std::chrono::nanoseconds) override {}
+  void slow_consumer_closed() override {}
+  void http_connection_dropped(const std::string& reason) override;
+
+  // Downloads (GET /v1/recordings/{name}) being written, and those refused at --max-downloads.
+  void download_started();
+  void download_ended();
+  void download_refused();
 
   // Replays started by `serve`, by id.
   void replay_started(const std::string& replay_id);
@@ -54,6 +71,10 @@ class RecorderTelemetry final : public RecordObserver {
   prometheus::Counter& replay_events_published_;
   prometheus::Family<prometheus::Counter>& replays_ended_;
   prometheus::Family<prometheus::Gauge>& replay_progress_;
+  prometheus::Counter& open_files_closed_at_bound_;
+  prometheus::Gauge& downloads_active_;
+  prometheus::Counter& downloads_refused_;
+  prometheus::Family<prometheus::Counter>& http_connections_dropped_;
 
   std::mutex replays_mutex_;
   std::map<std::string, prometheus::Gauge*> progress_by_replay_;

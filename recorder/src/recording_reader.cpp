@@ -95,7 +95,7 @@ Recording read_recording(const std::string& path, const RecordingReadOptions& op
     }
     event.line_number = line_number;
     recording.lines.push_back(std::move(event));
-    return true;
+    return options.max_lines == 0 || recording.lines.size() < options.max_lines;
   };
   while (true) {
     const std::size_t got = std::fread(buffer, 1, sizeof buffer, file.get());

@@ -35,6 +35,8 @@ struct RecordingReadOptions {
   std::size_t max_line_bytes = (1u << 20) + 1024;
   // Also require that the event's ids can stand in a subject (for a replay into JetStream).
   bool require_subject = false;
+  // Stop after this many good lines (0 = read to the end): a cheap look at the start of a recording.
+  std::size_t max_lines = 0;
 };
 
 struct Recording {

@@ -283,7 +283,12 @@ std::error_code RecordingWriter::target(const std::string& relative, int& fd, st
     size = found->second.size;
     return {};
   }
-  if (open_files_.size() >= kMaxOpenFiles) close_all();
+  if (open_files_.size() >= max_open_files_) {
+    // At the bound (every new competition id a publisher invents would otherwise hold a descriptor): the
+    // open files are closed, and reopened by their next line.
+    close_all();
+    observer_.on_open_files_closed_at_bound();
+  }
   const std::string path = root_ + "/" + relative;
   if (layout_ == Layout::kDirectory) {
     std::error_code created;

@@ -91,6 +91,11 @@ class RecordingWriter {
   // Bytes open() cut from the end of the named file (0 when it was intact).
   std::uint64_t truncated_bytes() const noexcept { return truncated_bytes_; }
 
+  // Recording files held open at once at most (serve --max-open-files); at the bound they are all closed
+  // and reopened by their next line. At least 1.
+  void set_max_open_files(std::size_t count) noexcept { max_open_files_ = count == 0 ? 1 : count; }
+  static constexpr std::size_t kDefaultMaxOpenFiles = 16;
+
   // Sidecar slots: fixed size, two of them.
   static constexpr std::size_t kSlotSize = 512;
 
@@ -123,8 +128,8 @@ class RecordingWriter {
     int fd = -1;
     std::uint64_t size = 0;
   };
-  std::map<std::string, OpenFile> open_files_;  // bounded by kMaxOpenFiles
-  static constexpr std::size_t kMaxOpenFiles = 16;
+  std::map<std::string, OpenFile> open_files_;  // bounded by max_open_files_
+  std::size_t max_open_files_ = kDefaultMaxOpenFiles;
 };
 
 }  // namespace ovalstream::recorder

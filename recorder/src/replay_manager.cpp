@@ -96,6 +96,29 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
   RecordingReadOptions read_options;
   read_options.on_error = OnError::kSkip;  // a recording being written may end in a partial line
   read_options.require_subject = true;
+  const std::string stream = live ? options_.live_stream : options_.replay_stream;
+  {
+    // Cheap checks first: the first event and the stream decide most refusals, so a refused request never
+    // costs a parse of the whole recording.
+    RecordingReadOptions first_line_options = read_options;
+    first_line_options.max_lines = 1;
+    const Recording start = read_recording(file.string(), first_line_options);
+    if (start.open_error)
+      return {std::nullopt, {404, "cannot read " + request.recording + ": " + *start.open_error}};
+    if (start.lines.empty())
+      return {std::nullopt, {400, "recording " + request.recording + " has no events to replay"}};
+    const auto first_subject = JetStreamSink::subject(start.lines.front().event.header, 0, prefix);
+    if (!first_subject)
+      return {std::nullopt, {400, "the first event of " + request.recording + " has no subject"}};
+    if (auto refusal = check_stream(stream, *first_subject)) return {std::nullopt, *refusal};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (running_locked() >= options_.max_running) {
+      return {std::nullopt,
+              {503, "already " + std::to_string(options_.max_running) + " replays running; stop one first"}};
+    }
+  }
   Recording recording = read_recording(file.string(), read_options);
   if (recording.open_error)
     return {std::nullopt, {404, "cannot read " + request.recording + ": " + *recording.open_error}};
@@ -107,12 +130,6 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
   }
   if (recording.lines.empty())
     return {std::nullopt, {400, "recording " + request.recording + " has no events to replay"}};
-
-  const std::string stream = live ? options_.live_stream : options_.replay_stream;
-  const auto first_subject = JetStreamSink::subject(recording.lines.front().event.header, 0, prefix);
-  if (!first_subject)
-    return {std::nullopt, {400, "the first event of " + request.recording + " has no subject"}};
-  if (auto refusal = check_stream(stream, *first_subject)) return {std::nullopt, *refusal};
 
   auto lines = std::make_shared<const std::vector<core::RecordedEvent>>(std::move(recording.lines));
   ReplayPlan plan = make_replay_plan(lines, std::nullopt, request.speed, false);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ovalstream/core/subject.hpp"
+#include "ovalstream/core/utf8.hpp"
 #include "ovalstream/runtime/paths.hpp"
 
 namespace ovalstream::recorder {
@@ -36,7 +37,8 @@ hub::HttpResponse error_response(unsigned status, std::string_view message) {
   JsonWriter writer(buffer);
   writer.StartObject();
   writer.Key("error");
-  write_string(writer, message);
+  // Messages quote the request (a name, an id), which may be any bytes: never echoed raw into JSON.
+  write_string(writer, core::to_valid_utf8(message));
   writer.EndObject();
   return json_response(status, buffer.GetString());
 }
@@ -117,7 +119,8 @@ hub::HttpResponse list_recordings(RecordingCatalog& catalog) {
 }
 
 hub::HttpResponse download_recording(RecordingCatalog& catalog, std::string_view encoded_name,
-                                     const ServeApiOptions& options) {
+                                     const ServeApiOptions& options,
+                                     const std::shared_ptr<std::atomic<std::size_t>>& downloads) {
   const auto name = runtime::percent_decode(encoded_name);
   if (!name) return error_response(400, "bad recording name");
   std::error_code error;
@@ -133,10 +136,25 @@ hub::HttpResponse download_recording(RecordingCatalog& catalog, std::string_view
     return error_response(413, "recording too large to download through the API (" + std::to_string(size) +
                                    " bytes); copy it from the volume");
   }
-  std::ifstream in(file, std::ios::binary);
-  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return error_response(500, "cannot read recording " + *name);
-  hub::HttpResponse response{200, "application/x-ndjson", std::move(body), {}};
+  std::size_t active = downloads->load(std::memory_order_relaxed);
+  do {
+    if (active >= options.max_downloads) {
+      if (options.download_hooks.refused) options.download_hooks.refused();
+      hub::HttpResponse busy = error_response(503, "already " + std::to_string(options.max_downloads) +
+                                                       " downloads in progress; try again later");
+      busy.headers.emplace_back("Retry-After", "5");
+      return busy;
+    }
+  } while (!downloads->compare_exchange_weak(active, active + 1, std::memory_order_relaxed));
+  if (options.download_hooks.started) options.download_hooks.started();
+  hub::HttpResponse response{200, "application/x-ndjson", {}, {}};
+  // Streamed by the hub; the slot is given back once the response is written or the client is gone.
+  response.body_file = file.string();
+  response.held_until_written = std::shared_ptr<void>(
+      static_cast<void*>(nullptr), [downloads, ended = options.download_hooks.ended](void*) {
+        downloads->fetch_sub(1, std::memory_order_relaxed);
+        if (ended) ended();
+      });
   const std::string base_name = std::filesystem::path(*name).filename().string();
   response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + base_name + "\"");
   return response;
@@ -224,10 +242,11 @@ std::optional<ReplayRequest> parse_replay_request(std::string_view body, std::st
     } else if (key == "speed") {
       if (value.IsString() && std::string_view(value.GetString(), value.GetStringLength()) == "max") {
         request.speed = core::ReplaySpeed::max();
-      } else if (value.IsNumber() && std::isfinite(value.GetDouble()) && value.GetDouble() > 0) {
+      } else if (value.IsNumber() && value.GetDouble() >= kMinReplaySpeed &&
+                 value.GetDouble() <= kMaxReplaySpeed) {
         request.speed = core::ReplaySpeed::times(value.GetDouble());
       } else {
-        error_message = "\"speed\" must be a number above 0 or \"max\"";
+        error_message = "\"speed\" must be a number from 0.01 to 1000, or \"max\"";
         return std::nullopt;
       }
     } else if (key == "subjectPrefix") {
@@ -250,8 +269,9 @@ std::optional<ReplayRequest> parse_replay_request(std::string_view body, std::st
 
 hub::Router make_serve_api_router(std::shared_ptr<RecordingCatalog> catalog,
                                   std::shared_ptr<ReplayControl> replays, ServeApiOptions options) {
-  return [catalog = std::move(catalog), replays = std::move(replays),
-          options](const hub::Request& request) -> hub::Route {
+  auto downloads = std::make_shared<std::atomic<std::size_t>>(0);
+  return [catalog = std::move(catalog), replays = std::move(replays), options,
+          downloads](const hub::Request& request) -> hub::Route {
     const std::string_view path = request.path;
     if (request.websocket_upgrade) return error_response(400, "this API is plain HTTP, not websocket");
     if (path == kRecordingsPath || path == std::string(kRecordingsPath) + "/") {
@@ -260,7 +280,7 @@ hub::Router make_serve_api_router(std::shared_ptr<RecordingCatalog> catalog,
     }
     if (path.starts_with(std::string(kRecordingsPath) + "/")) {
       if (request.method != "GET") return method_not_allowed("GET");
-      return download_recording(*catalog, path.substr(kRecordingsPath.size() + 1), options);
+      return download_recording(*catalog, path.substr(kRecordingsPath.size() + 1), options, downloads);
     }
     if (path == kReplaysPath) return replays_route(*replays, request, {});
     if (path.starts_with(std::string(kReplaysPath) + "/")) {

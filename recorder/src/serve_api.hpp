@@ -8,12 +8,14 @@
 //   GET    /v1/replays             every replay started since the service started, running ones first
 //   GET    /v1/replays/{id}        one replay
 //   DELETE /v1/replays/{id}        stops a running replay (200 with its final status)
-// Errors are JSON {"error": "..."} with 400 (bad body or name), 403 (live subjects without
-// --allow-live-replay), 404, 405 (with Allow), 413 (body or file too large), 503 (replay limit reached).
+// Errors are JSON {"error": "..."} (text from the request is made valid UTF-8 first) with 400 (bad body,
+// name or speed), 403 (live subjects without --allow-live-replay), 404, 405 (with Allow), 413 (body or file
+// too large), 503 (replay or download limit reached). Downloads are streamed from the file.
 // Thread safety: the router may be called concurrently (hub connection strands); the catalog and the replay
 // control synchronize themselves.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,10 +65,25 @@ class ReplayControl {
   virtual std::optional<ReplayStatus> stop(const std::string& id) = 0;
 };
 
-struct ServeApiOptions {
-  // Larger recordings are refused by GET /v1/recordings/{name} with 413 (the hub answers from memory).
-  std::uint64_t max_download_bytes = 256ull << 20;
+// Called as downloads start, end and are refused at the bound (for metrics); each may be empty.
+struct DownloadHooks {
+  std::function<void()> started;
+  std::function<void()> ended;
+  std::function<void()> refused;
 };
+
+struct ServeApiOptions {
+  // Larger recordings are refused by GET /v1/recordings/{name} with 413.
+  std::uint64_t max_download_bytes = 256ull << 20;
+  // Downloads being written at once at most (each streams the file through a small buffer); more: 503.
+  std::size_t max_downloads = 8;
+  DownloadHooks download_hooks;
+};
+
+// Replay speeds a request may ask for (or "max"): slower ones would hold a replay slot for ever, faster
+// ones are "max" in all but name.
+inline constexpr double kMinReplaySpeed = 0.01;
+inline constexpr double kMaxReplaySpeed = 1000;
 
 // Parses a POST /v1/replays body; the message says what is wrong. Unknown members are refused so that a
 // misspelt member does not silently fall back to a default.

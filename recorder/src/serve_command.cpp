@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "ovalstream/nats/durable_consumer.hpp"
+#include "ovalstream/runtime/descriptors.hpp"
 #include "ovalstream/runtime/flags.hpp"
 #include "serve_service.hpp"
 
@@ -35,6 +36,15 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
   flags.add_bool("allow-live-replay", &config.allow_live_replay,
                  "allow POST /v1/replays with subjectPrefix \"\": replaying onto the live subjects");
   flags.add_int("max-replays", &config.max_replays, "replays running at once at most", {.min = 1, .max = 64});
+  flags.add_int("max-downloads", &config.max_downloads,
+                "downloads of recordings in progress at once at most (each streams through a small buffer); "
+                "more get 503",
+                {.min = 1, .max = 4096});
+  flags.add_int("max-open-files", &config.max_open_files,
+                "recording files held open at once at most (one per competition and day being recorded); at "
+                "the bound they are closed and reopened by their next event",
+                {.min = 1, .max = 65536});
+  hub::add_edge_flags(flags, &config.edge);
   flags.add_bool("debug", &config.debug, "log debug lines");
 
   const runtime::ParseOutcome outcome = flags.parse(args, out, err);
@@ -53,6 +63,7 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
   runtime::Logger logger("recorder");
   if (config.debug) logger.set_level(runtime::LogLevel::kDebug);
   for (const std::string& warning : outcome.warnings) logger.warn(warning);
+  runtime::log_descriptor_limit(logger, runtime::raise_descriptor_limit());
   try {
     ServeService service(config, logger);
     return service.run();

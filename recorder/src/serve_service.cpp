@@ -3,6 +3,7 @@
 #include "serve_service.hpp"
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -59,6 +60,7 @@ class ServeService::Impl : public std::enable_shared_from_this<ServeService::Imp
   runtime::Logger logger_;
   std::shared_ptr<RecorderTelemetry> telemetry_;
   boost::asio::io_context io_;
+  boost::asio::io_context metrics_io_;
   boost::asio::signal_set signals_;
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<RecordingWriter> writer_;
@@ -82,6 +84,7 @@ int ServeService::Impl::run() {
                              error.message());
   }
   writer_ = RecordingWriter::for_directory(config_.directory, logger_.child("writer"), *telemetry_);
+  writer_->set_max_open_files(static_cast<std::size_t>(config_.max_open_files));
   if (const std::error_code open_error = writer_->open()) {
     throw std::runtime_error("cannot open the recordings directory " + config_.directory + ": " +
                              open_error.message());
@@ -111,9 +114,16 @@ int ServeService::Impl::run() {
       std::make_unique<JetstreamRecorder>(*nats_, *writer_, options, logger_.child("jetstream"), *telemetry_);
   recorder_thread_ = std::thread([self = shared_from_this()] { self->record(); });
 
+  // Health and metrics run on their own thread and io_context: a burst of API work (a replay request
+  // reading a recording, many downloads) never delays a liveness probe.
+  auto metrics_work = boost::asio::make_work_guard(metrics_io_);
+  std::thread metrics_thread([this] { metrics_io_.run(); });
   std::thread second_thread([this] { io_.run(); });
   io_.run();
   second_thread.join();
+  metrics_work.reset();
+  metrics_io_.stop();
+  metrics_thread.join();
   recorder_->stop();
   recorder_thread_.join();
   api_server_.reset();
@@ -139,14 +149,21 @@ void ServeService::Impl::start_servers() {
   hub::ServerOptions api_options;
   api_options.host = config_.address.host;
   api_options.port = config_.address.port;
-  api_server_ =
-      std::make_unique<hub::Server>(io_, api_options, make_serve_api_router(catalog_, replays_), nullptr);
+  config_.edge.apply_to(api_options);
+  ServeApiOptions api;
+  api.max_downloads = static_cast<std::size_t>(config_.max_downloads);
+  api.download_hooks = {[telemetry = telemetry_] { telemetry->download_started(); },
+                        [telemetry = telemetry_] { telemetry->download_ended(); },
+                        [telemetry = telemetry_] { telemetry->download_refused(); }};
+  api_server_ = std::make_unique<hub::Server>(io_, api_options,
+                                              make_serve_api_router(catalog_, replays_, api), telemetry_);
   hub::ServerOptions metrics_options;
   metrics_options.host = config_.metrics_address.host;
   metrics_options.port = config_.metrics_address.port;
+  // No descriptor reserve (the default): health must answer even when clients took the rest.
   std::weak_ptr<Impl> weak = weak_from_this();
   metrics_server_ = std::make_unique<hub::Server>(
-      io_, metrics_options,
+      metrics_io_, metrics_options,
       hub::make_health_router({[telemetry = telemetry_] { return telemetry->scrape(); },
                                [weak] {
                                  auto self = weak.lock();

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "ovalstream/hub/edge_flags.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
 #include "ovalstream/runtime/log.hpp"
@@ -26,6 +27,9 @@ struct ServeConfig {
   std::string replay_stream = "VANTAGE_REPLAYS";
   bool allow_live_replay = false;
   std::int64_t max_replays = 4;
+  std::int64_t max_downloads = 8;
+  std::int64_t max_open_files = 16;
+  hub::EdgeSettings edge;
   bool debug = false;
 };
 

@@ -86,3 +86,21 @@ TEST(Utf8, AgreesWithRapidJsonOnRandomTextAroundTheAsciiFastPath) {
 
 }  // namespace
 }  // namespace ovalstream::core
+
+namespace ovalstream::core {
+namespace {
+
+TEST(ToValidUtf8, ReplacesEachBadByteAndKeepsValidText) {
+  EXPECT_EQ(to_valid_utf8("plain ascii"), "plain ascii");
+  EXPECT_EQ(to_valid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(to_valid_utf8("a\xFF\xFE"
+                          "b"),
+            "a\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(to_valid_utf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD") << "a surrogate";
+  EXPECT_TRUE(is_valid_utf8(to_valid_utf8("\xC0\xAF\xF5\x80 ok")));
+}
+
+}  // namespace
+}  // namespace ovalstream::core

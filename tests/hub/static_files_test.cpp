@@ -70,6 +70,18 @@ TEST_F(StaticFilesTest, NothingOutsideTheDirectory) {
   }
 }
 
+TEST_F(StaticFilesTest, DotfilesAndDotDirectoriesAreNotServed) {
+  std::ofstream(fs::path(root_) / ".secret") << "token";
+  fs::create_directories(fs::path(root_) / ".git");
+  std::ofstream(fs::path(root_) / ".git" / "config") << "[remote]";
+  std::ofstream(fs::path(root_) / "js" / ".env") << "KEY=1";
+  for (const std::string path : {"/.secret", "/%2esecret", "/.git/config", "/js/.env", "/js/%2Eenv"}) {
+    EXPECT_FALSE(get(path)) << path;
+    EXPECT_FALSE(get(path, "POST")) << path << ": not even 405, it does not exist";
+  }
+  EXPECT_TRUE(get("/js/app.js")) << "a dot inside a name is fine";
+}
+
 TEST_F(StaticFilesTest, OtherMethodsAre405) {
   const auto response = get("/", "POST");
   ASSERT_TRUE(response);

@@ -7,6 +7,7 @@
 #define _TURN_OFF_PLATFORM_STRING
 #include <cpprest/http_client.h>
 
+#include <openssl/ssl.h>
 #include <future>
 
 #include "hub/support/beast_client.hpp"
@@ -104,6 +105,16 @@ TEST_F(TlsTest, HttpsGetWithCppRestClient) {
   const auto [status, body] = future.get();
   EXPECT_EQ(status, 200);
   EXPECT_EQ(body, "hello over tls\n");
+}
+
+TEST_F(TlsTest, RenegotiationIsDisabled) {
+  ServerOptions options = tls_options();
+  const auto context = options.tls;
+  ASSERT_EQ(SSL_CTX_get_options(context->native_handle()) & SSL_OP_NO_RENEGOTIATION, 0u)
+      << "not set by the test";
+  TestServer server(options, router());
+  EXPECT_NE(SSL_CTX_get_options(context->native_handle()) & SSL_OP_NO_RENEGOTIATION, 0u)
+      << "a client cannot make the server repeat handshakes on one connection";
 }
 
 TEST_F(TlsTest, ClientThatNeverHandshakesIsDroppedAfterTheTimeout) {

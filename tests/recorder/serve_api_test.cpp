@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <vector>
 
 #include "aggregator/support/aggregator_process.hpp"
 #include "serve_api.hpp"
@@ -79,6 +81,13 @@ class ServeApiTest : public ::testing::Test {
     return *response;
   }
 
+  // The body as the client receives it: downloads are streamed from body_file.
+  static std::string body_of(const hub::HttpResponse& response) {
+    if (response.body_file.empty()) return response.body;
+    std::ifstream in(response.body_file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   TempDir dir_;
   TempDir outside_;
   std::shared_ptr<FakeReplays> replays_ = std::make_shared<FakeReplays>();
@@ -104,10 +113,42 @@ TEST_F(ServeApiTest, ListsRecordings) {
 TEST_F(ServeApiTest, DownloadsARecordingByItsListedName) {
   const auto response = call("GET", "/v1/recordings/2020-01-12/c1.jsonl");
   EXPECT_EQ(response.status, 200u);
-  EXPECT_EQ(response.body, kRecording);
+  EXPECT_TRUE(response.body.empty()) << "streamed from the file, not read into memory";
+  EXPECT_EQ(body_of(response), kRecording);
   EXPECT_EQ(response.content_type, "application/x-ndjson");
-  EXPECT_EQ(call("GET", "/v1/recordings/2020-01-12%2Fc1.jsonl").body, kRecording)
+  EXPECT_EQ(body_of(call("GET", "/v1/recordings/2020-01-12%2Fc1.jsonl")), kRecording)
       << "an encoded '/' works too";
+}
+
+TEST_F(ServeApiTest, DownloadsInProgressAreBoundedAnd503Beyond) {
+  options_.max_downloads = 2;
+  int refused = 0;
+  options_.download_hooks.refused = [&refused] { ++refused; };
+  SetUp();
+  std::vector<hub::HttpResponse> in_progress;  // each holds its slot until "written" (destroyed)
+  for (int i = 0; i < 2; ++i) in_progress.push_back(call("GET", "/v1/recordings/2020-01-12/c1.jsonl"));
+  EXPECT_EQ(in_progress[1].status, 200u);
+  const auto busy = call("GET", "/v1/recordings/2020-01-12/c1.jsonl");
+  EXPECT_EQ(busy.status, 503u) << busy.body;
+  EXPECT_EQ(refused, 1);
+  in_progress.pop_back();
+  EXPECT_EQ(call("GET", "/v1/recordings/2020-01-12/c1.jsonl").status, 200u)
+      << "a finished download frees its slot";
+}
+
+TEST_F(ServeApiTest, InvalidUtf8FromThePathIsNeverEchoedRaw) {
+  const auto response = call("GET", "/v1/recordings/%ff%fe.jsonl");
+  EXPECT_GE(response.status, 400u);
+  rapidjson::Document json;
+  json.Parse<rapidjson::kParseValidateEncodingFlag>(response.body.c_str());
+  EXPECT_FALSE(json.HasParseError()) << "the error body is valid UTF-8 JSON: " << response.body;
+  const auto replay = call("GET", "/v1/replays/%ff\xfe");
+  json.Parse<rapidjson::kParseValidateEncodingFlag>(replay.body.c_str());
+  EXPECT_FALSE(json.HasParseError()) << replay.body;
+  const auto raw = call("GET", "/v1/replays/\xff\xfe");
+  EXPECT_EQ(raw.status, 404u);
+  json.Parse<rapidjson::kParseValidateEncodingFlag>(raw.body.c_str());
+  EXPECT_FALSE(json.HasParseError()) << "raw bytes in the path: " << raw.body;
 }
 
 TEST_F(ServeApiTest, PathsNeverLeaveTheDirectory) {
@@ -167,6 +208,8 @@ TEST_F(ServeApiTest, BadReplayBodiesAre400WithAReason) {
   for (const char* body :
        {"", "not json", "[1]", "{}", R"({"recording":5})", R"({"recording":"a.jsonl","speed":0})",
         R"({"recording":"a.jsonl","speed":-1})", R"({"recording":"a.jsonl","speed":"fast"})",
+        R"({"recording":"a.jsonl","speed":1e-300})", R"({"recording":"a.jsonl","speed":0.009})",
+        R"({"recording":"a.jsonl","speed":1000.5})", R"({"recording":"a.jsonl","speed":1e308})",
         R"({"recording":"a.jsonl","subjectPrefix":7})", R"({"recording":"a.jsonl","subject_prefix":"x"})",
         "{\"recording\":\"\xff\"}"}) {
     const auto response = call("POST", "/v1/replays", body);

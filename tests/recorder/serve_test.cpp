@@ -145,8 +145,8 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
   ASSERT_TRUE(live.ok());
   EXPECT_EQ(live->messages, events_->size());
 
-  // A slow replay stops on DELETE.
-  reply = http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.001}");
+  // A slow replay (the slowest speed allowed) stops on DELETE.
+  reply = http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.01}");
   ASSERT_EQ(reply.status, 201) << reply.body;
   json.Parse(reply.body.c_str());
   const std::string id = json["id"].GetString();
@@ -184,8 +184,7 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
   std::this_thread::sleep_for(1100ms);  // ids carry the start second
   serve = start_serve();
   for (int i = 0; i < 2; ++i) {  // the second one is numbered like `id` was
-    reply =
-        http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.001}");
+    reply = http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"" + name + "\",\"speed\":0.01}");
     ASSERT_EQ(reply.status, 201) << reply.body;
     json.Parse(reply.body.c_str());
     EXPECT_NE(json["id"].GetString(), id);

@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -62,11 +63,12 @@ std::string_view upgrade_problem_text(UpgradeProblem problem) {
 }  // namespace
 
 template <class Stream>
-HttpSession<Stream>::HttpSession(Stream stream, std::shared_ptr<HubState> hub)
+HttpSession<Stream>::HttpSession(Stream stream, std::shared_ptr<HubState> hub, HttpSlot slot)
     : stream_(std::move(stream)),
       hub_(std::move(hub)),
       buffer_(kMaxBufferedBytes),
-      deadline_(stream_.get_executor()) {
+      deadline_(stream_.get_executor()),
+      slot_(std::move(slot)) {
   boost::system::error_code error;
   const auto endpoint = tcp_socket(stream_).remote_endpoint(error);
   if (!error) remote_address_ = endpoint.address().to_string();
@@ -75,7 +77,7 @@ HttpSession<Stream>::HttpSession(Stream stream, std::shared_ptr<HubState> hub)
 template <class Stream>
 void HttpSession<Stream>::run() {
   if constexpr (kIsTls<Stream>) {
-    arm_deadline();
+    arm_deadline(header_deadline(), "header_timeout");
     stream_.async_handshake(
         boost::asio::ssl::stream_base::server,
         boost::beast::bind_front_handler(&HttpSession::on_tls_handshake, this->shared_from_this()));
@@ -99,7 +101,26 @@ void HttpSession<Stream>::read_request() {
   parser_.emplace();
   parser_->header_limit(kMaxRequestHeaderBytes);
   parser_->body_limit(hub_->options().max_request_body_bytes);
-  arm_deadline();
+  // The header has its own, shorter deadline: a client that trickles it (slowloris) or idles on a kept-alive
+  // connection gives its descriptor back soon.
+  arm_deadline(header_deadline(), "header_timeout");
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      boost::beast::bind_front_handler(&HttpSession::on_header_read, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_header_read(boost::system::error_code error, std::size_t) {
+  disarm_deadline();
+  if (error) {
+    on_read_error(error);
+    return;
+  }
+  if (parser_->is_done()) {
+    handle_request();
+    return;
+  }
+  arm_deadline(hub_->options().request_timeout, "request_timeout");
   http::async_read(stream_, buffer_, *parser_,
                    boost::beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
 }
@@ -108,14 +129,19 @@ template <class Stream>
 void HttpSession<Stream>::on_read(boost::system::error_code error, std::size_t) {
   disarm_deadline();
   if (error) {
-    if (auto response = response_to_read_error(error)) {
-      write_response(std::move(*response), false);
-    } else {
-      close();
-    }
+    on_read_error(error);
     return;
   }
   handle_request();
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_read_error(boost::system::error_code error) {
+  if (auto response = response_to_read_error(error)) {
+    write_response(std::move(*response), false);
+  } else {
+    close();
+  }
 }
 
 template <class Stream>
@@ -209,7 +235,7 @@ void HttpSession<Stream>::answer_websocket_route(WebSocketHandlers handlers, boo
   upgrade_response_->set(http::field::sec_websocket_accept,
                          websocket_accept_key(std::string_view(key.data(), key.size())));
   upgrade_handlers_ = std::move(handlers);
-  arm_deadline();
+  arm_deadline(hub_->options().write_stall_timeout, "write_stalled");
   http::async_write(
       stream_, *upgrade_response_,
       boost::beast::bind_front_handler(&HttpSession::on_upgrade_written, this->shared_from_this()));
@@ -224,7 +250,8 @@ void HttpSession<Stream>::on_upgrade_written(boost::system::error_code error, st
     return;
   }
   // Bytes the client sent right behind its request are the websocket's; this session (with its request
-  // buffer and parser) ends when this handler returns.
+  // buffer and parser) ends when this handler returns. From here on the websocket limits apply.
+  slot_.release();
   const auto early = buffer_.data();
   auto session =
       std::make_shared<WebSocketSession<Stream>>(std::move(stream_), hub_, std::move(upgrade_handlers_));
@@ -235,24 +262,68 @@ template <class Stream>
 void HttpSession<Stream>::write_response(HttpResponse response, bool keep_alive) {
   parser_.reset();
   if (response.status < 100 || response.status > 999) response = plain_response(500, "internal error\n");
+  held_until_written_ = std::move(response.held_until_written);
+  const auto fill_head = [&](auto& message) {
+    message.version(request_version_);
+    message.result(response.status);
+    if (!response.content_type.empty()) message.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) message.insert(name, value);
+    message.keep_alive(keep_alive);
+  };
+  if (!response.body_file.empty()) {
+    boost::beast::error_code open_error;
+    http::file_body::value_type file;
+    file.open(response.body_file.c_str(), boost::beast::file_mode::scan, open_error);
+    if (!open_error) {
+      file_response_.emplace();
+      fill_head(*file_response_);
+      file_response_->body() = std::move(file);
+      file_response_->prepare_payload();
+      file_serializer_.emplace(*file_response_);
+      write_next_piece(*file_serializer_, keep_alive);
+      return;
+    }
+    response = plain_response(500, "cannot read file\n");
+    keep_alive = false;
+  }
   response_.emplace();
-  response_->version(request_version_);
-  response_->result(response.status);
-  if (!response.content_type.empty()) response_->set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) response_->insert(name, value);
+  fill_head(*response_);
   response_->body() = std::move(response.body);
-  response_->keep_alive(keep_alive);
   response_->prepare_payload();
-  arm_deadline();
-  http::async_write(stream_, *response_,
-                    boost::beast::bind_front_handler(&HttpSession::on_response_written,
-                                                     this->shared_from_this(), keep_alive));
+  serializer_.emplace(*response_);
+  write_next_piece(*serializer_, keep_alive);
 }
 
 template <class Stream>
-void HttpSession<Stream>::on_response_written(bool keep_alive, boost::system::error_code error, std::size_t) {
+template <class Serializer>
+void HttpSession<Stream>::write_next_piece(Serializer& serializer, bool keep_alive) {
+  arm_deadline(hub_->options().write_stall_timeout, "write_stalled");
+  http::async_write_some(stream_, serializer,
+                         [self = this->shared_from_this(), &serializer, keep_alive](
+                             boost::system::error_code error, std::size_t bytes) {
+                           self->on_piece_written(serializer, keep_alive, error, bytes);
+                         });
+}
+
+template <class Stream>
+template <class Serializer>
+void HttpSession<Stream>::on_piece_written(Serializer& serializer, bool keep_alive,
+                                           boost::system::error_code error, std::size_t) {
   disarm_deadline();
+  if (!error && !serializer.is_done()) {
+    write_next_piece(serializer, keep_alive);
+    return;
+  }
+  on_response_written(keep_alive, error);
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_response_written(bool keep_alive, boost::system::error_code error) {
+  serializer_.reset();
   response_.reset();
+  file_serializer_.reset();
+  file_response_.reset();
+  held_until_written_.reset();
   if (error || !keep_alive) {
     close();
     return;
@@ -261,13 +332,21 @@ void HttpSession<Stream>::on_response_written(bool keep_alive, boost::system::er
 }
 
 template <class Stream>
-void HttpSession<Stream>::arm_deadline() {
+void HttpSession<Stream>::arm_deadline(std::chrono::milliseconds timeout, std::string_view reason) {
   const std::uint64_t generation = ++deadline_generation_;
-  deadline_.expires_after(hub_->options().request_timeout);
-  deadline_.async_wait([self = this->shared_from_this(), generation](boost::system::error_code error) {
-    if (error || generation != self->deadline_generation_) return;
-    self->close();  // the pending read, write or handshake completes with an error and ends the session
-  });
+  deadline_.expires_after(timeout);
+  deadline_.async_wait(
+      [self = this->shared_from_this(), generation, reason](boost::system::error_code error) {
+        if (error || generation != self->deadline_generation_) return;
+        self->hub_->observer().http_connection_dropped(std::string(reason));
+        self->close();  // the pending read, write or handshake completes with an error and ends the session
+      });
+}
+
+template <class Stream>
+std::chrono::milliseconds HttpSession<Stream>::header_deadline() const {
+  // The whole request has request_timeout; its header no more than that either.
+  return std::min(hub_->options().header_timeout, hub_->options().request_timeout);
 }
 
 template <class Stream>

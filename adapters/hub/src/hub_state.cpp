@@ -24,6 +24,32 @@ HubState::HubState(ServerOptions options, Router router, std::shared_ptr<HubObse
       observer_(observer ? std::move(observer) : std::make_shared<NullObserver>()),
       ping_frame_(make_frame(Opcode::kPing, std::make_shared<const std::string>())) {}
 
+std::string_view HubState::try_acquire_http_slot(const std::string& address) {
+  const HttpLimits& limits = options_.http;
+  std::lock_guard lock(http_mutex_);
+  if (limits.max_connections != 0 && http_connections_ >= limits.max_connections) return "http_connections";
+  std::size_t& per_address = http_by_address_[address];
+  if (limits.max_connections_per_address != 0 && per_address >= limits.max_connections_per_address) {
+    return "http_connections_per_address";
+  }
+  ++per_address;
+  ++http_connections_;
+  return {};
+}
+
+void HubState::release_http_slot(const std::string& address) {
+  std::lock_guard lock(http_mutex_);
+  const auto it = http_by_address_.find(address);
+  if (it == http_by_address_.end()) return;
+  --http_connections_;
+  if (--it->second == 0) http_by_address_.erase(it);
+}
+
+std::size_t HubState::http_connections() const {
+  std::lock_guard lock(http_mutex_);
+  return http_connections_;
+}
+
 bool HubState::try_reserve_connection() {
   const std::size_t limit = options_.max_connections;
   if (limit == 0) {

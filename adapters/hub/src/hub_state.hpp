@@ -8,6 +8,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ovalstream/hub/frame.hpp"
@@ -37,6 +40,13 @@ class HubState {
   bool try_reserve_connection();
   void release_connection();
 
+  // A slot for one plain HTTP connection (options().http), held from accept until the connection closes
+  // or becomes a websocket. The refusal reason ("http_connections", "http_connections_per_address") when
+  // a bound is reached, "" when the slot was taken.
+  [[nodiscard]] std::string_view try_acquire_http_slot(const std::string& address);
+  void release_http_slot(const std::string& address);
+  std::size_t http_connections() const;
+
   // The registry of websockets from open until torn down. add() after a successful reserve; remove()
   // also releases the slot. add() refuses (and releases the slot) once take_all() ran: the server is gone.
   bool add(const std::shared_ptr<TrackedConnection>& connection);
@@ -56,10 +66,43 @@ class HubState {
   std::atomic<bool> accepting_{true};
   std::atomic<std::size_t> reserved_connections_{0};
 
+  mutable std::mutex http_mutex_;
+  std::size_t http_connections_ = 0;                              // guarded by http_mutex_
+  std::unordered_map<std::string, std::size_t> http_by_address_;  // guarded by http_mutex_; no zero entries
+
   mutable std::mutex registry_mutex_;
   // Unordered, swap-removed by index: O(1) add and remove, 16 bytes per connection, compact to sweep.
   std::vector<std::shared_ptr<TrackedConnection>> connections_;
   bool taken_ = false;  // take_all() ran
+};
+
+// One taken HTTP slot (HubState::try_acquire_http_slot), released by the destructor or release().
+class HttpSlot {
+ public:
+  HttpSlot() = default;
+  HttpSlot(std::shared_ptr<HubState> hub, std::string address)
+      : hub_(std::move(hub)), address_(std::move(address)) {}
+  HttpSlot(HttpSlot&& other) noexcept : hub_(std::move(other.hub_)), address_(std::move(other.address_)) {}
+  HttpSlot& operator=(HttpSlot&& other) noexcept {
+    if (this != &other) {
+      release();
+      hub_ = std::move(other.hub_);
+      address_ = std::move(other.address_);
+    }
+    return *this;
+  }
+  HttpSlot(const HttpSlot&) = delete;
+  HttpSlot& operator=(const HttpSlot&) = delete;
+  ~HttpSlot() { release(); }
+
+  void release() {
+    if (hub_) hub_->release_http_slot(address_);
+    hub_.reset();
+  }
+
+ private:
+  std::shared_ptr<HubState> hub_;
+  std::string address_;
 };
 
 }  // namespace ovalstream::hub

@@ -1,5 +1,8 @@
 #include "listener.hpp"
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
@@ -59,6 +62,36 @@ void open_acceptor(tcp::acceptor& acceptor, const ServerOptions& options) {
   throw_listen_error(error, options);
 }
 
+// Sent without waiting to a connection refused at accept: the client learns why instead of seeing a reset.
+constexpr std::string_view kRefusedResponse =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n"
+    "Connection: close\r\nRetry-After: 1\r\n\r\ntoo many connections\n";
+
+// Descriptors are allocated lowest-free first, so a new descriptor's number is a lower bound of how many
+// are open: within `reserve` of the soft limit, the process is about to run out.
+bool within_descriptor_reserve(int descriptor, std::size_t reserve) {
+  if (reserve == 0) return false;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+  return static_cast<rlim_t>(descriptor) + reserve >= limit.rlim_cur;
+}
+
+void refuse(tcp::socket& socket, bool plain) {
+  boost::system::error_code ignored;
+  if (plain) {
+    ::send(socket.native_handle(), kRefusedResponse.data(), kRefusedResponse.size(),
+           MSG_DONTWAIT | MSG_NOSIGNAL);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    // A close with unread request bytes would reset the connection and could destroy the 503 before the
+    // client reads it: what already arrived is read and dropped (bounded, without waiting).
+    char discard[4096];
+    for (int i = 0; i < 4; ++i) {
+      if (::recv(socket.native_handle(), discard, sizeof discard, MSG_DONTWAIT) <= 0) break;
+    }
+  }
+  socket.close(ignored);
+}
+
 }  // namespace
 
 Listener::Listener(net::io_context& io, std::shared_ptr<HubState> hub)
@@ -97,14 +130,31 @@ void Listener::on_accept(boost::system::error_code error, tcp::socket socket) {
     });
     return;
   }
+  const bool plain = !hub_->options().tls;
+  if (within_descriptor_reserve(socket.native_handle(), hub_->options().http.descriptor_reserve)) {
+    hub_->observer().http_connection_dropped("descriptor_reserve");
+    refuse(socket, plain);
+    accept_next();
+    return;
+  }
   boost::system::error_code ignored;
+  const auto remote = socket.remote_endpoint(ignored);
+  std::string address = ignored ? std::string() : remote.address().to_string();
+  if (const std::string_view refusal = hub_->try_acquire_http_slot(address); !refusal.empty()) {
+    hub_->observer().http_connection_dropped(std::string(refusal));
+    refuse(socket, plain);
+    accept_next();
+    return;
+  }
+  HttpSlot slot(hub_, std::move(address));
   // Frames are small and latency matters; batching is done by the corked writes, not by Nagle.
   socket.set_option(tcp::no_delay(true), ignored);
   try {
     if (const auto& tls = hub_->options().tls) {
-      std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), hub_)->run();
+      std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), hub_, std::move(slot))
+          ->run();
     } else {
-      std::make_shared<HttpSession<PlainStream>>(std::move(socket), hub_)->run();
+      std::make_shared<HttpSession<PlainStream>>(std::move(socket), hub_, std::move(slot))->run();
     }
   } catch (...) {
     // Out of memory for one session (or SSL_new failed): that connection is dropped, accepting goes on.

@@ -2,12 +2,31 @@
 
 #include "ovalstream/hub/server.hpp"
 
+#include <openssl/ssl.h>
+
 #include "close_all_operation.hpp"
 #include "hub_state.hpp"
 #include "listener.hpp"
 #include "liveness_sweep.hpp"
 
 namespace ovalstream::hub {
+
+namespace {
+
+// A client-initiated TLS 1.2 renegotiation costs the server a full handshake per request of the peer, and
+// nothing here needs one.
+ServerOptions without_renegotiation(ServerOptions options) {
+  if (options.tls) {
+    SSL_CTX* context = options.tls->native_handle();
+    SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION);
+#ifdef SSL_OP_NO_CLIENT_RENEGOTIATION
+    SSL_CTX_set_options(context, SSL_OP_NO_CLIENT_RENEGOTIATION);
+#endif
+  }
+  return options;
+}
+
+}  // namespace
 
 // Owns the listener and the sweep; sessions share the HubState, so they outlive neither each other's
 // bookkeeping nor the Server's handlers still in flight.
@@ -16,7 +35,8 @@ class Server::Impl {
   Impl(boost::asio::io_context& io, ServerOptions options, Router router,
        std::shared_ptr<HubObserver> observer)
       : io_(io),
-        hub_(std::make_shared<HubState>(std::move(options), std::move(router), std::move(observer))),
+        hub_(std::make_shared<HubState>(without_renegotiation(std::move(options)), std::move(router),
+                                        std::move(observer))),
         listener_(std::make_shared<Listener>(io, hub_)),
         sweep_(std::make_shared<LivenessSweep>(io, hub_)) {}
 

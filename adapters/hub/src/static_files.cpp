@@ -38,6 +38,13 @@ std::optional<HttpResponse> StaticFiles::respond(const Request& request) const {
   auto relative = runtime::percent_decode(std::string_view(request.path).substr(1));
   if (!relative) return std::nullopt;
   if (relative->empty() || relative->back() == '/') relative->append("index.html");
+  // Dotfiles and dot-directories (.git, .env, editor backups) are never part of a page: not found.
+  for (std::size_t start = 0; start < relative->size();) {
+    if ((*relative)[start] == '.') return std::nullopt;
+    const std::size_t slash = relative->find('/', start);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
   std::error_code error;
   const fs::path file = runtime::resolve_inside(root_, *relative, error);
   if (error) return std::nullopt;

@@ -11,10 +11,25 @@
 #include <string>
 
 #include "clock.hpp"
+#include "ovalstream/core/utf8.hpp"
 
 namespace ovalstream::hub {
 
+std::size_t queued_memory_bytes(const Frame& frame) noexcept {
+  // The Frame in the queue and its two gather buffers; a payload of its own adds its bytes, its string and
+  // the shared_ptr control block make_shared puts in front of it.
+  constexpr std::size_t kPerFrame = sizeof(Frame) + 2 * sizeof(boost::asio::const_buffer);
+  constexpr std::size_t kPerPayload = sizeof(std::string) + 16;
+  return kPerFrame + (frame.payload ? kPerPayload + frame.payload->capacity() : 0);
+}
+
 namespace {
+
+std::size_t queued_memory_bytes(std::span<const Frame> frames) noexcept {
+  std::size_t bytes = 0;
+  for (const Frame& frame : frames) bytes += queued_memory_bytes(frame);
+  return bytes;
+}
 
 // Buffers kept between back-to-back writes; a burst larger than this gives its memory back once written.
 constexpr std::size_t kRetainedFrames = 256;
@@ -82,17 +97,31 @@ void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes) 
 
 template <class Stream>
 bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
-  std::size_t bytes = 0;
+  return enqueue(frames, false);
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::enqueue(std::span<const Frame> frames, bool is_pong) {
+  std::size_t bytes = 0;  // on the wire
   for (const Frame& frame : frames) bytes += frame.size();
+  const std::size_t memory = queued_memory_bytes(frames);
   bool slow_consumer = false;
   bool start_writer = false;
+  bool pong_coalesced = false;
   std::size_t written_inline = 0;  // bytes
   std::size_t whole_frames_inline = 0;
   {
     std::lock_guard lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return false;
     if (frames.empty()) return true;
-    if (queued_bytes_ + bytes > hub_->options().client_queue_bytes) {
+    if (is_pong && queued_pong_index_ != kNoPong) {
+      // A pong still waits: answering only the latest ping is enough (RFC 6455 section 5.5.3), so a ping
+      // flood costs one queued frame, not one per ping.
+      Frame& queued = queue_[queued_pong_index_];
+      queued_bytes_ = queued_bytes_ - queued_memory_bytes(queued) + memory;
+      queued = frames.front();
+      pong_coalesced = true;
+    } else if (queued_bytes_ + memory > hub_->options().client_queue_bytes) {
       // What is in flight cannot be cut short (the frame stream would break), so the close frame goes
       // right behind it and everything queued is dropped.
       slow_consumer = true;
@@ -106,15 +135,17 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
       }
       if (written_inline < bytes) {
         queue_unwritten_locked(frames, written_inline);
-        queued_bytes_ += bytes - written_inline;
+        queued_bytes_ += queued_memory_bytes(queue_);  // the queue was empty
         start_writer = claim_writer_locked();
       }
     } else {
       queue_.insert(queue_.end(), frames.begin(), frames.end());
-      queued_bytes_ += bytes;
+      if (is_pong) queued_pong_index_ = queue_.size() - 1;
+      queued_bytes_ += memory;
       start_writer = claim_writer_locked();
     }
   }
+  if (pong_coalesced) hub_->observer().pong_coalesced();
   if (start_writer) post_write_start();
   if (slow_consumer) hub_->observer().slow_consumer_closed();
   if (written_inline != 0) report_write(frames.first(whole_frames_inline), written_inline);
@@ -209,14 +240,15 @@ void WebSocketSession<Stream>::begin_close_locked(std::uint16_t code, std::strin
     std::optional<Frame> rest;  // the frame stream would break without it
     if (queue_starts_with_rest_) rest = std::move(queue_.front());
     queue_.clear();
+    queued_pong_index_ = kNoPong;
     queued_bytes_ = in_flight_bytes_;
     if (rest) {
-      queued_bytes_ += rest->size();
+      queued_bytes_ += queued_memory_bytes(*rest);
       queue_.push_back(std::move(*rest));
     }
   }
   Frame close_frame = make_close_frame(code, reason);
-  queued_bytes_ += close_frame.size();
+  queued_bytes_ += queued_memory_bytes(close_frame);
   queue_.push_back(std::move(close_frame));
   close_queued_ = true;
   after_close_ = after;
@@ -256,6 +288,7 @@ void WebSocketSession<Stream>::start_write() {
     }
     in_flight_.swap(queue_);  // in_flight_ is empty here: the last write cleared it
     queue_starts_with_rest_ = false;
+    queued_pong_index_ = kNoPong;  // written now: the next ping gets a pong of its own
     in_flight_bytes_ = queued_bytes_;
     close_in_flight_ = close_queued_;
     after_close_in_flight_ = after_close_;
@@ -334,9 +367,26 @@ void WebSocketSession<Stream>::on_write(boost::system::error_code error, std::si
   if (close_in_flight_) {
     close_in_flight_ = false;
     on_close_frame_written();
+    // The peer's close is read to end the handshake, even from a connection whose reading was paused.
+    if (reading_paused_ && !torn_down_.load(std::memory_order_relaxed)) {
+      reading_paused_ = false;
+      read_some();
+    }
     return;
   }
+  resume_reading_if_drained();
   start_write();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::resume_reading_if_drained() {
+  if (!reading_paused_ || torn_down_.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (queued_bytes_ >= hub_->options().client_queue_bytes / 2) return;
+  }
+  reading_paused_ = false;
+  read_some();
 }
 
 template <class Stream>
@@ -384,6 +434,20 @@ void WebSocketSession<Stream>::on_read(boost::system::error_code error, std::siz
     if (!parse_read_buffer()) return;
     if (discard_input_) read_size_ = 0;
   }
+  // A client that sends faster than it reads (a ping flood whose pongs pile up, or frames it never
+  // reads) is not read from while its queue is over half the bound: the kernel's buffers then push back on
+  // it, and what it sent costs us nothing. A write that drains the queue resumes reading.
+  bool pause = false;
+  {
+    std::lock_guard lock(mutex_);
+    pause = state_.load(std::memory_order_relaxed) == State::kOpen &&
+            queued_bytes_ >= hub_->options().client_queue_bytes / 2;
+  }
+  if (pause) {
+    reading_paused_ = true;
+    hub_->observer().reads_paused();
+    return;
+  }
   read_some();
 }
 
@@ -423,8 +487,9 @@ void WebSocketSession<Stream>::handle_frame(const ClientFrame& frame) {
   switch (frame.opcode) {
     case Opcode::kPing:
       if (is_open()) {
-        send(make_frame(Opcode::kPong,
-                        std::make_shared<const std::string>(frame.payload.begin(), frame.payload.end())));
+        const Frame pong = make_frame(
+            Opcode::kPong, std::make_shared<const std::string>(frame.payload.begin(), frame.payload.end()));
+        enqueue(std::span<const Frame>(&pong, 1), true);
       }
       break;
     case Opcode::kPong:
@@ -436,8 +501,13 @@ void WebSocketSession<Stream>::handle_frame(const ClientFrame& frame) {
         teardown();  // the closing handshake is complete
       } else if (is_open()) {
         const int code = client_close_code(frame.payload);
+        const auto reason = frame.payload.size() > 2 ? frame.payload.subspan(2) : frame.payload.subspan(0, 0);
         if (code < 0) {
           fail(close_code::kProtocolError, "bad close frame", AfterClose::kTeardown);
+        } else if (!core::is_valid_utf8(
+                       std::string_view(reinterpret_cast<const char*>(reason.data()), reason.size()))) {
+          // The reason must be UTF-8 (RFC 6455 section 5.5.1): inconsistent data.
+          fail(close_code::kInvalidPayload, "close reason is not UTF-8", AfterClose::kTeardown);
         } else {
           // Echo the peer's code (1000 when it gave none), then close the TCP connection: the server closes
           // first (RFC 6455 section 7.1.1).
@@ -503,6 +573,7 @@ void WebSocketSession<Stream>::teardown() {
     std::lock_guard lock(mutex_);
     state_.store(State::kClosed, std::memory_order_release);
     queue_.clear();
+    queued_pong_index_ = kNoPong;
     queued_bytes_ = in_flight_bytes_;
     close_queued_ = false;
     queue_starts_with_rest_ = false;

@@ -63,6 +63,8 @@ class WebSocketSession final : public TrackedConnection,
   // the socket at once (the peer already closed, or is silent).
   enum class AfterClose : std::uint8_t { kAwaitPeer, kTeardown };
 
+  // send() and the pong of a ping: at most one pong waits in the queue, a later ping's pong replaces it.
+  bool enqueue(std::span<const Frame> frames, bool is_pong);
   // Under mutex_.
   void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after);
   bool claim_writer_locked();
@@ -86,6 +88,8 @@ class WebSocketSession final : public TrackedConnection,
   void report_write(std::span<const Frame> frames, std::size_t bytes);
   void on_close_frame_written();
   void read_some();
+  // After a write: reading resumes once the queue is back under the read-pause mark.
+  void resume_reading_if_drained();
   void on_read(boost::system::error_code error, std::size_t bytes);
   bool parse_read_buffer();  // false once torn down
   void handle_frame(const ClientFrame& frame);
@@ -108,11 +112,14 @@ class WebSocketSession final : public TrackedConnection,
 
   mutable std::mutex mutex_;
   // Guarded by mutex_.
-  std::vector<Frame> queue_;      // waiting for the next write
-  std::size_t queued_bytes_ = 0;  // queue_ plus the write in flight: what the bound applies to
+  std::vector<Frame> queue_;  // waiting for the next write
+  // Memory of queue_ plus the write in flight (queued_memory_bytes): what the bound applies to.
+  std::size_t queued_bytes_ = 0;
   std::size_t in_flight_bytes_ = 0;
-  bool write_in_progress_ = false;  // a write is posted or running; send() posts only when false
-  bool close_queued_ = false;       // the last frame of queue_ is our close frame
+  static constexpr std::size_t kNoPong = static_cast<std::size_t>(-1);
+  std::size_t queued_pong_index_ = kNoPong;  // the pong waiting in queue_, if any
+  bool write_in_progress_ = false;           // a write is posted or running; send() posts only when false
+  bool close_queued_ = false;                // the last frame of queue_ is our close frame
   // queue_ starts with the rest of a frame an inline write sent in part: it must be written before
   // anything else, even when the queue is dropped for a close.
   bool queue_starts_with_rest_ = false;
@@ -126,7 +133,8 @@ class WebSocketSession final : public TrackedConnection,
   AfterClose after_close_in_flight_ = AfterClose::kAwaitPeer;
   bool close_frame_written_ = false;
   bool peer_close_received_ = false;
-  bool discard_input_ = false;  // after a protocol error or a close: the byte stream is no longer parsed
+  bool discard_input_ = false;   // after a protocol error or a close: the byte stream is no longer parsed
+  bool reading_paused_ = false;  // the queue is over the read-pause mark: no read is pending
   std::uint8_t read_size_ = 0;
   std::array<std::uint8_t, kReadBufferBytes> read_buffer_;
   // TLS chunking cursor into write_buffers_, and the staging buffer (allocated at the first TLS write).
@@ -143,6 +151,10 @@ class WebSocketSession final : public TrackedConnection,
   std::atomic<bool> deadline_teardown_posted_{false};
   std::atomic<bool> torn_down_{false};
 };
+
+// What a queued frame costs in memory, which the queue bound counts (not its bytes on the wire: an empty
+// pong is 2 bytes on the wire and about a hundred in memory).
+std::size_t queued_memory_bytes(const Frame& frame) noexcept;
 
 extern template class WebSocketSession<PlainStream>;
 extern template class WebSocketSession<TlsStream>;

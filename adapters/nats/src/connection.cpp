@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "ovalstream/nats/settings.hpp"
 #include "subscription_error_router.hpp"
 
 namespace ovalstream::nats {
@@ -148,7 +149,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
   if (connect_status != NATS_OK && connect_status != NATS_NOT_YET_CONNECTED) {
     // No connection object exists, so no callback can reach `callbacks`.
     natsConnection_Destroy(raw_connection);
-    return Status::from_nats(connect_status, "connecting to " + options.url);
+    return Status::from_nats(connect_status, "connecting to " + redact_url_credentials(options.url));
   }
   connection->connection_.reset(raw_connection);
   connection->callbacks_ = callbacks.release();  // from now on freed by ~Connection

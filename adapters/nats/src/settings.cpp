@@ -2,8 +2,31 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string_view>
 
 namespace ovalstream::nats {
+
+std::string redact_url_credentials(std::string_view urls) {
+  std::string redacted;
+  redacted.reserve(urls.size());
+  while (true) {
+    const std::size_t comma = urls.find(',');
+    std::string_view url = urls.substr(0, comma);
+    const std::size_t scheme_end = url.find("://");
+    const std::size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+    const std::size_t authority_end = std::min(url.find('/', authority), url.size());
+    const std::size_t at = url.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos && at >= authority) {
+      redacted.append(url.substr(0, authority)).append("REDACTED").append(url.substr(at));
+    } else {
+      redacted.append(url);
+    }
+    if (comma == std::string_view::npos) break;
+    redacted.push_back(',');
+    urls.remove_prefix(comma + 1);
+  }
+  return redacted;
+}
 
 void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings) {
   flags.add_string("nats-url", &settings->url, "NATS server URL(s), comma-separated");
@@ -33,7 +56,8 @@ std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::st
                                            const runtime::Logger& logger,
                                            std::function<void(bool connected)> on_change) {
   ConnectionOptions options = connection_options(settings, std::move(client_name));
-  options.on_connection_change = [logger, url = settings.url, on_change](bool connected) {
+  options.on_connection_change = [logger, url = redact_url_credentials(settings.url),
+                                  on_change](bool connected) {
     if (connected) {
       logger.info("nats reconnected", {{"url", url}});
     } else {
@@ -47,10 +71,11 @@ std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::st
   };
   auto connection = Connection::connect(options);
   if (!connection)
-    throw std::runtime_error("cannot use NATS at " + settings.url + ": " + connection.status().message);
+    throw std::runtime_error("cannot use NATS at " + redact_url_credentials(settings.url) + ": " +
+                             connection.status().message);
   logger.info(connection.value()->connected() ? "nats connected"
                                               : "nats not reachable yet; retrying in the background",
-              {{"url", settings.url}});
+              {{"url", redact_url_credentials(settings.url)}});
   return std::move(connection).value();
 }
 

@@ -32,7 +32,11 @@ class RecordingObserver final : public HubObserver {
   void frames_written(std::uint64_t frames, std::uint64_t bytes) override;
   void publish_to_write(std::chrono::nanoseconds latency) override;
   void slow_consumer_closed() override;
+  void pong_coalesced() override { ++pongs_coalesced; }
+  void reads_paused() override { ++read_pauses; }
 
+  std::atomic<std::uint64_t> pongs_coalesced{0};
+  std::atomic<std::uint64_t> read_pauses{0};
   std::atomic<std::uint64_t> opened{0};
   std::atomic<std::uint64_t> closed{0};
   std::atomic<std::uint64_t> writes{0};

@@ -87,9 +87,25 @@ std::string HttpReply::header(std::string_view name) const {
   return head.substr(begin, end - begin);
 }
 
-RawClient::RawClient(std::uint16_t port, int receive_buffer_bytes) {
+RawClient::RawClient(std::uint16_t port, int receive_buffer_bytes)
+    : RawClient(port, "", receive_buffer_bytes) {}
+
+RawClient::RawClient(std::uint16_t port, std::string_view source, int receive_buffer_bytes) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) return;
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    const std::string text(source);
+    // Loopback only: these clients never leave the machine.
+    if (::inet_pton(AF_INET, text.c_str(), &local.sin_addr) != 1 ||
+        (ntohl(local.sin_addr.s_addr) >> 24) != 127 ||
+        ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+  }
   if (receive_buffer_bytes > 0) {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
   }

@@ -45,6 +45,9 @@ class RawClient {
  public:
   RawClient() = default;
   explicit RawClient(std::uint16_t port, int receive_buffer_bytes = 0);
+  // From another loopback source address (e.g. "127.0.0.2": a second client address without leaving the
+  // machine); `source` must be in 127.0.0.0/8.
+  RawClient(std::uint16_t port, std::string_view source, int receive_buffer_bytes = 0);
   RawClient(RawClient&& other) noexcept;
   RawClient& operator=(RawClient&& other) noexcept;
   ~RawClient();

@@ -56,6 +56,7 @@ inline constexpr std::uint16_t kNormal = 1000;
 inline constexpr std::uint16_t kGoingAway = 1001;  // drain, server shutdown
 inline constexpr std::uint16_t kProtocolError = 1002;
 inline constexpr std::uint16_t kUnsupportedData = 1003;  // a data frame from a client: the stream is one-way
+inline constexpr std::uint16_t kInvalidPayload = 1007;   // a close reason that is not UTF-8
 inline constexpr std::uint16_t kPolicyViolation = 1008;  // slow consumer
 inline constexpr std::uint16_t kMessageTooBig = 1009;    // a client frame over the bound
 inline constexpr std::uint16_t kInternalError = 1011;

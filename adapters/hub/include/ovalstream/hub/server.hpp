@@ -41,6 +41,12 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: the body is this file instead of `body`, streamed through a small fixed buffer (a download never
+  // holds the file in memory). A file that cannot be opened is answered 500.
+  std::string body_file = {};
+  // Released once the response is written or the connection is gone: lets the application count (and
+  // bound) responses still being written, e.g. downloads in progress.
+  std::shared_ptr<void> held_until_written = {};
 };
 
 // Delivers a response later, from any thread; call it exactly once.
@@ -70,6 +76,27 @@ class HubObserver {
   // The oldest frame of a completed write that had a publish time: now - published_ns.
   virtual void publish_to_write(std::chrono::nanoseconds latency) = 0;
   virtual void slow_consumer_closed() = 0;
+  // A ping answered by replacing a pong still queued (only the latest ping is answered, RFC 6455 5.5.3).
+  virtual void pong_coalesced() {}
+  // A connection stopped reading its client's frames because its queue is over the read-pause mark.
+  virtual void reads_paused() {}
+  // A plain HTTP connection refused at accept ("http_connections", "http_connections_per_address",
+  // "descriptor_reserve") or cut for lack of progress ("header_timeout", "request_timeout",
+  // "write_stalled").
+  virtual void http_connection_dropped(const std::string& reason) { (void)reason; }
+};
+
+// Bounds on connections that are not (yet) websockets: from accept until the 101 is written, or for as
+// long as a plain HTTP connection lives. Over a bound a new connection gets a best-effort 503 and is
+// closed at once (counted in HubObserver::http_connection_dropped), so unfinished requests cannot take
+// every descriptor.
+struct HttpLimits {
+  std::size_t max_connections = 1024;             // in all; 0 = unlimited
+  std::size_t max_connections_per_address = 128;  // per client IP address; 0 = unlimited
+  // Accepted connections are closed at once while fewer than this many descriptors are free below
+  // RLIMIT_NOFILE, so the process keeps descriptors for its files, NATS and its other listeners. 0 here (a
+  // server that must always answer, metrics and health); client-facing servers get EdgeSettings' 64.
+  std::size_t descriptor_reserve = 0;
 };
 
 struct ServerOptions {
@@ -81,8 +108,15 @@ struct ServerOptions {
   std::chrono::milliseconds ping_interval{54'000};
   std::chrono::milliseconds pong_timeout{60'000};     // no frame from the peer for this long: close
   std::size_t max_client_frame_bytes = 4096;          // larger client frames: close 1009
-  std::chrono::milliseconds request_timeout{10'000};  // reading an HTTP request
+  std::chrono::milliseconds request_timeout{10'000};  // reading an HTTP request (header and body)
   std::uint64_t max_request_body_bytes = 8 * 1024;    // larger request bodies: 413
+  // Reading a request's header (and waiting for the next request on a kept-alive connection): an
+  // unfinished header (slowloris) holds a descriptor only this long.
+  std::chrono::milliseconds header_timeout{5'000};
+  // Writing a response: closed when the peer takes no byte for this long. No bound on the total time, so
+  // an honest slow download completes.
+  std::chrono::milliseconds write_stall_timeout{10'000};
+  HttpLimits http;
 };
 
 class Server {

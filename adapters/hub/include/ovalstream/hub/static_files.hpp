@@ -1,7 +1,8 @@
 #pragma once
 // Plain files below a directory answered over HTTP (the scoreboard page, `--static-dir`): GET only,
 // "/" and any path ending in '/' mean its index.html, a content type by extension, and request paths that
-// never leave the directory (runtime::resolve_inside). Files are read per request: a page of a few files,
+// never leave the directory (runtime::resolve_inside). A path with a segment starting with '.' (a dotfile
+// or dot-directory) is not found. Files are read per request: a page of a few files,
 // not a CDN.
 // Thread safety: const after construction; respond() may be called concurrently.
 

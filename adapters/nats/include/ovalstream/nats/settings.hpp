@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/runtime/flags.hpp"
@@ -29,6 +30,10 @@ void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings);
 
 // Connection options for these settings; `client_name` is what the server's monitoring shows.
 ConnectionOptions connection_options(const NatsSettings& settings, std::string client_name);
+
+// `urls` (comma-separated NATS URLs) with the user information of each (user:password@, token@) replaced by
+// "REDACTED@", for logs and error messages.
+std::string redact_url_credentials(std::string_view urls);
 
 // Connects as a service does at startup: logs the outcome, every later loss and recovery of the connection,
 // and asynchronous errors (at most one line per 10 s); `on_change` (may be empty) is told of each loss and

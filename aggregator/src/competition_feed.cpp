@@ -70,8 +70,7 @@ void CompetitionFeed::drain() {
 void CompetitionFeed::forward_pending() {
   if (pending_frames_.empty()) return;
   // send() fails only for a connection that is closed or closing: it leaves the feed.
-  auto send_or_leave = [&](const std::vector<hub::Frame>& frames, const hub::Frame* block,
-                           bool positions) {
+  auto send_or_leave = [&](const std::vector<hub::Frame>& frames, const hub::Frame* block, bool positions) {
     std::erase_if(subscribers_, [&](const Subscriber& subscriber) {
       if (subscriber.positions != positions) return false;
       const bool sent = block ? subscriber.connection->send_block(frames, *block)

@@ -23,8 +23,8 @@
 
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/core/resume_window.hpp"
-#include "resume.hpp"
 #include "ovalstream/hub/connection.hpp"
+#include "resume.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -76,7 +76,6 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // stay and get the competition again when it is followed again: its activation, which resets their view,
   // then its events (subscribers with positions get a reset frame now and a live frame then).
   void reset();
-
 
   // Calls `done` on the strand with the JSON state view ("null" when not followed).
   void state_view(std::function<void(std::string)> done);

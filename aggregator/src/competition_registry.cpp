@@ -39,7 +39,8 @@ void CompetitionRegistry::on_message(FeedMessage message) {
       // Everything from the first delivered message on is delivered: positions from here are exact.
       context_floor_final_ = true;
       if (message.stream_sequence - 1 < context_->floor) {
-        context_ = std::make_shared<const StreamContext>(StreamContext{context_->epoch, message.stream_sequence - 1});
+        context_ = std::make_shared<const StreamContext>(
+            StreamContext{context_->epoch, message.stream_sequence - 1});
       }
     }
     if (event) full_feed = deliver_locked(message, *event);
@@ -116,7 +117,8 @@ void CompetitionRegistry::wait_for_feed(const std::shared_ptr<CompetitionFeed>& 
   observer_->feed_backpressure(feed->competition_id(), drained);
 }
 
-void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence, std::string epoch, std::uint64_t floor) {
+void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence, std::string epoch,
+                                         std::uint64_t floor) {
   bool reached_end = false;
   {
     std::lock_guard lock(mutex_);

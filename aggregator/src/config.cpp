@@ -27,10 +27,11 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
   flags.add_int("max-competitions", &config.max_competitions,
                 "competitions held at most; past it the least recently active one is dropped",
                 {.min = 1, .max = 1'000'000});
-  flags.add_duration("resume-window", &config.resume_window,
-                     "per competition, how far back (by the events' stored times) a client that reconnects with "
-                     "?since= gets only what it missed instead of a snapshot",
-                     {.min = std::chrono::nanoseconds(0)});
+  flags.add_duration(
+      "resume-window", &config.resume_window,
+      "per competition, how far back (by the events' stored times) a client that reconnects with "
+      "?since= gets only what it missed instead of a snapshot",
+      {.min = std::chrono::nanoseconds(0)});
   flags.add_int("resume-window-bytes", &config.resume_window_bytes,
                 "per competition, event bytes kept for resuming clients (with --resume-window, whichever is "
                 "smaller)",

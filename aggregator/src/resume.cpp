@@ -37,7 +37,8 @@ std::variant<ResumeRequest, std::string> parse_resume_request(std::string_view t
     if (pair.empty()) continue;
     const std::size_t equals = pair.find('=');
     const std::string_view key = pair.substr(0, equals);
-    const std::string_view value = equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
     if (key == "positions") {
       if (seen_positions || (value != "1" && value != "true")) return std::string("positions takes 1 (once)");
       seen_positions = true;
@@ -61,8 +62,8 @@ std::variant<ResumeRequest, std::string> parse_resume_request(std::string_view t
 }
 
 std::string live_marker(core::Position position, std::string_view epoch) {
-  return R"({"ovalstream":"live","position":)" + std::to_string(position) + R"(,"epoch":")" + std::string(epoch) +
-         R"("})";
+  return R"({"ovalstream":"live","position":)" + std::to_string(position) + R"(,"epoch":")" +
+         std::string(epoch) + R"("})";
 }
 
 std::string position_marker(core::Position position) {

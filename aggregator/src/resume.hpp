@@ -21,7 +21,7 @@
 namespace ovalstream::aggregator {
 
 struct ResumeRequest {
-  bool positions = false;             // sends the control frames
+  bool positions = false;               // sends the control frames
   std::optional<core::Position> since;  // resume after this position (with `epoch`)
   std::string epoch;
 };

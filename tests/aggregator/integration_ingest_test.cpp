@@ -294,7 +294,7 @@ TEST_F(IngestTest, PropertyEveryClientGetsOneStreamOrderAndTheSameView) {
             break;
           }
         }
-        ASSERT_TRUE(j.client->wait_for_last(sentinel, 10s))
+        ASSERT_TRUE(j.client->wait_for_last(sentinel, 30s))
             << "seed " << seed << " " << when << ": " << j.competition;
         const std::vector<std::string> frames = j.client->messages();
         ASSERT_TRUE(ordered_published_frames(j.competition, frames, published))

@@ -27,10 +27,13 @@ TEST(ResumeWindow, GivesTheFramesAfterAPositionInOrder) {
   window.append(12, 1, {bytes("a")});
   window.append(15, 2, {bytes("activation"), bytes("kept-1"), bytes("kept-2")});
   window.append(16, 3, {bytes("b")});
-  EXPECT_EQ(texts(window.frames_after(10)), (std::vector<std::string>{"a", "activation", "kept-1", "kept-2", "b"}));
-  EXPECT_EQ(texts(window.frames_after(12)), (std::vector<std::string>{"activation", "kept-1", "kept-2", "b"}));
+  EXPECT_EQ(texts(window.frames_after(10)),
+            (std::vector<std::string>{"a", "activation", "kept-1", "kept-2", "b"}));
+  EXPECT_EQ(texts(window.frames_after(12)),
+            (std::vector<std::string>{"activation", "kept-1", "kept-2", "b"}));
   // A position between two of the competition's events (another competition's event): what came after it.
-  EXPECT_EQ(texts(window.frames_after(13)), (std::vector<std::string>{"activation", "kept-1", "kept-2", "b"}));
+  EXPECT_EQ(texts(window.frames_after(13)),
+            (std::vector<std::string>{"activation", "kept-1", "kept-2", "b"}));
   EXPECT_TRUE(window.frames_after(16).empty());
   EXPECT_TRUE(window.covers(16));
   EXPECT_FALSE(window.covers(17)) << "a client ahead of this window (another replica further on)";

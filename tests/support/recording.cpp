@@ -18,7 +18,11 @@ std::string shared_data_dir() {
 }
 
 std::optional<std::vector<core::PositionedEvent>> load_recording(const std::string& file_name) {
-  std::ifstream in(shared_data_dir() + "/" + file_name);
+  return load_recording_file(shared_data_dir() + "/" + file_name);
+}
+
+std::optional<std::vector<core::PositionedEvent>> load_recording_file(const std::string& path) {
+  std::ifstream in(path);
   if (!in) return std::nullopt;
   std::vector<core::PositionedEvent> events;
   std::string line;

@@ -18,6 +18,9 @@ std::string shared_data_dir();
 // The events of a recording, positions 1..n; nullopt when the file is absent (the caller skips).
 std::optional<std::vector<core::PositionedEvent>> load_recording(const std::string& file_name);
 
+// The events of the recording at `path`, positions 1..n; nullopt when the file is absent.
+std::optional<std::vector<core::PositionedEvent>> load_recording_file(const std::string& path);
+
 // GTEST_SKIP() message for a missing recording.
 std::string missing_recording_message(const std::string& file_name);
 

@@ -16,8 +16,8 @@
 namespace ovalstream::core {
 
 struct ResumeLimits {
-  std::size_t max_bytes = 4u << 20;                         // payload bytes of the retained frames
-  std::int64_t max_age_ns = 10LL * 60 * 1'000'000'000;      // from the oldest to the newest stored time
+  std::size_t max_bytes = 4u << 20;                     // payload bytes of the retained frames
+  std::int64_t max_age_ns = 10LL * 60 * 1'000'000'000;  // from the oldest to the newest stored time
 };
 
 class ResumeWindow {

@@ -1,0 +1,349 @@
+// Positions and resume (docs/protocol.md, "Positions and resume") through the registry and its feeds, with
+// fake connections: the query, the control frames, an exact resume, the cases that fall back to a reset and
+// the snapshot, and the property over the real recording and a simulated competition: clients that drop at
+// random points and resume end with exactly the events of a client that never dropped, nothing missing or
+// repeated, and the same view.
+#include <utility>  // before Asio
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "competition_registry.hpp"
+#include "ovalstream/core/subject.hpp"
+#include "resume.hpp"
+#include "support/event_builder.hpp"
+#include "support/fake_connection.hpp"
+#include "support/recording.hpp"
+#include "support/snapshot_property.hpp"
+
+namespace ovalstream::aggregator {
+namespace {
+
+using testing::FakeConnection;
+using testing::kCompetition;
+using testing::kDistanceA;
+
+bool is_control(const std::string& payload) {
+  return payload.rfind(R"({"ovalstream":)", 0) == 0;
+}
+
+std::vector<std::string> events_only(const std::vector<std::string>& payloads) {
+  std::vector<std::string> events;
+  for (const auto& payload : payloads) {
+    if (!is_control(payload)) events.push_back(payload);
+  }
+  return events;
+}
+
+// The position of the last control frame that has one (0 when none).
+core::Position last_position(const std::vector<std::string>& payloads) {
+  for (auto it = payloads.rbegin(); it != payloads.rend(); ++it) {
+    if (!is_control(*it)) continue;
+    const auto at = it->find(R"("position":)");
+    if (at == std::string::npos) continue;
+    return std::stoull(it->substr(at + 11));
+  }
+  return 0;
+}
+
+// A client's view: its event frames folded in arrival order (control frames skipped).
+core::CompetitionState fold(const std::string& id, const std::vector<std::string>& events) {
+  core::CompetitionState state = core::make_longtrack_state(id);
+  core::Position arrival = 0;
+  for (const std::string& bytes : events) {
+    auto parsed = core::parse_event(bytes);
+    EXPECT_TRUE(parsed.ok()) << bytes;
+    if (parsed.ok()) state.apply(parsed.event, ++arrival);
+  }
+  return state;
+}
+
+TEST(ResumeRequest, ParsesTheQuery) {
+  auto plain = std::get<ResumeRequest>(parse_resume_request("/v1/competitions/x"));
+  EXPECT_FALSE(plain.positions);
+  auto positions = std::get<ResumeRequest>(parse_resume_request("/v1/competitions/x?positions=1&token=abc"));
+  EXPECT_TRUE(positions.positions);
+  EXPECT_FALSE(positions.since);
+  auto resume =
+      std::get<ResumeRequest>(parse_resume_request("/v1/competitions/x?since=42&epoch=1700000000123"));
+  EXPECT_TRUE(resume.positions) << "since implies positions";
+  ASSERT_TRUE(resume.since);
+  EXPECT_EQ(*resume.since, 42u);
+  EXPECT_EQ(resume.epoch, "1700000000123");
+  for (const char* bad : {"/x?since=42", "/x?epoch=1", "/x?since=-1&epoch=1", "/x?since=1x&epoch=1",
+                          "/x?since=1&since=2&epoch=1", "/x?since=1&epoch=a%22b", "/x?positions=yes",
+                          "/x?since=99999999999999999999999&epoch=1"}) {
+    EXPECT_TRUE(std::holds_alternative<std::string>(parse_resume_request(bad))) << bad;
+  }
+}
+
+TEST(ResumeMarkers, NeverLookLikeAnEvent) {
+  for (const std::string& marker : {live_marker(7, "e"), position_marker(7), reset_marker()}) {
+    EXPECT_TRUE(is_control(marker));
+    EXPECT_FALSE(core::parse_event(marker).ok()) << marker << " parses as an event";
+  }
+}
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  ResumeTest() { make_registry({}); }
+
+  void make_registry(core::ResumeLimits limits) {
+    RegistryOptions options;
+    options.resume_limits = limits;
+    registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
+                                                     observer, nullptr);
+    registry->begin_catch_up(0, "epoch-1", 0);
+  }
+
+  void settle() {
+    io.restart();
+    io.run();
+  }
+
+  void deliver(const core::PositionedEvent& event) {
+    const auto subject = core::subject_for(event.event.header, 0);
+    ASSERT_TRUE(subject.has_value());
+    registry->on_message(FeedMessage{*subject, event.event.bytes, event.position, 100, 0});
+  }
+
+  std::shared_ptr<FakeConnection> join(const std::string& id, const std::string& query) {
+    auto connection = std::make_shared<FakeConnection>();
+    auto request = parse_resume_request("/v1/competitions/" + id + query);
+    EXPECT_TRUE(std::holds_alternative<ResumeRequest>(request));
+    registry->join(id, connection, std::get<ResumeRequest>(request));
+    settle();
+    return connection;
+  }
+
+  class NullObserver final : public IngestObserver {
+    void event_received(const core::Event&) override {}
+    void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
+      ADD_FAILURE() << "rejected: " << reason;
+    }
+    void message_consumed(const FeedMessage&) override {}
+    void competitions_held(std::size_t) override {}
+    void competition_held(const std::string&, std::uint64_t) override {}
+    void competition_dropped(const std::string&, const std::string&) override {}
+    void caught_up(std::uint64_t) override {}
+    void feed_backpressure(const std::string&, bool) override {}
+  };
+
+  boost::asio::io_context io;
+  std::shared_ptr<NullObserver> observer = std::make_shared<NullObserver>();
+  std::shared_ptr<CompetitionRegistry> registry;
+};
+
+testing::EventSequence heat(std::size_t live) {
+  testing::EventSequence seq;
+  seq.competition_activated().distance_activated(kDistanceA).heat_activated(kDistanceA, 1, {"r1"});
+  for (std::size_t i = 0; i < live; ++i) {
+    seq.race_event("RacePassingAddedEvent", kDistanceA, 1, "r1",
+                   R"("passing":{"time":)" + std::to_string(i) + "}");
+  }
+  return seq;
+}
+
+TEST_F(ResumeTest, APositionsClientGetsALiveFrameAfterItsSnapshotAndOnePositionFramePerBatch) {
+  const auto seq = heat(6);
+  const auto& e = seq.events();
+  for (std::size_t i = 0; i < 3; ++i) deliver(e[i]);
+  settle();
+  auto plain = join(kCompetition, "");
+  auto client = join(kCompetition, "?positions=1");
+  ASSERT_EQ(client->payloads().size(), 4u);
+  EXPECT_EQ(client->payloads()[3], live_marker(3, "epoch-1"));
+  deliver(e[3]);
+  settle();
+  deliver(e[4]);
+  deliver(e[5]);
+  settle();
+  const std::vector<std::string> expected = {
+      std::string(e[0].event.raw()), std::string(e[1].event.raw()), std::string(e[2].event.raw()),
+      live_marker(3, "epoch-1"),     std::string(e[3].event.raw()), position_marker(4),
+      std::string(e[4].event.raw()), std::string(e[5].event.raw()), position_marker(6)};
+  EXPECT_EQ(client->payloads(), expected);
+  // The original's clients see the published bytes only.
+  EXPECT_EQ(plain->payloads(), events_only(expected));
+}
+
+TEST_F(ResumeTest, AResumeGetsOnlyWhatWasMissedThenLive) {
+  const auto seq = heat(10);
+  const auto& e = seq.events();
+  for (std::size_t i = 0; i < 5; ++i) deliver(e[i]);
+  settle();
+  auto first = join(kCompetition, "?positions=1");
+  ASSERT_EQ(last_position(first->payloads()), 5u);
+  registry->leave(kCompetition, first);
+  settle();
+  for (std::size_t i = 5; i < 8; ++i) deliver(e[i]);
+  settle();
+  auto resumed = join(kCompetition, "?since=5&epoch=epoch-1");
+  const std::vector<std::string> expected = {std::string(e[5].event.raw()), std::string(e[6].event.raw()),
+                                             std::string(e[7].event.raw()), live_marker(8, "epoch-1")};
+  EXPECT_EQ(resumed->payloads(), expected);
+  // Nothing missed: at the latest position, only the live frame.
+  auto current = join(kCompetition, "?since=8&epoch=epoch-1");
+  EXPECT_EQ(current->payloads(), std::vector<std::string>{live_marker(8, "epoch-1")});
+}
+
+TEST_F(ResumeTest, AnotherEpochOrAPositionOutsideTheWindowGetsAResetAndTheSnapshot) {
+  make_registry({.max_bytes = 200, .max_age_ns = 1'000'000'000'000});
+  const auto seq = heat(10);
+  const auto& e = seq.events();
+  for (const auto& event : e) deliver(event);
+  settle();
+  core::CompetitionState truth = core::make_longtrack_state(kCompetition);
+  testing::apply_range(truth, e, 0, e.size());
+  std::vector<std::string> snapshot;
+  for (const auto& item : *truth.snapshot()) snapshot.emplace_back(item.event.raw());
+  for (const char* query : {"?since=12&epoch=epoch-0", "?since=1&epoch=epoch-1", "?since=99&epoch=epoch-1"}) {
+    auto client = join(kCompetition, query);
+    const auto got = client->payloads();
+    ASSERT_GE(got.size(), 2u) << query;
+    EXPECT_EQ(got.front(), reset_marker()) << query;
+    EXPECT_EQ(got.back(), live_marker(13, "epoch-1")) << query;
+    EXPECT_EQ(std::vector<std::string>(got.begin() + 1, got.end() - 1), snapshot) << query;
+  }
+}
+
+TEST_F(ResumeTest, AResetTellsPositionsClientsAndTheNextBatchIsLive) {
+  const auto seq = heat(2);
+  const auto& e = seq.events();
+  for (std::size_t i = 0; i < 3; ++i) deliver(e[i]);
+  settle();
+  auto client = join(kCompetition, "?positions=1");
+  registry->rebuild();
+  registry->begin_catch_up(0, "epoch-2", 0);
+  settle();
+  EXPECT_EQ(client->payloads().back(), reset_marker());
+  deliver(e[0]);
+  settle();
+  EXPECT_EQ(client->payloads().back(), live_marker(1, "epoch-2"));
+}
+
+// The property, over one recording: several clients drop at random points and resume a random number of
+// events later; a small window makes some resumes fall back to the snapshot.
+void check_resume_property(const std::vector<core::PositionedEvent>& events, core::ResumeLimits limits,
+                           unsigned seed, int* exact_resumes) {
+  boost::asio::io_context io;
+  RegistryOptions options;
+  options.resume_limits = limits;
+  class Quiet final : public IngestObserver {
+    void event_received(const core::Event&) override {}
+    void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
+      ADD_FAILURE() << reason;
+    }
+    void message_consumed(const FeedMessage&) override {}
+    void competitions_held(std::size_t) override {}
+    void competition_held(const std::string&, std::uint64_t) override {}
+    void competition_dropped(const std::string&, const std::string&) override {}
+    void caught_up(std::uint64_t) override {}
+    void feed_backpressure(const std::string&, bool) override {}
+  };
+  auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
+                                                        std::make_shared<Quiet>(), nullptr);
+  registry->begin_catch_up(0, "e", 0);
+  auto settle = [&] {
+    io.restart();
+    io.run();
+  };
+  const std::string id = events.front().event.header.competition_id;
+  std::mt19937 random(seed);
+  struct Dropper {
+    std::size_t drop_at = 0;
+    std::size_t back_at = 0;
+    std::shared_ptr<FakeConnection> before;
+    std::shared_ptr<FakeConnection> after;
+  };
+  std::vector<Dropper> droppers(8);
+  for (auto& d : droppers) {
+    d.drop_at = random() % events.size();
+    d.back_at = std::min(events.size(), d.drop_at + 1 + random() % 200);
+  }
+  auto join = [&](const std::string& query) {
+    auto connection = std::make_shared<FakeConnection>();
+    registry->join(id, connection, std::get<ResumeRequest>(parse_resume_request("/x" + query)));
+    return connection;
+  };
+  auto never_dropped = join("?positions=1");
+  for (auto& d : droppers) d.before = join("?positions=1");
+  settle();
+  std::size_t i = 0;
+  while (i <= events.size()) {
+    for (auto& d : droppers) {
+      if (d.drop_at == i) {
+        registry->leave(id, d.before);
+        settle();
+      }
+      if (d.back_at == i && !d.after) {
+        d.after = join("?since=" + std::to_string(last_position(d.before->payloads())) + "&epoch=e");
+        settle();
+      }
+    }
+    if (i == events.size()) break;
+    // Batches of 1 to 4 events, as a busy feed forwards them.
+    const std::size_t batch = 1 + random() % 4;
+    for (std::size_t b = 0; b < batch && i < events.size(); ++b) {
+      const auto subject = core::subject_for(events[i].event.header, 0);
+      registry->on_message(FeedMessage{*subject, events[i].event.bytes, events[i].position,
+                                       static_cast<std::int64_t>(i) * 1'000'000'000, 0});
+      ++i;
+      // A batch ends where a client drops or comes back.
+      bool boundary = false;
+      for (auto& d : droppers) boundary = boundary || d.drop_at == i || d.back_at == i;
+      if (boundary) break;
+    }
+    settle();
+  }
+  core::CompetitionState truth = core::make_longtrack_state(id);
+  testing::apply_range(truth, events, 0, events.size());
+  const std::vector<std::string> all = events_only(never_dropped->payloads());
+  ASSERT_TRUE(testing::same_view(truth, fold(id, all)));
+  for (const auto& d : droppers) {
+    ASSERT_TRUE(d.after) << "seed " << seed;
+    const auto after = d.after->payloads();
+    ASSERT_FALSE(after.empty());
+    if (after.front() == reset_marker()) {
+      // Not covered: the snapshot, then live; the view is the truth.
+      EXPECT_TRUE(testing::same_view(truth, fold(id, events_only(after)))) << "seed " << seed;
+      continue;
+    }
+    ++*exact_resumes;
+    std::vector<std::string> joined = events_only(d.before->payloads());
+    const auto rest = events_only(after);
+    joined.insert(joined.end(), rest.begin(), rest.end());
+    EXPECT_EQ(joined, all) << "seed " << seed << ": dropped before event " << d.drop_at << ", back at "
+                           << d.back_at;
+  }
+}
+
+TEST(ResumeProperty, RealRecordingRandomDisconnects) {
+  const auto events = testing::load_recording(testing::kRealRecordingName);
+  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  int exact = 0;
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    check_resume_property(*events, {}, seed, &exact);
+    check_resume_property(*events, {.max_bytes = 30'000, .max_age_ns = 60LL * 1'000'000'000}, seed, &exact);
+  }
+  EXPECT_GT(exact, 100) << "few resumes were exact: the property was hardly exercised";
+}
+
+TEST(ResumeProperty, SimulatedCompetitionRandomDisconnects) {
+  const auto events =
+      testing::load_recording_file(std::string(OVALSTREAM_SOURCE_DIR) + "/examples/competition.jsonl");
+  ASSERT_TRUE(events) << "examples/competition.jsonl is part of the repository";
+  int exact = 0;
+  for (unsigned seed = 1; seed <= 5; ++seed) {
+    check_resume_property(*events, {}, seed, &exact);
+    check_resume_property(*events, {.max_bytes = 50'000, .max_age_ns = 120LL * 1'000'000'000}, seed, &exact);
+  }
+  EXPECT_GT(exact, 20);
+}
+
+}  // namespace
+}  // namespace ovalstream::aggregator

@@ -62,6 +62,20 @@ core::CompetitionState fold(const std::string& id, const std::vector<std::string
   return state;
 }
 
+// Ingest reports are not under test here; a rejected event is a mistake in the test.
+class QuietObserver final : public IngestObserver {
+  void event_received(const core::Event&) override {}
+  void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
+    ADD_FAILURE() << "rejected: " << reason;
+  }
+  void message_consumed(const FeedMessage&) override {}
+  void competitions_held(std::size_t) override {}
+  void competition_held(const std::string&, std::uint64_t) override {}
+  void competition_dropped(const std::string&, const std::string&) override {}
+  void caught_up(std::uint64_t) override {}
+  void feed_backpressure(const std::string&, bool) override {}
+};
+
 TEST(ResumeRequest, ParsesTheQuery) {
   auto plain = std::get<ResumeRequest>(parse_resume_request("/v1/competitions/x"));
   EXPECT_FALSE(plain.positions);
@@ -120,21 +134,8 @@ class ResumeTest : public ::testing::Test {
     return connection;
   }
 
-  class NullObserver final : public IngestObserver {
-    void event_received(const core::Event&) override {}
-    void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
-      ADD_FAILURE() << "rejected: " << reason;
-    }
-    void message_consumed(const FeedMessage&) override {}
-    void competitions_held(std::size_t) override {}
-    void competition_held(const std::string&, std::uint64_t) override {}
-    void competition_dropped(const std::string&, const std::string&) override {}
-    void caught_up(std::uint64_t) override {}
-    void feed_backpressure(const std::string&, bool) override {}
-  };
-
   boost::asio::io_context io;
-  std::shared_ptr<NullObserver> observer = std::make_shared<NullObserver>();
+  std::shared_ptr<QuietObserver> observer = std::make_shared<QuietObserver>();
   std::shared_ptr<CompetitionRegistry> registry;
 };
 
@@ -233,20 +234,8 @@ void check_resume_property(const std::vector<core::PositionedEvent>& events, cor
   boost::asio::io_context io;
   RegistryOptions options;
   options.resume_limits = limits;
-  class Quiet final : public IngestObserver {
-    void event_received(const core::Event&) override {}
-    void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
-      ADD_FAILURE() << reason;
-    }
-    void message_consumed(const FeedMessage&) override {}
-    void competitions_held(std::size_t) override {}
-    void competition_held(const std::string&, std::uint64_t) override {}
-    void competition_dropped(const std::string&, const std::string&) override {}
-    void caught_up(std::uint64_t) override {}
-    void feed_backpressure(const std::string&, bool) override {}
-  };
   auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
-                                                        std::make_shared<Quiet>(), nullptr);
+                                                        std::make_shared<QuietObserver>(), nullptr);
   registry->begin_catch_up(0, "e", 0);
   auto settle = [&] {
     io.restart();

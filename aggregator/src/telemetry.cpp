@@ -84,19 +84,13 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                                    "consumer)")
                              .Register(*registry_)
                              .Add({})),
-      resumes_exact_(prometheus::BuildCounter()
-                         .Name("ovalstream_resumes_total")
-                         .Help("Clients that asked to resume (?since=), per outcome: exact (only what they "
-                               "missed) or snapshot (not covered: a reset frame and the full snapshot)")
-                         .Register(*registry_)
-                         .Add({{"outcome", "exact"}})),
-      resumes_snapshot_(
-          prometheus::BuildCounter()
-              .Name("ovalstream_resumes_total")
-              .Help("Clients that asked to resume (?since=), per outcome: exact (only what they "
-                    "missed) or snapshot (not covered: a reset frame and the full snapshot)")
-              .Register(*registry_)
-              .Add({{"outcome", "snapshot"}})),
+      resumes_(prometheus::BuildCounter()
+                   .Name("ovalstream_resumes_total")
+                   .Help("Clients that asked to resume (?since=), per outcome: exact (only what they "
+                         "missed) or snapshot (not covered: a reset frame and the full snapshot)")
+                   .Register(*registry_)),
+      resumes_exact_(resumes_.Add({{"outcome", "exact"}})),
+      resumes_snapshot_(resumes_.Add({{"outcome", "snapshot"}})),
       resume_bytes_(prometheus::BuildCounter()
                         .Name("ovalstream_resume_sent_bytes_total")
                         .Help("Event bytes sent to clients that resumed exactly")

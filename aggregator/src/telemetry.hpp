@@ -82,6 +82,7 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Family<prometheus::Counter>& events_rejected_;
   prometheus::Counter& duplicates_skipped_;
   prometheus::Gauge& competitions_held_;
+  prometheus::Family<prometheus::Counter>& resumes_;
   prometheus::Counter& resumes_exact_;
   prometheus::Counter& resumes_snapshot_;
   prometheus::Counter& resume_bytes_;

@@ -1,5 +1,6 @@
 #include "competition_feed.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -9,11 +10,13 @@
 namespace ovalstream::aggregator {
 
 CompetitionFeed::CompetitionFeed(boost::asio::io_context& io, std::string competition_id,
-                                 std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits)
+                                 std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits,
+                                 std::chrono::milliseconds resume_catch_up_wait)
     : strand_(boost::asio::make_strand(io)),
       competition_id_(std::move(competition_id)),
       observer_(std::move(observer)),
-      window_(resume_limits) {}
+      window_(resume_limits),
+      resume_catch_up_wait_(resume_catch_up_wait) {}
 
 bool CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns,
                             SharedStreamContext context) {
@@ -59,6 +62,7 @@ void CompetitionFeed::drain() {
     }
   }
   forward_pending();
+  if (!pending_resumes_.empty()) serve_pending_resumes();
   // A burst's capacity is given back; the usual batch is a few events.
   if (draining_.capacity() > kMaxBlockEvents) {
     std::vector<Inbound>().swap(draining_);
@@ -148,12 +152,24 @@ void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection, ResumeRe
 }
 
 void CompetitionFeed::join_with_positions(const std::shared_ptr<hub::Connection>& connection,
-                                          const ResumeRequest& request, const SharedStreamContext& context) {
+                                          const ResumeRequest& request, const SharedStreamContext& context,
+                                          bool may_wait) {
   if (!context_) context_ = context;
   const core::Position position = state_ ? state_->last_position() : window_.last();
   auto live = std::make_shared<const std::string>(live_marker(position, epoch()));
   if (request.since) {
-    const bool exact = state_ && request.epoch == epoch() && window_.covers(*request.since);
+    const bool same_stream = request.epoch == epoch();
+    const bool not_read_yet = !state_ || *request.since > window_.last();
+    if (may_wait && same_stream && not_read_yet && (!state_ || *request.since >= window_.floor())) {
+      auto deadline = std::make_shared<boost::asio::steady_timer>(strand_, resume_catch_up_wait_);
+      deadline->async_wait([weak = weak_from_this(), connection](const boost::system::error_code& error) {
+        if (error) return;  // served before its deadline (cancelled)
+        if (auto self = weak.lock()) self->resume_deadline_passed(connection);
+      });
+      pending_resumes_.push_back({connection, request, std::move(deadline)});
+      return;
+    }
+    const bool exact = state_ && same_stream && window_.covers(*request.since);
     if (exact) {
       // Only what it missed, then the live frame: what it would have received had it stayed.
       std::vector<hub::Frame> frames;
@@ -178,8 +194,38 @@ void CompetitionFeed::join_with_positions(const std::shared_ptr<hub::Connection>
   ++position_subscribers_;
 }
 
+void CompetitionFeed::serve_pending_resumes() {
+  std::vector<PendingResume> ready;
+  std::erase_if(pending_resumes_, [&](PendingResume& pending) {
+    const core::Position since = *pending.request.since;
+    // Reached, or passed by the floor (a gap after a reset: it never will be).
+    if (!state_ || (since > window_.last() && since >= window_.floor())) return false;
+    ready.push_back(std::move(pending));
+    return true;
+  });
+  for (PendingResume& pending : ready) {
+    pending.deadline->cancel();
+    join_with_positions(pending.connection, pending.request, nullptr, false);
+  }
+}
+
+void CompetitionFeed::resume_deadline_passed(const std::shared_ptr<hub::Connection>& connection) {
+  const auto it =
+      std::find_if(pending_resumes_.begin(), pending_resumes_.end(),
+                   [&](const PendingResume& pending) { return pending.connection == connection; });
+  if (it == pending_resumes_.end()) return;
+  PendingResume pending = std::move(*it);
+  pending_resumes_.erase(it);
+  join_with_positions(pending.connection, pending.request, nullptr, false);
+}
+
 void CompetitionFeed::leave(std::shared_ptr<hub::Connection> connection) {
   boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)] {
+    std::erase_if(self->pending_resumes_, [&](const PendingResume& pending) {
+      if (pending.connection != connection) return false;
+      pending.deadline->cancel();
+      return true;
+    });
     std::erase_if(self->subscribers_, [&](const Subscriber& subscriber) {
       if (subscriber.connection != connection) return false;
       if (subscriber.positions) --self->position_subscribers_;

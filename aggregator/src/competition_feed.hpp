@@ -11,6 +11,7 @@
 // Thread safety: all public members may be called from any thread; they post to the strand.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -42,7 +43,8 @@ class FeedObserver {
 class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
  public:
   CompetitionFeed(boost::asio::io_context& io, std::string competition_id,
-                  std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits = {});
+                  std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits = {},
+                  std::chrono::milliseconds resume_catch_up_wait = kResumeCatchUpWait);
 
   const std::string& competition_id() const noexcept { return competition_id_; }
 
@@ -53,6 +55,10 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Events sent to the subscribers as one block at most: a longer backlog leaves in several blocks, so that
   // a block stays far below a client's queue bound.
   static constexpr std::size_t kMaxBlockEvents = 256;
+  // A client resuming at a position this replica has not read yet (it comes from a replica that is a little
+  // ahead, or this one restarted and is catching up) waits this long for it by default before it gets the
+  // reset and the snapshot instead.
+  static constexpr std::chrono::milliseconds kResumeCatchUpWait{5000};
 
   // Queues an event of this competition; the strand applies it and forwards it to every subscriber (unless
   // it is a duplicate). The first event a feed applies makes it "followed". False when the inbox is over
@@ -66,7 +72,8 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Sends the snapshot to `connection`, then every later event. A competition not (yet) active sends
   // nothing until its activation. With `request.positions` the control frames of docs/protocol.md follow
   // the snapshot and each batch; with `request.since` only what the client missed, when the resume window
-  // covers it (else a reset frame, then the snapshot). `context`: the registry's, for a feed that has not
+  // covers it (else a reset frame, then the snapshot); a position this replica has not reached yet is
+  // waited for, up to `resume_catch_up_wait`. `context`: the registry's, for a feed that has not
   // seen an event of the current consumer yet.
   void join(std::shared_ptr<hub::Connection> connection, ResumeRequest request = {},
             SharedStreamContext context = nullptr);
@@ -95,6 +102,12 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
     std::shared_ptr<hub::Connection> connection;
     bool positions = false;  // sends the control frames
   };
+  // A resume at a position ahead of what this replica has read: served once it gets there, or at the timer.
+  struct PendingResume {
+    std::shared_ptr<hub::Connection> connection;
+    ResumeRequest request;
+    std::shared_ptr<boost::asio::steady_timer> deadline;
+  };
 
   // Queues `inbound` and posts a drain unless one is pending. False when the inbox is over its limit.
   bool enqueue(Inbound inbound);
@@ -109,8 +122,13 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // False when the connection is closed or closing.
   bool send_snapshot(const std::shared_ptr<hub::Connection>& connection);
   // On the strand: a join with positions (see join()).
+  // `may_wait`: a position not read yet is waited for (PendingResume) instead of answered with a reset.
   void join_with_positions(const std::shared_ptr<hub::Connection>& connection, const ResumeRequest& request,
-                           const SharedStreamContext& context);
+                           const SharedStreamContext& context, bool may_wait = true);
+  // On the strand, after a drain: serves the pending resumes whose position the window reached, and falls
+  // back to the snapshot for those it never will (the window's floor passed them).
+  void serve_pending_resumes();
+  void resume_deadline_passed(const std::shared_ptr<hub::Connection>& connection);
   const std::string& epoch() const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -132,9 +150,12 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   std::string view_;
   std::vector<Subscriber> subscribers_;
   std::size_t position_subscribers_ = 0;  // of subscribers_, those with positions
+  // Bounded by the connections the hub accepts; each leaves at its deadline.
+  std::vector<PendingResume> pending_resumes_;
   // What clients received by position, for resumes; its floor comes from the stream context when the feed
   // first holds a state, else (after a reset) from the first event after it.
   core::ResumeWindow window_;
+  std::chrono::milliseconds resume_catch_up_wait_;
   bool had_state_ = false;
   SharedStreamContext context_;  // of the latest event
   bool announce_live_ = false;   // after a reset: the next batch ends with a live frame, not a position frame

@@ -144,7 +144,8 @@ std::shared_ptr<CompetitionFeed> CompetitionRegistry::feed_locked(const std::str
   if (auto it = held_.find(competition_id); it != held_.end() && it->second.feed) return it->second.feed;
   auto& waiting = waiting_[competition_id];
   if (!waiting) {
-    waiting = std::make_shared<CompetitionFeed>(io_, competition_id, feed_observer_, options_.resume_limits);
+    waiting = std::make_shared<CompetitionFeed>(io_, competition_id, feed_observer_, options_.resume_limits,
+                                                options_.resume_catch_up_wait);
   }
   return waiting;
 }

@@ -58,6 +58,8 @@ struct RegistryOptions {
   // memory. Past it the least recently active competition is dropped (counted).
   std::size_t max_competitions = 1000;
   core::ResumeLimits resume_limits;  // per competition (--resume-window, --resume-window-bytes)
+  // How long a resume at a position not read yet waits for it (CompetitionFeed::kResumeCatchUpWait).
+  std::chrono::milliseconds resume_catch_up_wait = CompetitionFeed::kResumeCatchUpWait;
 };
 
 class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegistry> {

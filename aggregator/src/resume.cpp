@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "ovalstream/core/control_frame.hpp"
+
 namespace ovalstream::aggregator {
 namespace {
 
@@ -9,15 +11,6 @@ bool parse_position(std::string_view text, core::Position& out) {
   if (text.empty() || text.size() > 20) return false;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
   return error == std::errc() && end == text.data() + text.size();
-}
-
-bool is_epoch(std::string_view text) {
-  if (text.empty() || text.size() > 64) return false;
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
-      return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -50,7 +43,8 @@ std::variant<ResumeRequest, std::string> parse_resume_request(std::string_view t
       seen_since = true;
       request.since = since;
     } else if (key == "epoch") {
-      if (seen_epoch || !is_epoch(value)) return std::string("epoch takes one epoch as sent in a live frame");
+      if (seen_epoch || !core::is_epoch(value))
+        return std::string("epoch takes one epoch as sent in a live frame");
       seen_epoch = true;
       request.epoch = std::string(value);
     }
@@ -59,19 +53,6 @@ std::variant<ResumeRequest, std::string> parse_resume_request(std::string_view t
   if (seen_since != seen_epoch) return std::string("since and epoch go together");
   if (seen_since) request.positions = true;
   return request;
-}
-
-std::string live_marker(core::Position position, std::string_view epoch) {
-  return R"({"ovalstream":"live","position":)" + std::to_string(position) + R"(,"epoch":")" +
-         std::string(epoch) + R"("})";
-}
-
-std::string position_marker(core::Position position) {
-  return R"({"ovalstream":"position","position":)" + std::to_string(position) + "}";
-}
-
-std::string reset_marker() {
-  return R"({"ovalstream":"reset"})";
 }
 
 }  // namespace ovalstream::aggregator

@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "ovalstream/core/competition_state.hpp"
+#include "ovalstream/core/control_frame.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -39,10 +40,9 @@ struct StreamContext {
 };
 using SharedStreamContext = std::shared_ptr<const StreamContext>;
 
-// The control frames' payloads: JSON objects with the key "ovalstream" and no "typeName", so that they never
-// look like an event.
-std::string live_marker(core::Position position, std::string_view epoch);
-std::string position_marker(core::Position position);
-std::string reset_marker();
+// The control frames' payloads (core/control_frame.hpp: the format clients read too).
+using core::live_marker;
+using core::position_marker;
+using core::reset_marker;
 
 }  // namespace ovalstream::aggregator

@@ -23,6 +23,8 @@
 namespace ovalstream::aggregator {
 namespace {
 
+using namespace std::chrono_literals;
+
 using testing::FakeConnection;
 using testing::kCompetition;
 using testing::kDistanceA;
@@ -76,6 +78,16 @@ class QuietObserver final : public IngestObserver {
   void feed_backpressure(const std::string&, bool) override {}
 };
 
+// Counts the resumes the feeds serve (called on a feed's strand: the test's one io thread).
+class ResumeCounter final : public FeedObserver {
+ public:
+  void snapshot_sent(std::size_t, std::size_t) override {}
+  void duplicate_skipped() override {}
+  void resume_served(bool exact, std::size_t) override { ++(exact ? exact_resumes : snapshot_resumes); }
+  int exact_resumes = 0;
+  int snapshot_resumes = 0;
+};
+
 TEST(ResumeRequest, ParsesTheQuery) {
   auto plain = std::get<ResumeRequest>(parse_resume_request("/v1/competitions/x"));
   EXPECT_FALSE(plain.positions);
@@ -95,28 +107,30 @@ TEST(ResumeRequest, ParsesTheQuery) {
   }
 }
 
-TEST(ResumeMarkers, NeverLookLikeAnEvent) {
-  for (const std::string& marker : {live_marker(7, "e"), position_marker(7), reset_marker()}) {
-    EXPECT_TRUE(is_control(marker));
-    EXPECT_FALSE(core::parse_event(marker).ok()) << marker << " parses as an event";
-  }
-}
-
 class ResumeTest : public ::testing::Test {
  protected:
   ResumeTest() { make_registry({}); }
 
-  void make_registry(core::ResumeLimits limits) {
+  // A short catch-up wait: a resume ahead of what the registry read gets its reset soon.
+  void make_registry(core::ResumeLimits limits, std::chrono::milliseconds catch_up_wait = 50ms) {
     RegistryOptions options;
     options.resume_limits = limits;
+    options.resume_catch_up_wait = catch_up_wait;
+    resumes = std::make_shared<ResumeCounter>();
     registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
-                                                     observer, nullptr);
+                                                     observer, resumes);
     registry->begin_catch_up(0, "epoch-1", 0);
   }
 
   void settle() {
     io.restart();
     io.run();
+  }
+  // Runs what is ready, not the timers (a resume waiting for its position would hold run() until its
+  // deadline).
+  void settle_ready() {
+    io.restart();
+    io.poll();
   }
 
   void deliver(const core::PositionedEvent& event) {
@@ -125,17 +139,23 @@ class ResumeTest : public ::testing::Test {
     registry->on_message(FeedMessage{*subject, event.event.bytes, event.position, 100, 0});
   }
 
-  std::shared_ptr<FakeConnection> join(const std::string& id, const std::string& query) {
+  std::shared_ptr<FakeConnection> join(const std::string& id, const std::string& query,
+                                       bool run_timers = true) {
     auto connection = std::make_shared<FakeConnection>();
     auto request = parse_resume_request("/v1/competitions/" + id + query);
     EXPECT_TRUE(std::holds_alternative<ResumeRequest>(request));
     registry->join(id, connection, std::get<ResumeRequest>(request));
-    settle();
+    if (run_timers) {
+      settle();
+    } else {
+      settle_ready();
+    }
     return connection;
   }
 
   boost::asio::io_context io;
   std::shared_ptr<QuietObserver> observer = std::make_shared<QuietObserver>();
+  std::shared_ptr<ResumeCounter> resumes;
   std::shared_ptr<CompetitionRegistry> registry;
 };
 
@@ -210,6 +230,68 @@ TEST_F(ResumeTest, AnotherEpochOrAPositionOutsideTheWindowGetsAResetAndTheSnapsh
     EXPECT_EQ(got.back(), live_marker(13, "epoch-1")) << query;
     EXPECT_EQ(std::vector<std::string>(got.begin() + 1, got.end() - 1), snapshot) << query;
   }
+}
+
+// A client coming from a replica that has read further (or to a replica that restarted and is catching up)
+// waits for its position instead of getting a snapshot.
+TEST_F(ResumeTest, AResumeAheadOfWhatThisReplicaReadWaitsForItThenGetsOnlyWhatItMissed) {
+  make_registry({}, 60s);
+  const auto seq = heat(10);
+  const auto& e = seq.events();
+  for (std::size_t i = 0; i < 5; ++i) deliver(e[i]);
+  settle();
+  auto ahead = join(kCompetition, "?since=7&epoch=epoch-1", false);
+  EXPECT_TRUE(ahead->payloads().empty());
+  deliver(e[5]);  // position 6
+  settle_ready();
+  EXPECT_TRUE(ahead->payloads().empty()) << "served before this replica reached its position";
+  deliver(e[6]);  // position 7: reached
+  deliver(e[7]);
+  settle_ready();
+  const std::vector<std::string> expected = {std::string(e[7].event.raw()), live_marker(8, "epoch-1")};
+  EXPECT_EQ(ahead->payloads(), expected);
+  EXPECT_EQ(resumes->exact_resumes, 1);
+  deliver(e[8]);
+  settle();  // returns at once: the deadline was cancelled
+  EXPECT_EQ(ahead->payloads().back(), position_marker(9));
+}
+
+TEST_F(ResumeTest, AResumeAheadThatNeverComesGetsTheSnapshotAtItsDeadline) {
+  const auto seq = heat(3);
+  const auto& e = seq.events();
+  for (const auto& event : e) deliver(event);
+  settle();
+  auto ahead = join(kCompetition, "?since=60&epoch=epoch-1");  // runs the 50 ms deadline
+  const auto got = ahead->payloads();
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_EQ(got.front(), reset_marker());
+  EXPECT_EQ(got.back(), live_marker(6, "epoch-1"));
+  EXPECT_EQ(resumes->snapshot_resumes, 1);
+}
+
+TEST_F(ResumeTest, AResumeWaitingForItsPositionFromAnotherEpochDoesNotWait) {
+  make_registry({}, 60s);
+  const auto seq = heat(3);
+  for (const auto& event : seq.events()) deliver(event);
+  settle();
+  auto other = join(kCompetition, "?since=60&epoch=epoch-0", false);
+  ASSERT_FALSE(other->payloads().empty());
+  EXPECT_EQ(other->payloads().front(), reset_marker());
+}
+
+TEST_F(ResumeTest, AClientThatLeavesWhileWaitingIsForgotten) {
+  make_registry({}, 60s);
+  const auto seq = heat(3);
+  const auto& e = seq.events();
+  deliver(e[0]);
+  settle();
+  auto ahead = join(kCompetition, "?since=3&epoch=epoch-1", false);
+  registry->leave(kCompetition, ahead);
+  settle();  // returns at once: the deadline was cancelled
+  deliver(e[1]);
+  deliver(e[2]);
+  settle();
+  EXPECT_TRUE(ahead->payloads().empty());
 }
 
 TEST_F(ResumeTest, AResetTellsPositionsClientsAndTheNextBatchIsLive) {

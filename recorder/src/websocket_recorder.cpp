@@ -2,6 +2,7 @@
 
 #include "websocket_recorder.hpp"
 
+#include "ovalstream/core/control_frame.hpp"
 #include "stoppable_sleep.hpp"
 
 // cpprestsdk would define a macro U(), which breaks Boost headers included after it.
@@ -22,7 +23,12 @@ struct WebsocketRecorder::Client {
   ws::websocket_client client;
 };
 
-bool valid_competitions_url(const std::string& url, std::string& why) {
+namespace {
+
+constexpr std::string_view kCompetitionsPath = "/v1/competitions";
+
+// The path and query of a ws:// or wss:// URL ("" when it has none); false when it is neither.
+bool split_url(const std::string& url, std::string& path, std::string& query, std::string& why) {
   std::string rest;
   if (url.rfind("ws://", 0) == 0) {
     rest = url.substr(5);
@@ -37,16 +43,53 @@ bool valid_competitions_url(const std::string& url, std::string& why) {
     why = "has no host";
     return false;
   }
-  std::string path = slash == std::string::npos ? std::string() : rest.substr(slash);
-  if (const auto query = path.find('?'); query != std::string::npos) path.resize(query);
-  constexpr std::string_view kPrefix = "/v1/competitions";
-  if (path == kPrefix) return true;
-  if (path.rfind(std::string(kPrefix) + "/", 0) == 0) {
-    const std::string id = path.substr(kPrefix.size() + 1);
-    if (!id.empty() && id.find('/') == std::string::npos) return true;
+  path = slash == std::string::npos ? std::string() : rest.substr(slash);
+  query.clear();
+  if (const auto mark = path.find('?'); mark != std::string::npos) {
+    query = path.substr(mark + 1);
+    path.resize(mark);
   }
-  why = "path must be /v1/competitions or /v1/competitions/{id}";
-  return false;
+  return true;
+}
+
+bool is_competition_path(const std::string& path) {
+  if (path.rfind(std::string(kCompetitionsPath) + "/", 0) != 0) return false;
+  const std::string id = path.substr(kCompetitionsPath.size() + 1);
+  return !id.empty() && id.find('/') == std::string::npos;
+}
+
+}  // namespace
+
+bool valid_competitions_url(const std::string& url, std::string& why) {
+  std::string path;
+  std::string query;
+  if (!split_url(url, path, query, why)) return false;
+  if (path != kCompetitionsPath && !is_competition_path(path)) {
+    why = "path must be /v1/competitions or /v1/competitions/{id}";
+    return false;
+  }
+  for (std::string_view rest = query; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const std::string_view key = pair.substr(0, pair.find('='));
+    if (key == "positions" || key == "since" || key == "epoch") {
+      why =
+          "the recorder sets ?" + std::string(key) + "= itself (it resumes after a reconnect); leave it out";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string connection_url(const std::string& url, const std::optional<ResumePoint>& resume) {
+  std::string path;
+  std::string query;
+  std::string why;
+  if (!split_url(url, path, query, why) || !is_competition_path(path)) return url;
+  std::string out = url + (query.empty() ? (url.find('?') == std::string::npos ? "?" : "") : "&");
+  if (resume) return out + "since=" + std::to_string(resume->position) + "&epoch=" + resume->epoch;
+  return out + "positions=1";
 }
 
 WebsocketRecorder::WebsocketRecorder(WebsocketRecorderOptions options, RecordingWriter& writer,
@@ -107,11 +150,12 @@ bool WebsocketRecorder::record_connection(std::size_t& frames, bool& write_faile
     forget();
     return false;
   }
+  const std::string url = connection_url(options_.url, resume_);
   // Connect, bounded by connect_timeout (cpprest's task has no timed wait).
   auto connected = std::make_shared<std::promise<std::string>>();
   auto result = connected->get_future();
   try {
-    client->client.connect(web::uri(options_.url)).then([connected](pplx::task<void> task) {
+    client->client.connect(web::uri(url)).then([connected](pplx::task<void> task) {
       try {
         task.get();
         connected->set_value("");
@@ -140,13 +184,17 @@ bool WebsocketRecorder::record_connection(std::size_t& frames, bool& write_faile
     forget();
     return false;
   }
-  logger_.info("connected", {{"url", options_.url}});
+  logger_.info("connected", {{"url", url}});
   auto close_client = [&] {
     try {
       client->client.close().wait();
     } catch (...) {  // already closed or failed
     }
   };
+  // A resumed connection first sends again what was written after the resume point: skip that many.
+  const bool resuming = resume_.has_value();
+  const core::Position resumed_from = resuming ? resume_->position : 0;
+  std::size_t to_skip = resuming ? resume_->written_after : 0;
   try {
     while (!stopping()) {
       ws::websocket_incoming_message message = client->client.receive().get();
@@ -154,15 +202,50 @@ bool WebsocketRecorder::record_connection(std::size_t& frames, bool& write_faile
       if (message.message_type() != ws::websocket_message_type::text_message) continue;
       const std::string frame = message.extract_string().get();
       ++frames;
+      if (const auto control = core::parse_control_frame(frame)) {
+        if (control->kind == core::ControlFrame::Kind::kReset) {
+          logger_.warn(
+              "the aggregator cannot resume (another epoch, or too long ago): recording its snapshot "
+              "again",
+              {{"url", options_.url}});
+          resume_.reset();
+          to_skip = 0;
+          continue;
+        }
+        if (to_skip > 0) {
+          logger_.warn("the resumed connection sent fewer events than were written before the loss",
+                       {{"url", options_.url}, {"missing", to_skip}});
+          to_skip = 0;
+        }
+        if (control->kind == core::ControlFrame::Kind::kLive) {
+          if (resuming && resume_ && resume_->epoch == control->epoch) {
+            logger_.info(
+                "resumed: recorded only what was missed",
+                {{"url", options_.url}, {"after_position", resumed_from}, {"position", control->position}});
+          }
+          resume_ = ResumePoint{control->position, control->epoch, 0};
+        } else if (resume_) {
+          resume_->position = control->position;
+          resume_->written_after = 0;
+        }
+        continue;
+      }
+      if (to_skip > 0) {
+        --to_skip;
+        continue;
+      }
       const core::RecordTime received = local_record_time_now();
       AppendOutcome outcome = AppendOutcome::kRejected;
       const std::error_code error = writer_.append(RecordEntry{0, {}, frame, received}, outcome);
-      if (!error) continue;
+      if (!error) {
+        if (resume_) ++resume_->written_after;
+        continue;
+      }
       // Stop reading (cpprest would queue every frame unread), write this frame once the disk works, then
-      // reconnect: the snapshot brings back what was missed meanwhile.
+      // reconnect: the resume (or the snapshot) brings back what was missed meanwhile.
       write_failed = true;
       close_client();
-      write_frame(frame, received);
+      if (write_frame(frame, received) && resume_) ++resume_->written_after;
       break;
     }
   } catch (const std::exception& error) {
@@ -183,13 +266,19 @@ int WebsocketRecorder::run() {
     if (stopping()) break;
     if (connected) ++connections;
     if (frames > 0) backoff = options_.initial_backoff;
-    if (write_failed)
-      logger_.info("writing works again; reconnecting to record the snapshot", {{"url", options_.url}});
-    logger_.warn(connections > 0
-                     ? "disconnected; reconnecting (the aggregator sends the snapshot again, so the "
-                       "recording repeats its events)"
-                     : "not connected; retrying",
-                 {{"url", options_.url}, {"retry_in_ms", backoff.count()}});
+    if (write_failed) logger_.info("writing works again; reconnecting", {{"url", options_.url}});
+    if (connections == 0) {
+      logger_.warn("not connected; retrying", {{"url", options_.url}, {"retry_in_ms", backoff.count()}});
+    } else if (resume_) {
+      logger_.warn(
+          "disconnected; reconnecting to resume after the last position",
+          {{"url", options_.url}, {"position", resume_->position}, {"retry_in_ms", backoff.count()}});
+    } else {
+      logger_.warn(
+          "disconnected; reconnecting (this aggregator sends the snapshot again, so the recording "
+          "repeats its events)",
+          {{"url", options_.url}, {"retry_in_ms", backoff.count()}});
+    }
     if (!pause(backoff)) break;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }

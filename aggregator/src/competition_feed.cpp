@@ -135,7 +135,9 @@ void CompetitionFeed::apply_on_strand(const Inbound& inbound) {
   for (const core::EventBytes& payload : payloads) {
     pending_frames_.push_back(hub::make_text_frame(payload, payload == event.bytes ? published_ns : 0));
   }
-  window_.append(position, published_ns, std::move(payloads));
+  const bool starts_view =
+      event.header.type == core::EventType::kCompetitionActivated && result == core::ApplyResult::kApplied;
+  window_.append(position, published_ns, std::move(payloads), starts_view);
 }
 
 void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection, ResumeRequest request,

@@ -4,7 +4,14 @@
 
 namespace ovalstream::core {
 
-void ResumeWindow::append(Position position, std::int64_t stored_ns, std::vector<EventBytes> frames) {
+void ResumeWindow::append(Position position, std::int64_t stored_ns, std::vector<EventBytes> frames,
+                          bool starts_view) {
+  if (starts_view) {
+    entries_.clear();
+    bytes_ = 0;
+    floor_ = position - 1;
+    starts_with_activation_ = true;
+  }
   Entry entry{position, stored_ns, std::move(frames), 0};
   for (const EventBytes& frame : entry.frames) entry.bytes += frame->size();
   bytes_ += entry.bytes;
@@ -19,6 +26,7 @@ void ResumeWindow::evict() {
     floor_ = entries_.front().position;
     bytes_ -= entries_.front().bytes;
     entries_.pop_front();
+    starts_with_activation_ = false;
   }
 }
 
@@ -26,6 +34,7 @@ void ResumeWindow::reset(Position floor) {
   entries_.clear();
   bytes_ = 0;
   floor_ = floor;
+  starts_with_activation_ = false;
 }
 
 std::vector<EventBytes> ResumeWindow::frames_after(Position position) const {

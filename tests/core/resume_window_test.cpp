@@ -66,6 +66,34 @@ TEST(ResumeWindow, AgeOverTheLimitRaisesTheFloor) {
   EXPECT_EQ(texts(window.frames_after(1)), (std::vector<std::string>{"b", "c"}));
 }
 
+TEST(ResumeWindow, AnActivationForgetsWhatCameBeforeAndServesAnyOlderPositionFromIt) {
+  ResumeWindow window({.max_bytes = 1000, .max_age_ns = 1000}, 10);
+  window.append(12, 1, {bytes("a")});
+  window.append(15, 2, {bytes("activation"), bytes("kept")}, true);
+  window.append(16, 3, {bytes("b")});
+  EXPECT_EQ(window.size(), 2u) << "what came before the activation is forgotten";
+  EXPECT_EQ(window.bytes(), std::string("activationkeptb").size());
+  for (const Position older : {Position{0}, Position{9}, Position{12}, Position{14}}) {
+    EXPECT_TRUE(window.covers(older)) << older;
+    EXPECT_EQ(texts(window.frames_after(older)), (std::vector<std::string>{"activation", "kept", "b"}))
+        << older;
+  }
+  EXPECT_EQ(texts(window.frames_after(15)), std::vector<std::string>{"b"});
+  EXPECT_FALSE(window.covers(17));
+}
+
+TEST(ResumeWindow, AnActivationEvictedNoLongerServesOlderPositions) {
+  ResumeWindow window({.max_bytes = 1000, .max_age_ns = 10}, 0);
+  window.append(5, 0, {bytes("activation")}, true);
+  window.append(6, 5, {bytes("a")});
+  EXPECT_TRUE(window.covers(1));
+  window.append(7, 11, {bytes("b")});  // the activation is older than 10 ns: out
+  EXPECT_EQ(window.floor(), 5u);
+  EXPECT_FALSE(window.covers(1));
+  EXPECT_FALSE(window.covers(4));
+  EXPECT_TRUE(window.covers(5));
+}
+
 TEST(ResumeWindow, ResetForgetsEverything) {
   ResumeWindow window({}, 0);
   window.append(1, 1, {bytes("a")});

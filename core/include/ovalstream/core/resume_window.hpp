@@ -27,7 +27,11 @@ class ResumeWindow {
   // The frames clients received for the event at `position` (stored at `stored_ns`), in order: the event
   // itself, or an activation followed by what the state kept. Positions must increase; evicts past the
   // limits (the newest entry always stays).
-  void append(Position position, std::int64_t stored_ns, std::vector<EventBytes> frames);
+  // `starts_view`: the frames are an applied competition activation, at which every client starts its view
+  // afresh (docs/protocol.md). What came before it is then forgotten, and a client at any older position
+  // of the stream is served from the activation on: the same view as a client that never left, from less.
+  void append(Position position, std::int64_t stored_ns, std::vector<EventBytes> frames,
+              bool starts_view = false);
 
   // Forgets everything; every event of the competition after `floor` will be appended.
   void reset(Position floor);
@@ -36,8 +40,11 @@ class ResumeWindow {
   Position floor() const noexcept { return floor_; }
   // The position of the newest entry, or floor() when empty.
   Position last() const noexcept { return entries_.empty() ? floor_ : entries_.back().position; }
-  // True when frames_after(position) is exactly what a client at `position` missed.
-  bool covers(Position position) const noexcept { return position >= floor_ && position <= last(); }
+  // True when frames_after(position) gives a client at `position` the view of one that never left: exactly
+  // what it missed, or (older than an activation the window starts with) everything from the activation.
+  bool covers(Position position) const noexcept {
+    return position <= last() && (position >= floor_ || starts_with_activation_);
+  }
   // The frames of every entry after `position`, in order (empty when not covers(position)).
   std::vector<EventBytes> frames_after(Position position) const;
 
@@ -55,6 +62,7 @@ class ResumeWindow {
 
   ResumeLimits limits_;
   Position floor_ = 0;
+  bool starts_with_activation_ = false;  // the front entry starts every client's view afresh
   std::deque<Entry> entries_;
   std::size_t bytes_ = 0;
 };

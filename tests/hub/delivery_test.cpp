@@ -171,6 +171,37 @@ TEST(Delivery, SendsWhileTheSocketIsFullAreCorkedIntoFewerWrites) {
 
 // The write of a live frame does not wait for an io thread: with every io thread of the hub busy, a frame
 // sent to an idle connection still reaches the client.
+// A client that has its 101 is subscribed: on_open (where the aggregator joins the client to its competition)
+// runs before the 101 is written, and what it sends follows the 101. Otherwise an event published right
+// after a client connected could be applied before the join and reach neither its snapshot nor its stream.
+TEST(Delivery, OnOpenRunsBeforeTheClientSeesItsUpgradeResponse) {
+  std::atomic<bool> opened{false};
+  const Payload greeting = text_payload(100, 7);
+  Router router = [&](const Request& request) -> Route {
+    if (request.path != "/ws") return HttpResponse{404, "text/plain; charset=utf-8", "not found\n", {}};
+    WebSocketHandlers handlers;
+    handlers.endpoint = "test";
+    handlers.on_open = [&](const std::shared_ptr<Connection>& connection) {
+      // Slow, as a join under load can be: the client must not see its 101 meanwhile.
+      std::this_thread::sleep_for(300ms);
+      opened.store(true);
+      connection->send(make_text_frame(greeting));
+    };
+    return handlers;
+  };
+  TestServer server(test_options(), router);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    opened.store(false);
+    RawClient client(server.port());
+    ASSERT_TRUE(client.handshake());
+    EXPECT_TRUE(opened.load()) << "the 101 was written before on_open ran";
+    auto frame = client.read_frame(5s);
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->payload, *greeting);
+    client.close();
+  }
+}
+
 TEST(Delivery, AFrameToAnIdleConnectionIsWrittenByTheSendingThread) {
   ConnectionLog log;
   constexpr int kIoThreads = 2;

@@ -9,6 +9,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <span>
+#include <sstream>
 #include <type_traits>
 #include <variant>
 
@@ -229,33 +230,21 @@ void HttpSession<Stream>::answer_websocket_route(WebSocketHandlers handlers, boo
     return;
   }
   const auto key = parser_->get()[http::field::sec_websocket_key];
-  upgrade_response_.emplace(http::status::switching_protocols, request_version_);
-  upgrade_response_->set(http::field::upgrade, "websocket");
-  upgrade_response_->set(http::field::connection, "Upgrade");
-  upgrade_response_->set(http::field::sec_websocket_accept,
-                         websocket_accept_key(std::string_view(key.data(), key.size())));
-  upgrade_handlers_ = std::move(handlers);
-  arm_deadline(hub_->options().write_stall_timeout, "write_stalled");
-  http::async_write(
-      stream_, *upgrade_response_,
-      boost::beast::bind_front_handler(&HttpSession::on_upgrade_written, this->shared_from_this()));
-}
-
-template <class Stream>
-void HttpSession<Stream>::on_upgrade_written(boost::system::error_code error, std::size_t) {
-  disarm_deadline();
-  if (error) {
-    hub_->release_connection();
-    close();
-    return;
-  }
+  http::response<http::empty_body> upgrade_response(http::status::switching_protocols, request_version_);
+  upgrade_response.set(http::field::upgrade, "websocket");
+  upgrade_response.set(http::field::connection, "Upgrade");
+  upgrade_response.set(http::field::sec_websocket_accept,
+                       websocket_accept_key(std::string_view(key.data(), key.size())));
+  // The websocket session writes the 101 itself, after subscribing the client (WebSocketSession::start).
+  std::ostringstream response_bytes;
+  response_bytes << upgrade_response;
   // Bytes the client sent right behind its request are the websocket's; this session (with its request
-  // buffer and parser) ends when this handler returns. From here on the websocket limits apply.
+  // buffer and parser) ends when this function returns. From here on the websocket limits apply.
   slot_.release();
   const auto early = buffer_.data();
-  auto session =
-      std::make_shared<WebSocketSession<Stream>>(std::move(stream_), hub_, std::move(upgrade_handlers_));
-  session->start(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(early.data()), early.size()));
+  auto session = std::make_shared<WebSocketSession<Stream>>(std::move(stream_), hub_, std::move(handlers));
+  session->start(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(early.data()), early.size()),
+                 std::make_shared<const std::string>(response_bytes.str()));
 }
 
 template <class Stream>

@@ -50,7 +50,6 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
   void on_piece_written(Serializer& serializer, bool keep_alive, boost::system::error_code error,
                         std::size_t);
   void on_response_written(bool keep_alive, boost::system::error_code error);
-  void on_upgrade_written(boost::system::error_code error, std::size_t bytes);
   // Guards a read or write: the connection is closed after `timeout` (counted as `reason`); the generation
   // retires stale expiries.
   void arm_deadline(std::chrono::milliseconds timeout, std::string_view reason);
@@ -70,8 +69,6 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
   std::optional<FileResponse> file_response_;
   std::optional<boost::beast::http::response_serializer<boost::beast::http::file_body>> file_serializer_;
   std::shared_ptr<void> held_until_written_;  // HttpResponse::held_until_written of the response in flight
-  std::optional<boost::beast::http::response<boost::beast::http::empty_body>> upgrade_response_;
-  WebSocketHandlers upgrade_handlers_;
   boost::asio::steady_timer deadline_;
   std::uint64_t deadline_generation_ = 0;
   std::string remote_address_;

@@ -58,7 +58,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, std::shared_ptr<HubSta
       id_(hub_->next_connection_id()) {}
 
 template <class Stream>
-void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes) {
+void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes, Payload upgrade_response) {
   const std::int64_t now = steady_now_ns();
   last_frame_ns_.store(now, std::memory_order_relaxed);
   next_ping_ns_ = now + std::chrono::nanoseconds(hub_->options().ping_interval).count();
@@ -71,6 +71,18 @@ void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes) 
   }
   hub_->observer().connection_opened(handlers_.endpoint);
 
+  // The 101 first, written by the writer claimed here, so that nothing on_open sends (the snapshot) can
+  // be written inline ahead of it. A frame count of 0: it is no websocket frame.
+  {
+    Frame response;
+    response.payload = std::move(upgrade_response);
+    response.frame_count = 0;
+    std::lock_guard lock(mutex_);
+    queued_bytes_ += queued_memory_bytes(std::span<const Frame>(&response, 1));
+    queue_.push_back(std::move(response));
+    write_in_progress_ = true;
+  }
+
   // on_open is needed once: release whatever it captured.
   if (auto on_open = std::move(handlers_.on_open)) {
     handlers_.on_open = nullptr;
@@ -80,6 +92,9 @@ void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes) 
       close(close_code::kInternalError, "internal error");
     }
   }
+
+  write_upgrade_and_queued();
+  if (torn_down_.load(std::memory_order_relaxed)) return;
 
   // A client may pipeline frames right behind its upgrade request.
   while (!early_bytes.empty() && !discard_input_ && !torn_down_.load(std::memory_order_relaxed)) {
@@ -91,6 +106,45 @@ void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes) 
   }
   if (discard_input_) read_size_ = 0;
   read_some();
+}
+
+template <class Stream>
+void WebSocketSession<Stream>::write_upgrade_and_queued() {
+  if constexpr (!kIsTls<Stream>) {
+    // Written at once when the socket takes it (the 101 and a snapshot usually fit the empty send buffer),
+    // so that the connection is idle from the start and the next send writes inline.
+    std::vector<Frame> frames;
+    std::size_t written = 0;
+    std::size_t whole_frames = 0;
+    bool start_writer = true;
+    {
+      std::lock_guard lock(mutex_);
+      if (state_.load(std::memory_order_relaxed) == State::kOpen && queued_pong_index_ == kNoPong &&
+          2 * queue_.size() <= kMaxInlineBuffers) {
+        frames.swap(queue_);
+        queued_bytes_ = 0;
+        queue_starts_with_rest_ = false;
+        write_in_progress_ = false;  // write_inline_locked needs the socket to itself: nothing is in flight
+        written = write_inline_locked(frames);
+        std::size_t total = 0;
+        for (const Frame& frame : frames) total += frame.size();
+        for (std::size_t whole = 0; whole_frames < frames.size(); ++whole_frames) {
+          whole += frames[whole_frames].size();
+          if (whole > written) break;
+        }
+        start_writer = false;
+        if (written < total) {
+          queue_unwritten_locked(frames, written);
+          queued_bytes_ += queued_memory_bytes(queue_);
+          start_writer = claim_writer_locked();
+        }
+      }
+    }
+    if (written != 0) report_write(std::span<const Frame>(frames).first(whole_frames), written);
+    if (start_writer) start_write();
+    return;
+  }
+  start_write();
 }
 
 // ---- sending (any thread) ----
@@ -392,7 +446,12 @@ void WebSocketSession<Stream>::resume_reading_if_drained() {
 template <class Stream>
 void WebSocketSession<Stream>::report_write(std::span<const Frame> frames, std::size_t bytes) {
   std::uint64_t frame_count = 0;
-  for (const Frame& frame : frames) frame_count += frame.frame_count;
+  for (const Frame& frame : frames) {
+    frame_count += frame.frame_count;
+    // The 101 response (frame count 0) is not a websocket frame's bytes.
+    if (frame.frame_count == 0) bytes -= std::min(bytes, frame.size());
+  }
+  if (frame_count == 0 && bytes == 0) return;  // the 101 alone
   HubObserver& observer = hub_->observer();
   observer.frames_written(frame_count, bytes);
   if (const std::int64_t published_ns = oldest_published_ns(frames); published_ns != 0) {

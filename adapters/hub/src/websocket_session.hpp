@@ -41,9 +41,11 @@ class WebSocketSession final : public TrackedConnection,
  public:
   WebSocketSession(Stream stream, std::shared_ptr<HubState> hub, WebSocketHandlers handlers);
 
-  // On the session's strand, once the 101 response is written. `early_bytes`: what the client sent after
-  // its upgrade request, read together with it.
-  void start(std::span<const std::uint8_t> early_bytes);
+  // On the session's strand, after the upgrade request. `upgrade_response`: the 101 response, not written
+  // yet: it goes first in the queue and on_open runs before it is written, so a client that has seen its
+  // 101 is already subscribed (it receives whatever is published after it connected). `early_bytes`: what
+  // the client sent after its upgrade request, read together with it.
+  void start(std::span<const std::uint8_t> early_bytes, Payload upgrade_response);
 
   bool send(std::span<const Frame> frames) override;
   using Connection::send;
@@ -81,6 +83,9 @@ class WebSocketSession final : public TrackedConnection,
 
   // On the strand.
   void start_write();
+  // At start, on the strand with the writer claimed: writes the 101 and what on_open queued behind it,
+  // inline when the socket takes it all (plain TCP), else through start_write().
+  void write_upgrade_and_queued();
   void write_tls_chunk();
   void on_tls_chunk_written(boost::system::error_code error, std::size_t bytes);
   void on_write(boost::system::error_code error, std::size_t bytes);

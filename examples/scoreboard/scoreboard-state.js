@@ -1,6 +1,8 @@
 // The scoreboard's reducer: folds the events of one competition, in the order the websocket delivers them
 // (the snapshot's frames first, then live ones; the same code handles both), into what a rink screen shows.
-// Pure: no DOM, no sockets, no clocks, so node's test runner checks it against recordings.
+// Pure: no DOM, no sockets, no clocks, so node's test runner checks it against recordings. At the end, the
+// pure parts of the page's stream handling: control frames, the resume query, and what is new between two
+// states (the page animates that, when live).
 //
 // It mirrors the aggregator's snapshot rules (docs/protocol.md, "The live state and the snapshot rules"),
 // so applying a snapshot gives the same view as having seen every event:
@@ -515,4 +517,63 @@ export function distanceResults(state) {
 export function distanceLabel(distance) {
   if (!distance || distance.value === null) return '';
   return distance.valueQuantity === 1 ? `${distance.value} laps` : `${distance.value} m`;
+}
+
+// ---- positions and resume (pure) -------------------------------------------------------------------------
+// The aggregator's opt-in control frames (docs/protocol.md, "Positions and resume"): objects with the key
+// "ovalstream". They are not events: the page reads them with controlFrame and never folds them.
+
+// The aggregator's epochs: what it accepts back in a query, so a resume URL never needs escaping.
+const EPOCH = /^[A-Za-z0-9_-]{1,64}$/;
+
+function isPosition(value) {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+// A control frame as {kind: 'live'|'position'|'reset'|'unknown', position, epoch} (position and epoch null
+// when absent or malformed); null when `frame` is not a control frame.
+export function controlFrame(frame) {
+  if (!isObject(frame) || !Object.hasOwn(frame, 'ovalstream')) return null;
+  return {
+    kind: ['live', 'position', 'reset'].includes(frame.ovalstream) ? frame.ovalstream : 'unknown',
+    position: isPosition(frame.position) ? frame.position : null,
+    epoch: typeof frame.epoch === 'string' && EPOCH.test(frame.epoch) ? frame.epoch : null,
+  };
+}
+
+// The query of a competition socket: a resume after `position` of `epoch` when both are known and valid
+// (a malformed one would only earn a 400, again and again), else the positions alone.
+export function streamQuery(position, epoch) {
+  if (isPosition(position) && typeof epoch === 'string' && EPOCH.test(epoch)) return `?since=${position}&epoch=${epoch}`;
+  return '?positions=1';
+}
+
+// ---- what is new between two states (for animations) ---------------------------------------------------
+
+// Each shown race's progress: Map raceId -> {lapsDone, finished}, counted as raceView counts them.
+export function lapProgress(state) {
+  const progress = new Map();
+  for (const heat of state.heats) {
+    for (const race of heat.races) {
+      const lapsDone = raceLaps(race).length;
+      const total = race.estimatedLaps.length;
+      progress.set(race.id, { lapsDone, finished: total > 0 && lapsDone >= total });
+    }
+  }
+  return progress;
+}
+
+// The laps and finishes that are new from `before` to `after` (two lapProgress maps), in order:
+// [{raceId, lapIndex, kind: 'lap'|'finish'}]; a finish names the race's last lap. Only races shown in both
+// count: a race that appears (a heat activated with its laps so far, a competition re-activated) is
+// restored, not skated, and a race with fewer laps (a cleared heat, a photo-finish fix) has nothing new.
+export function newProgress(before, after) {
+  const fresh = [];
+  for (const [raceId, now] of after) {
+    const then = before.get(raceId);
+    if (!then) continue;
+    for (let i = then.lapsDone; i < now.lapsDone; i += 1) fresh.push({ raceId, lapIndex: i, kind: 'lap' });
+    if (now.finished && !then.finished) fresh.push({ raceId, lapIndex: now.lapsDone - 1, kind: 'finish' });
+  }
+  return fresh;
 }

@@ -7,6 +7,25 @@
 //
 // Every text from events goes into the page as text (textContent, attribute values through the DOM), never
 // as markup: an event is data published by whoever can reach NATS.
+//
+// Resume (docs/protocol.md, "Positions and resume"): the competition socket asks for ?positions=1 and keeps
+// the position and epoch of the aggregator's live/position frames; a reconnection asks for ?since=P&epoch=E
+// and keeps the board (only the missed events follow), unless the aggregator answers with a reset. Live
+// events are applied when their batch's position frame arrives, so the board always stands exactly at the
+// kept position (a batch cut short by a lost connection comes again on resume). A server that sends no
+// control frames (the original, an older aggregator) gets the old behaviour: every (re)connection starts
+// from an empty state, and nothing is animated, since nothing tells the snapshot from live events.
+//
+// Animations: a new lap time and a race's finish flash briefly, only for events applied after the live
+// frame, never for the snapshot or a resume's catch-up.
+//
+// Test hooks (cheap, always on):
+//   document.body.dataset.stream    'catching-up' (snapshot, catch-up, or no control frames) | 'live'
+//   document.body.dataset.position  the stream position the rendered board stands at ('' when unknown)
+//   document.body.dataset.resumes   reconnections answered without a reset (exact resumes)
+//   document.body.dataset.resets    reset frames received
+//   window.ovalstreamAnimations     the animations fired, oldest first: {raceId, lapIndex, kind: 'lap'|'finish'}
+// The board's socket state stays in #connection's data-state: 'connecting' | 'live' | 'lost'.
 import {
   initialState,
   applyEvent,
@@ -16,6 +35,10 @@ import {
   distanceLabel,
   formatTime,
   formatSpeed,
+  controlFrame,
+  streamQuery,
+  lapProgress,
+  newProgress,
 } from './scoreboard-state.js';
 
 const BACKOFF_FIRST_MS = 500;
@@ -24,6 +47,13 @@ const BACKOFF_CAP_MS = 15000;
 const STABLE_AFTER_MS = 5000;
 // With no competition in the URL, wait this long for the list to settle before auto-picking the only one.
 const AUTO_PICK_SETTLE_MS = 400;
+// The animations' durations in scoreboard.css: an entry older than that no longer shows.
+const ANIMATION_MS = { lap: 1600, finish: 2400 };
+// Fired animations kept for the tests: a bound, for a page left open all day.
+const ANIMATION_LOG_LIMIT = 1000;
+// Live events waiting for their batch's position frame: the aggregator ends every batch with one, so this
+// many means a server that does not; they are then shown anyway and the position is given up.
+const PENDING_LIMIT = 10000;
 
 const params = new URLSearchParams(location.search);
 const ownServer = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
@@ -66,12 +96,14 @@ const elements = {
 
 // ---- a websocket that reconnects with capped exponential backoff ------------------------------------------
 
+// `url` is a string or a function called at each attempt (a resume asks for what it has).
 class ReconnectingSocket {
-  constructor(url, { onOpen, onFrame, onState }) {
+  constructor(url, { onOpen, onFrame, onState, onClose = () => {} }) {
     this.url = url;
     this.onOpen = onOpen;
     this.onFrame = onFrame;
     this.onState = onState;
+    this.onClose = onClose;
     this.attempt = 0;
     this.closed = false;
     this.timer = null;
@@ -83,7 +115,7 @@ class ReconnectingSocket {
     this.onState({ state: 'connecting', attempt: this.attempt });
     let socket;
     try {
-      socket = new WebSocket(this.url);
+      socket = new WebSocket(typeof this.url === 'function' ? this.url() : this.url);
     } catch (error) {
       this.scheduleRetry(String(error));
       return;
@@ -109,6 +141,7 @@ class ReconnectingSocket {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.closed) return;
+      this.onClose();
       if (openedAt && Date.now() - openedAt >= STABLE_AFTER_MS) this.attempt = 0;
       this.scheduleRetry(close.code ? `closed (${close.code}${close.reason ? ` ${close.reason}` : ''})` : 'closed');
     };
@@ -139,6 +172,20 @@ let boardSocketState = { state: 'idle' };
 let state = initialState();
 let selectedId = null;
 let autoPickTimer = null;
+
+// Where the board stands in the aggregator's stream, and this connection's progress through it.
+const stream = {
+  position: null, // of the latest live/position frame, when the board stands exactly there
+  epoch: null,
+  resuming: false, // this connection asked for ?since=
+  live: false, // this connection is past its live frame
+  counted: false, // this connection's resume is counted (in resumes or, after a reset, not at all)
+  pending: [], // live events waiting for their batch's position frame
+  progress: new Map(), // lapProgress(state) after the latest live change: what animations compare with
+};
+const counters = { resumes: 0, resets: 0 };
+const animations = new Map(); // `${raceId}/${lapIndex}/${kind}` -> performance.now() when it started
+window.ovalstreamAnimations = [];
 
 function hashId() {
   const id = decodeURIComponent(location.hash.replace(/^#/, ''));
@@ -174,19 +221,31 @@ function select(id) {
   if (!id) history.replaceState(null, '', location.pathname + location.search);
   if (competitionSocket) competitionSocket.close();
   competitionSocket = null;
-  state = initialState();
+  startAfresh();
+  stream.live = false;
   boardSocketState = { state: 'idle' };
   renderPicker();
   if (id) {
-    competitionSocket = new ReconnectingSocket(`${serverBase}/v1/competitions/${encodeURIComponent(id)}`, {
-      // Every (re)connection starts with a snapshot: start from an empty state.
+    const base = `${serverBase}/v1/competitions/${encodeURIComponent(id)}`;
+    competitionSocket = new ReconnectingSocket(() => {
+      const query = streamQuery(stream.position, stream.epoch);
+      stream.resuming = query.startsWith('?since=');
+      return base + query;
+    }, {
+      // A resume keeps the board (the missed events follow); anything else starts with a snapshot.
       onOpen: () => {
-        state = initialState();
+        stream.live = false;
+        stream.counted = false;
+        stream.pending = [];
+        if (!stream.resuming) startAfresh();
         scheduleRender();
       },
-      onFrame: (event) => {
-        if (applyEvent(state, event)) scheduleRender();
-        document.body.dataset.frames = String(state.events);
+      onFrame,
+      onClose: () => {
+        // Events of a batch whose position frame did not arrive come again on resume.
+        stream.live = false;
+        stream.pending = [];
+        scheduleRender();
       },
       onState: (s) => {
         boardSocketState = s;
@@ -194,6 +253,88 @@ function select(id) {
       },
     });
   }
+  scheduleRender();
+}
+
+// An empty board, at no position.
+function startAfresh() {
+  state = initialState();
+  stream.position = null;
+  stream.epoch = null;
+  stream.pending = [];
+  stream.progress = new Map();
+  animations.clear();
+}
+
+function onFrame(frame) {
+  const control = controlFrame(frame);
+  if (control) {
+    onControl(control);
+    return;
+  }
+  if (stream.live) {
+    stream.pending.push(frame);
+    if (stream.pending.length > PENDING_LIMIT) {
+      applyPending();
+      stream.position = null;
+    }
+    return;
+  }
+  // The snapshot or a resume's catch-up: applied at once, never animated. Until the live frame the board is
+  // between positions: a connection lost now cannot resume from the old one.
+  stream.position = null;
+  if (applyEvent(state, frame)) scheduleRender();
+  document.body.dataset.frames = String(state.events);
+}
+
+function onControl(control) {
+  switch (control.kind) {
+    case 'live':
+      if (stream.live) applyPending();
+      if (stream.resuming && !stream.counted) counters.resumes += 1;
+      stream.counted = true;
+      stream.position = control.position;
+      stream.epoch = control.epoch;
+      stream.live = true;
+      stream.progress = lapProgress(state);
+      break;
+    case 'position':
+      if (!stream.live) return; // position frames end live batches only
+      applyPending();
+      stream.position = control.position;
+      break;
+    case 'reset':
+      // What the board holds is void (a resume refused, or the competition's state dropped): a snapshot or
+      // the competition's next events follow, then a live frame.
+      counters.resets += 1;
+      stream.counted = true;
+      stream.live = false;
+      startAfresh();
+      break;
+    default:
+      return; // not ours to act on
+  }
+  document.body.dataset.resumes = String(counters.resumes);
+  document.body.dataset.resets = String(counters.resets);
+  scheduleRender();
+}
+
+// Applies the live events of a batch and animates what they made new.
+function applyPending() {
+  const events = stream.pending;
+  stream.pending = [];
+  let changed = false;
+  for (const event of events) changed = applyEvent(state, event) || changed;
+  document.body.dataset.frames = String(state.events);
+  if (!changed) return;
+  const progress = lapProgress(state);
+  const now = performance.now();
+  for (const item of newProgress(stream.progress, progress)) {
+    animations.set(`${item.raceId}/${item.lapIndex}/${item.kind}`, now);
+    window.ovalstreamAnimations.push(item);
+  }
+  if (window.ovalstreamAnimations.length > ANIMATION_LOG_LIMIT) window.ovalstreamAnimations.splice(0, window.ovalstreamAnimations.length - ANIMATION_LOG_LIMIT);
+  stream.progress = progress;
   scheduleRender();
 }
 
@@ -250,6 +391,24 @@ function renderConnection() {
   elements.board.classList.toggle('stale', s.state !== 'live' && s.state !== 'idle');
 }
 
+// Marks `node` as the running animation of (raceId, lapIndex, kind), if there is one. The board is rebuilt
+// on every change, so the animation is started in the past by the time it has run: a negative delay makes
+// the new node pick it up where the old one was instead of restarting it.
+function animated(node, raceId, lapIndex, kind) {
+  const started = animations.get(`${raceId}/${lapIndex}/${kind}`);
+  if (started === undefined) return node;
+  node.classList.add(`flash-${kind}`);
+  node.style.animationDelay = `${-Math.round(performance.now() - started)}ms`;
+  return node;
+}
+
+function dropFinishedAnimations() {
+  const now = performance.now();
+  for (const [key, started] of animations) {
+    if (now - started > ANIMATION_MS[key.slice(key.lastIndexOf('/') + 1)]) animations.delete(key);
+  }
+}
+
 function laneBadge(view) {
   const letter = view.lane === 'inner' ? 'I' : view.lane === 'outer' ? 'O' : '–';
   return el('div', { class: `lane ${view.lane ?? 'none'}`, title: `${view.lane ?? 'lane unknown'} lane`, 'data-testid': 'lane' }, letter);
@@ -265,7 +424,7 @@ function who(view) {
 }
 
 function clock(view) {
-  if (view.finishTime !== null) return el('div', { class: 'clock final', 'data-testid': 'finish-time', title: 'finish time' }, formatTime(view.finishTime));
+  if (view.finishTime !== null) return animated(el('div', { class: 'clock final', 'data-testid': 'finish-time', title: 'finish time' }, formatTime(view.finishTime)), view.id, view.lapsDone - 1, 'finish');
   return el('div', { class: 'clock', 'data-testid': 'elapsed', title: 'time at the latest passing' }, view.elapsed ? formatTime(view.elapsed) : '');
 }
 
@@ -294,7 +453,7 @@ function lapTable(views) {
     const cells = views.map((v) => {
       const lap = v.laps[i];
       if (!lap) return [el('td', { class: 'pending' }), el('td', { class: 'pending' })];
-      return [el('td', { class: 'lap-time', 'data-race-id': v.id, 'data-lap-index': i }, formatTime(lap.lapTime)), el('td', { class: 'lap-total' }, formatTime(lap.time))];
+      return [animated(el('td', { class: 'lap-time', 'data-race-id': v.id, 'data-lap-index': i }, formatTime(lap.lapTime)), v.id, i, 'lap'), el('td', { class: 'lap-total' }, formatTime(lap.time))];
     });
     body.push(el('tr', { class: latest ? 'latest' : null }, el('td', {}, label), cells));
   }
@@ -335,11 +494,11 @@ function renderMassStart(heat) {
     el('td', { class: 'name', 'data-testid': 'race-name' }, v.competitor.name),
     el('td', {}, v.competitor.nationality),
     el('td', { 'data-testid': 'laps-done', 'data-laps': v.lapsDone }, v.lapsDone, v.totalLaps ? `/${v.totalLaps}` : null),
-    el('td', { class: 'lap-time', 'data-race-id': v.id, 'data-lap-index': v.lapsDone - 1 }, v.lastLap ? formatTime(v.lastLap.lapTime) : ''),
+    animated(el('td', { class: 'lap-time', 'data-race-id': v.id, 'data-lap-index': v.lapsDone - 1 }, v.lastLap ? formatTime(v.lastLap.lapTime) : ''), v.id, v.lapsDone - 1, 'lap'),
     el('td', {}, v.lastLap ? formatTime(v.lastLap.time) : ''),
     hasPoints ? el('td', {}, v.points || '') : null,
     el('td', {}, formatSpeed(v.speed)),
-    el('td', {}, v.finishTime !== null ? formatTime(v.finishTime) : '')));
+    animated(el('td', {}, v.finishTime !== null ? formatTime(v.finishTime) : ''), v.id, v.lapsDone - 1, 'finish')));
   const headings = ['pos', 'no.', 'name', 'nat', 'laps', 'last lap', 'time', hasPoints ? 'points' : null, 'km/h', 'finish'];
   return el('section', { class: 'heat field', 'data-heat': heat.key, 'data-active': String(heat.active) }, heatTitle(heat, 'massStart'),
     el('table', {},
@@ -368,6 +527,10 @@ function renderResults() {
 }
 
 function render() {
+  // Set with the board, so that a test reading both sees the board of that position.
+  document.body.dataset.stream = stream.live ? 'live' : 'catching-up';
+  document.body.dataset.position = stream.position === null ? '' : String(stream.position);
+  dropFinishedAnimations();
   const competition = state.competition;
   elements.name.textContent = competition
     ? `${competition.name}${competition.venue ? ` · ${competition.venue}` : ''}`
@@ -386,12 +549,16 @@ function render() {
   }
   const kind = distance.kind;
   const heats = state.heats.map((heat) => (kind === 'massStart' || heat.races.length > 2 ? renderMassStart(heat) : renderPairsHeat(heat, kind)));
-  elements.board.replaceChildren(
+  // Through append(), which skips a null (replaceChildren would show "null" when there are no results).
+  const board = document.createDocumentFragment();
+  append(board, [
     el('div', { class: 'distance', 'data-distance': distance.id },
       el('h1', { 'data-testid': 'distance-name' }, distance.name),
       el('span', { class: 'meta' }, distanceLabel(distance), distance.active ? null : ' · closed')),
     el('div', { class: 'heats' }, heats.length ? heats : el('p', { class: 'empty' }, 'No heat on the ice.')),
-    renderResults());
+    renderResults(),
+  ]);
+  elements.board.replaceChildren(board);
   renderConnection();
 }
 
@@ -412,6 +579,8 @@ new ReconnectingSocket(`${serverBase}/v1/competitions`, {
   },
 });
 
+document.body.dataset.resumes = '0';
+document.body.dataset.resets = '0';
 const initial = hashId();
 if (initial) select(initial);
 render();

@@ -1,6 +1,8 @@
 // Unit tests of the scoreboard's reducer (examples/scoreboard/scoreboard-state.js), run by `node --test`:
 // synthetic event sequences for each rule, the real Vantage recording (skipped with a message when
 // absent), and the example recordings in examples/ (skipped when the simulator has not produced them).
+// Also the page's pure stream helpers: control frames, the resume query, and what is new between two
+// states (what the page animates when live).
 // Environment: OVALSTREAM_DATA_DIR (the real recordings; default ../shared/data/vantage beside the repo),
 // OVALSTREAM_EXAMPLES_DIR (default examples/).
 import test from 'node:test';
@@ -19,6 +21,10 @@ import {
   formatTime,
   formatSpeed,
   competitorInfo,
+  controlFrame,
+  streamQuery,
+  lapProgress,
+  newProgress,
 } from '../../examples/scoreboard/scoreboard-state.js';
 import { readRecording, compactLikeSnapshot, boardView } from './recording.mjs';
 
@@ -181,6 +187,69 @@ test('a new competition activation starts afresh', () => {
   assert.equal(state.heats.length, 0);
 });
 
+// ---- positions, resume and what is new ------------------------------------------------------------------
+
+test('control frames: live, position, reset; anything else with the key is still not an event', () => {
+  assert.deepEqual(controlFrame({ ovalstream: 'live', position: 42, epoch: '1700000000123456789' }), { kind: 'live', position: 42, epoch: '1700000000123456789' });
+  assert.deepEqual(controlFrame({ ovalstream: 'position', position: 0 }), { kind: 'position', position: 0, epoch: null });
+  assert.deepEqual(controlFrame({ ovalstream: 'reset' }), { kind: 'reset', position: null, epoch: null });
+  assert.equal(controlFrame({ ovalstream: 'later', typeName: 'RaceLapAddedEvent' }).kind, 'unknown');
+  assert.equal(controlFrame({ ovalstream: null }).kind, 'unknown');
+  // Malformed positions and epochs are dropped, never trusted into a URL.
+  for (const position of [-1, 1.5, '12', 2 ** 53, null, {}]) assert.equal(controlFrame({ ovalstream: 'live', position, epoch: 'e' }).position, null, String(position));
+  for (const epoch of ['', 'a&since=1', 'x'.repeat(65), 12, 'ä']) assert.equal(controlFrame({ ovalstream: 'live', position: 1, epoch }).epoch, null, String(epoch));
+  for (const frame of [null, 'live', 42, [], ['ovalstream'], { typeName: 'HeatStartedEvent' }, Object.create({ ovalstream: 'live' })]) assert.equal(controlFrame(frame), null, JSON.stringify(frame));
+});
+
+test('the query of a competition socket: a resume only with a valid position and epoch', () => {
+  assert.equal(streamQuery(17, 'abc-_9'), '?since=17&epoch=abc-_9');
+  assert.equal(streamQuery(0, 'e'), '?since=0&epoch=e');
+  assert.equal(streamQuery(null, null), '?positions=1');
+  assert.equal(streamQuery(17, null), '?positions=1');
+  assert.equal(streamQuery(null, 'e'), '?positions=1');
+  assert.equal(streamQuery(2 ** 53, 'e'), '?positions=1');
+  assert.equal(streamQuery(17, 'e&x=1'), '?positions=1');
+});
+
+test('new laps and finishes between two states; restored, cleared and corrected laps are not new', () => {
+  const state = fold([
+    activated(),
+    distance(),
+    heatActivated(1, [entry('a', 0, competitor('Anna Inner', 'NED', 7)), entry('b', 1, competitor('Olga Outer', 'NOR', 8))]),
+  ]);
+  const steps = [];
+  let before = lapProgress(state);
+  assert.deepEqual([...before], [['a', { lapsDone: 0, finished: false }], ['b', { lapsDone: 0, finished: false }]]);
+  const step = (...events) => {
+    for (const event of events) applyEvent(state, event);
+    const after = lapProgress(state);
+    steps.push(newProgress(before, after));
+    before = after;
+  };
+  step(lapAdded(1, 'a', 103456000));
+  step(lapAdded(1, 'b', 101000000), lapAdded(1, 'a', 375678000)); // one batch: a's last lap, b's first
+  step(lapAdded(1, 'a', 375600000, { fixedIndex: 1 })); // a photo-finish correction
+  step(lapAdded(1, 'a', 480000000, { flags: 49 })); // a cool-down lap
+  step(heatEvent('LastRaceSpeedChangedEvent', 1, { raceId: 'b', passing: { passed: 300, speed: 14, time: 250000000, where: 3 } }));
+  step(heatEvent('HeatClearedEvent', 1));
+  step(lapAdded(1, 'b', 102000000)); // the restarted race
+  assert.deepEqual(steps, [
+    [{ raceId: 'a', lapIndex: 0, kind: 'lap' }],
+    [{ raceId: 'a', lapIndex: 1, kind: 'lap' }, { raceId: 'a', lapIndex: 1, kind: 'finish' }, { raceId: 'b', lapIndex: 0, kind: 'lap' }],
+    [],
+    [],
+    [],
+    [],
+    [{ raceId: 'b', lapIndex: 0, kind: 'lap' }],
+  ]);
+  // A heat activated with laps already done, or a competition activated again, is restored, not skated.
+  const next = { ...entry('c', 0, competitor('Carla Late', 'CAN', 9)), laps: [{ time: 101000000, flags: 33 }] };
+  step(heatEvent('HeatDeactivatedEvent', 1), heatActivated(2, [next]));
+  step(activated(), distance(), heatActivated(2, [next]));
+  assert.deepEqual(steps.slice(-2), [[], []]);
+  assert.deepEqual(newProgress(new Map(), lapProgress(state)), []);
+});
+
 // ---- recordings -----------------------------------------------------------------------------------------
 
 // Every presented lap (Vantage's own lap time, LastPresentedRaceLapChangedEvent, the latest per race and
@@ -212,6 +281,30 @@ function checkPresentedLaps(events) {
     }
   }
   return checked;
+}
+
+// What the page animates once live does not depend on how it got there: folding the events one by one from
+// the start, or a snapshot of a prefix and then the rest, gives the same new laps and finishes after the cut.
+function checkProgressAfterSnapshot(events, cuts) {
+  const newAfter = (state, rest) => {
+    const fresh = [];
+    let before = lapProgress(state);
+    for (const event of rest) {
+      applyEvent(state, event);
+      const after = lapProgress(state);
+      fresh.push(...newProgress(before, after).map((p) => `${p.raceId}/${p.lapIndex}/${p.kind}`));
+      before = after;
+    }
+    return fresh;
+  };
+  let total = 0;
+  for (let c = 0; c < cuts; c += 1) {
+    const cut = Math.floor(((c + 1) * events.length) / (cuts + 1));
+    const expected = newAfter(fold(events.slice(0, cut)), events.slice(cut));
+    assert.deepEqual(newAfter(fold(compactLikeSnapshot(events.slice(0, cut))), events.slice(cut)), expected, `cut at event ${cut}`);
+    total += expected.length;
+  }
+  return total;
 }
 
 // The snapshot property, as the page relies on it: folding the retained events of any prefix (the
@@ -246,6 +339,7 @@ test('the real recording: Men Team Pursuit, Russia and Italy, lap times and resu
   ]);
   assert.equal(checkPresentedLaps(events), 32);
   checkSnapshotProperty(events, 25);
+  assert.ok(checkProgressAfterSnapshot(events, 10) > 0, 'laps after the cuts');
 });
 
 for (const file of examples) {
@@ -256,6 +350,7 @@ for (const file of examples) {
     const checked = checkPresentedLaps(events);
     assert.ok(checked > 0, 'the example presents laps');
     checkSnapshotProperty(events, 20);
+    assert.ok(checkProgressAfterSnapshot(events, 10) > 0, 'laps after the cuts');
     // Every heat's competitors, as activated, are shown while the heat is.
     const state = initialState();
     for (const event of events) {

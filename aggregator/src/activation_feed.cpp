@@ -18,8 +18,10 @@ void ActivationFeed::activated(core::Event event, core::Position position, std::
     if (position <= latest.position) return;  // already seen (a consumer reset redelivered it)
     latest = Latest{position, event, published_ns};
     const hub::Frame frame = hub::make_text_frame(event.bytes, published_ns);
-    std::erase_if(self->subscribers_, [&](const std::shared_ptr<hub::Connection>& connection) {
-      return !connection->send(frame);
+    const std::string& id = event.header.competition_id;
+    std::erase_if(self->subscribers_, [&](Subscriber& subscriber) {
+      if (!subscriber.sent.insert(id).second) return false;  // sent this connection already
+      return !subscriber.connection->send(frame);
     });
   });
 }
@@ -35,16 +37,20 @@ std::vector<const ActivationFeed::Latest*> ActivationFeed::oldest_first() const 
 void ActivationFeed::join(std::shared_ptr<hub::Connection> connection) {
   boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)] {
     std::vector<hub::Frame> frames;
-    for (const Latest* latest : self->oldest_first())
+    Subscriber subscriber{connection, {}};
+    for (const Latest* latest : self->oldest_first()) {
       frames.push_back(hub::make_text_frame(latest->event.bytes));
+      subscriber.sent.insert(latest->event.header.competition_id);
+    }
     if (!frames.empty()) connection->send(frames);
-    self->subscribers_.push_back(connection);
+    self->subscribers_.push_back(std::move(subscriber));
   });
 }
 
 void ActivationFeed::leave(std::shared_ptr<hub::Connection> connection) {
   boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)] {
-    std::erase(self->subscribers_, connection);
+    std::erase_if(self->subscribers_,
+                  [&](const Subscriber& subscriber) { return subscriber.connection == connection; });
   });
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // `/v1/competitions`: the latest CompetitionActivatedEvent of each competition in the history window,
-// oldest first, then new activations as they come.
+// oldest first, then activations of competitions the connection has not been sent yet. Each competition goes
+// to a connection once, as the original sent it: competition pickers written for it add an entry per
+// activation, and a re-activation would show as a duplicate.
 // Thread safety: all public members may be called from any thread; they post to the feed's strand.
 
 #include <boost/asio/io_context.hpp>
@@ -9,9 +11,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "ovalstream/core/competition_id.hpp"
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/hub/connection.hpp"
 
@@ -36,11 +40,16 @@ class ActivationFeed : public std::enable_shared_from_this<ActivationFeed> {
     core::Event event;
     std::int64_t published_ns = 0;
   };
+  struct Subscriber {
+    std::shared_ptr<hub::Connection> connection;
+    // The competitions this connection was sent; bounded by the competitions in the history window.
+    std::set<std::string, core::CompetitionIdLess> sent;
+  };
   std::vector<const Latest*> oldest_first() const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  std::map<std::string, Latest> latest_by_competition_;
-  std::vector<std::shared_ptr<hub::Connection>> subscribers_;
+  std::map<std::string, Latest, core::CompetitionIdLess> latest_by_competition_;
+  std::vector<Subscriber> subscribers_;
 };
 
 }  // namespace ovalstream::aggregator

@@ -130,7 +130,7 @@ void AggregatorService::Impl::connect_nats() {
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);
   RegistryOptions registry_options;
-  registry_options.filter = config_.filter;
+  registry_options.filter.insert(config_.filter.begin(), config_.filter.end());
   registry_options.idle_drop_ns = config_.idle_drop.count();
   registry_options.max_competitions = static_cast<std::size_t>(config_.max_competitions);
   registry_options.resume_limits.max_bytes = static_cast<std::size_t>(config_.resume_window_bytes);

@@ -117,7 +117,8 @@ void CompetitionFeed::apply_on_strand(const Inbound& inbound) {
   const std::int64_t published_ns = inbound.published_ns;
   if (inbound.context) context_ = inbound.context;
   if (!state_) {
-    state_.emplace(core::make_longtrack_state(competition_id_));
+    // The id as published: the feed's may be a client's spelling (ids match case-insensitively).
+    state_.emplace(core::make_longtrack_state(event.header.competition_id));
     // Every later event of the competition goes into the window: after a reset (drop, rebuild) from this
     // one on; the first time from where the consumer started reading.
     const core::Position first_time_floor = context_ ? std::min(context_->floor, position - 1) : position - 1;

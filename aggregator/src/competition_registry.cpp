@@ -84,7 +84,8 @@ CompetitionRegistry::Held& CompetitionRegistry::hold_locked(const std::string& c
   return held;
 }
 
-void CompetitionRegistry::drop_locked(std::map<std::string, Held>::iterator it, const std::string& reason) {
+void CompetitionRegistry::drop_locked(std::map<std::string, Held, core::CompetitionIdLess>::iterator it,
+                                      const std::string& reason) {
   observer_->competition_dropped(it->first, reason);
   it->second.feed->reset();
   // Its clients stay and receive the competition when it comes back.

@@ -21,6 +21,7 @@
 #include "competition_feed.hpp"
 #include "event_validator.hpp"
 #include "feed_message.hpp"
+#include "ovalstream/core/competition_id.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -51,7 +52,8 @@ class IngestObserver {
 inline constexpr std::chrono::milliseconds kFeedBackpressureWait{1000};
 
 struct RegistryOptions {
-  std::set<std::string> filter;  // competition ids to hold; empty = all
+  // Competition ids to hold (matched like every id here: ASCII case-insensitively); empty = all.
+  std::set<std::string, core::CompetitionIdLess> filter;
   std::int64_t idle_drop_ns =
       24LL * 3600 * 1'000'000'000;  // drop a competition this long after its last event
   // Competitions held at most: anyone who can publish can invent ids, and each held competition costs
@@ -114,7 +116,8 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   // inbox limit.
   std::shared_ptr<CompetitionFeed> deliver_locked(const FeedMessage& message, const core::Event& event);
   Held& hold_locked(const std::string& competition_id, std::uint64_t sequence);
-  void drop_locked(std::map<std::string, Held>::iterator it, const std::string& reason);
+  void drop_locked(std::map<std::string, Held, core::CompetitionIdLess>::iterator it,
+                   const std::string& reason);
   std::shared_ptr<CompetitionFeed> feed_locked(const std::string& competition_id);
   // A waiting feed without clients is forgotten (checked on its strand).
   void forget_if_unwatched_locked(const std::string& competition_id,
@@ -135,9 +138,11 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   SharedStreamContext context_ = std::make_shared<const StreamContext>();
   bool context_floor_final_ = false;  // lowered by the first message of the consumer
   std::uint64_t highest_sequence_ = 0;
-  std::map<std::string, Held> held_;
+  // Keyed by competition id, ASCII case-insensitively (core/competition_id.hpp): a client asking for an
+  // upper-case GUID gets the competition Vantage publishes in lower case, as the original matched them.
+  std::map<std::string, Held, core::CompetitionIdLess> held_;
   // Feeds with clients but no held competition (not yet active, dropped, or filtered out).
-  std::map<std::string, std::shared_ptr<CompetitionFeed>> waiting_;
+  std::map<std::string, std::shared_ptr<CompetitionFeed>, core::CompetitionIdLess> waiting_;
 };
 
 }  // namespace ovalstream::aggregator

@@ -1,6 +1,9 @@
 #include "routes.hpp"
 
 #include <algorithm>
+#include <optional>
+
+#include "ovalstream/core/competition_id.hpp"
 
 namespace ovalstream::aggregator {
 namespace {
@@ -24,11 +27,28 @@ hub::HttpResponse json_response(std::string body) {
 
 }  // namespace
 
-bool is_well_formed_competition_id(std::string_view id) noexcept {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
+std::optional<std::string> decode_path_segment(std::string_view segment) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string decoded;
+  decoded.reserve(segment.size());
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '/') return std::nullopt;  // two segments: not an id
+    if (segment[i] != '%') {
+      decoded.push_back(segment[i]);
+      continue;
+    }
+    const int high = i + 1 < segment.size() ? hex(segment[i + 1]) : -1;
+    const int low = i + 2 < segment.size() ? hex(segment[i + 2]) : -1;
+    if (high < 0 || low < 0) return std::nullopt;
+    decoded.push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return decoded;
 }
 
 RouteTarget classify_path(std::string_view path) {
@@ -39,9 +59,12 @@ RouteTarget classify_path(std::string_view path) {
       path[kCompetitionsPath.size()] != '/') {
     return {RouteTarget::Kind::kNotFound, {}};
   }
-  const std::string_view id = path.substr(kCompetitionsPath.size() + 1);
-  if (!is_well_formed_competition_id(id)) return {RouteTarget::Kind::kBadId, std::string(id)};
-  return {RouteTarget::Kind::kCompetition, std::string(id)};
+  const std::string_view segment = path.substr(kCompetitionsPath.size() + 1);
+  // Checked before decoding too, so that a request cannot make us decode an unbounded segment.
+  if (segment.size() > 3 * core::kMaxCompetitionIdBytes) return {RouteTarget::Kind::kBadId, {}};
+  std::optional<std::string> id = decode_path_segment(segment);
+  if (!id || !core::is_requestable_competition_id(*id)) return {RouteTarget::Kind::kBadId, {}};
+  return {RouteTarget::Kind::kCompetition, std::move(*id)};
 }
 
 hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
@@ -56,7 +79,10 @@ hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
         }
         return text_response(404, "not found: try /v1/competitions or /v1/competitions/{id}");
       case RouteTarget::Kind::kBadId:
-        return text_response(400, "malformed competition id: expected 1 to 64 of A-Z a-z 0-9 - _");
+        return text_response(
+            400,
+            "malformed competition id: it must be able to stand as one NATS subject token (no . * > "
+            "or whitespace, no control characters, UTF-8, at most 256 bytes once percent-decoded)");
       default:
         break;
     }

@@ -18,14 +18,15 @@
 
 namespace ovalstream::aggregator {
 
-// A competition id as it may appear in a path and a subject token: 1..64 of [A-Za-z0-9_-].
-bool is_well_formed_competition_id(std::string_view id) noexcept;
+// A path segment with its %XX escapes decoded; nullopt for a bad escape or a '/' (two segments).
+std::optional<std::string> decode_path_segment(std::string_view segment);
 
 struct RouteTarget {
   enum class Kind { kCompetitions, kCompetition, kBadId, kNotFound } kind = Kind::kNotFound;
   std::string competition_id;
 };
-// Classifies a path ("/v1/competitions/abc", a trailing slash tolerated).
+// Classifies a path ("/v1/competitions/abc", a trailing slash tolerated). The id is percent-decoded and
+// must be one a client may ask for (core::is_requestable_competition_id); it is matched case-insensitively.
 RouteTarget classify_path(std::string_view path);
 
 // `static_files` (--static-dir, may be null) answers the paths that are not an endpoint, "/" its index.html.

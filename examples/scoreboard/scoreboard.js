@@ -188,8 +188,14 @@ const animations = new Map(); // `${raceId}/${lapIndex}/${kind}` -> performance.
 window.ovalstreamAnimations = [];
 
 function hashId() {
-  const id = decodeURIComponent(location.hash.replace(/^#/, ''));
-  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : null;
+  let id;
+  try {
+    id = decodeURIComponent(location.hash.replace(/^#/, ''));
+  } catch {
+    return null; // a malformed escape in the URL
+  }
+  // Any id the aggregator accepts: one subject token (no . * > whitespace or control characters).
+  return /^[^.*>\s\u0000-\u001f\u007f]{1,256}$/u.test(id) ? id : null;
 }
 
 function renderPicker() {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <mutex>
@@ -58,7 +60,7 @@ class RegistryTest : public ::testing::Test {
 
   void make_registry(std::set<std::string> filter, std::size_t max_competitions = 1000) {
     RegistryOptions options;
-    options.filter = std::move(filter);
+    options.filter.insert(filter.begin(), filter.end());
     options.idle_drop_ns = 1000;
     options.max_competitions = max_competitions;
     registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
@@ -235,6 +237,36 @@ TEST_F(RegistryTest, AClientOfACompetitionNotYetActiveWaitsForIt) {
   deliver(seq.events(), 0, 2);
   ASSERT_EQ(client->payloads().size(), 2u);
   EXPECT_EQ(client->payloads()[0], seq.events()[0].event.raw());
+}
+
+std::string upper(std::string id) {
+  for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return id;
+}
+
+// The original matched /v1/competitions/{id} with strings.EqualFold: an upper-case GUID finds the competition
+// Vantage publishes in lower case, whether the client comes before it is active or after.
+TEST_F(RegistryTest, IdsMatchCaseInsensitively) {
+  const std::string shouting = upper(kCompetition);
+  ASSERT_NE(shouting, kCompetition);
+  auto early = std::make_shared<FakeConnection>();
+  registry->join(shouting, early);
+  settle();
+  testing::EventSequence seq;
+  seq.competition_activated().distance_activated(kDistanceA).heat_activated(kDistanceA, 1, {"r1"});
+  deliver(seq.events(), 0, 3);
+  ASSERT_EQ(early->payloads().size(), 3u) << "the waiting client with the upper-case id";
+  EXPECT_EQ(early->payloads()[0], seq.events()[0].event.raw());
+  auto late = std::make_shared<FakeConnection>();
+  registry->join(shouting, late);
+  settle();
+  EXPECT_EQ(late->payloads(), early->payloads()) << "the late joiner's snapshot";
+  EXPECT_EQ(view_of(shouting), view_of(kCompetition));
+  EXPECT_NE(view_of(shouting), "null");
+  EXPECT_EQ(registry->held_count(), 1u);
+  // --filter too.
+  make_registry({shouting});
+  EXPECT_TRUE(registry->follows(kCompetition));
 }
 
 TEST_F(RegistryTest, FilteredOutCompetitionsAreNotHeld) {

@@ -1,5 +1,8 @@
 #include "jetstream_recorder.hpp"
 
+#include "ovalstream/core/event.hpp"
+#include "ovalstream/core/subject.hpp"
+
 #include "stoppable_sleep.hpp"
 
 #include <algorithm>
@@ -9,6 +12,23 @@
 namespace ovalstream::recorder {
 
 using namespace std::chrono_literals;
+
+std::function<bool(std::string_view, std::string_view)> competition_filter(std::string competition_id) {
+  const std::string root(core::kSubjectRoot);
+  const std::string own = root + "." + competition_id;
+  const std::string activations = root + ".activations";
+  return [own, activations, competition_id](std::string_view subject, std::string_view data) {
+    if (subject == own ||
+        (subject.size() > own.size() && subject.substr(0, own.size()) == own && subject[own.size()] == '.')) {
+      return true;
+    }
+    if (subject != activations) return false;
+    // Only the routing fields are read; an event that does not parse is not this competition's.
+    const core::ParseResult parsed = core::parse_event(data);
+    return parsed.ok() && parsed.event.header.type == core::EventType::kCompetitionActivated &&
+           parsed.event.header.competition_id == competition_id;
+  };
+}
 
 JetstreamRecorder::JetstreamRecorder(const nats::Connection& connection, RecordingWriter& writer,
                                      JetstreamRecorderOptions options, runtime::Logger logger,
@@ -102,7 +122,7 @@ int JetstreamRecorder::run() {
     for (nats::PulledMessage& message : fetched.value()) {
       if (stopping()) break;  // unacknowledged: redelivered, or re-read after repositioning
       observer_.on_consumer_pending(message.pending);
-      if (options_.accept && !options_.accept(message.subject)) {
+      if (options_.accept && !options_.accept(message.subject, *message.data)) {
         // Handled without a line: recorded as the position so a clean restart finds the consumer exactly
         // there. When that fails, it is not acknowledged (it comes again and is skipped again).
         if (!writer_.skip(message.stream_sequence)) (void)consumer->ack(message);

@@ -31,12 +31,18 @@ namespace ovalstream::recorder {
 
 struct JetstreamRecorderOptions {
   nats::DurableConsumerOptions consumer;
-  // Messages of the filter that pass this are recorded; the others are acknowledged unread (empty: all).
-  std::function<bool(std::string_view subject)> accept;
+  // Messages of the filter that pass this are recorded; the others are acknowledged unwritten (empty: all).
+  std::function<bool(std::string_view subject, std::string_view data)> accept;
   int batch = 256;                                // fetch bound (messages held in memory at once)
   std::chrono::milliseconds fetch_timeout{1000};  // also the bound on how late stop() is noticed
   std::chrono::milliseconds max_backoff{5000};    // of write and consumer retries
 };
+
+// What `record --competition ID` keeps of competition.>: the subjects competition.ID and competition.ID.…,
+// and ID's CompetitionActivatedEvents on competition.activations (an activation names its competition in
+// the payload only). Without these a recording never activates its competition when replayed.
+std::function<bool(std::string_view subject, std::string_view data)> competition_filter(
+    std::string competition_id);
 
 class JetstreamRecorder {
  public:

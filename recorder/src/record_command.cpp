@@ -106,6 +106,7 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
   std::string file;
   std::string competition;
   std::string from_url;
+  std::string host;
   std::string durable;
   std::chrono::milliseconds ack_wait = 30s;
   std::int64_t batch = 256;
@@ -117,17 +118,22 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
       "Records every competition activation, or one competition's events, to a JSON-lines file "
       "(the original recorder's format). Source: JetStream through a durable consumer (no loss, "
       "no duplicate across restarts), or an aggregator's websocket with --from-url.",
-      "--file F [--competition ID] [--from-url ws://host/v1/competitions[/ID]] [flags]");
+      "--file F [--competition ID] [--from-url ws://host/v1/competitions[/ID] | --host H] [flags]");
   flags.add_string("file", &file,
                    "the recording file to append to (required); its position file is F.position");
   flags.add_string(
       "competition", &competition,
-      "record this competition's events (competition.ID and competition.ID.>); without it, every "
-      "competition activation (competition.activations)");
+      "record this competition's events (competition.ID, competition.ID.> and its activations on "
+      "competition.activations); without it, every competition activation (competition.activations)");
   flags.add_string(
       "from-url", &from_url,
       "record from an aggregator's websocket instead of JetStream: ws://host:port/v1/competitions or "
       "ws://host:port/v1/competitions/ID (wss:// too)");
+  flags.add_string(
+      "host", &host,
+      "as the original eventrecorder: record from the aggregator at wss://H/v1/competitions[/ID] "
+      "(ID from --competition), as --from-url; H is host[:port], or ws://host[:port] for one "
+      "without TLS");
   flags.add_string("durable", &durable,
                    "the JetStream durable consumer's name (default: derived from the file's absolute path)");
   flags.add_duration("ack-wait", &ack_wait,
@@ -146,6 +152,16 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
   if (!competition.empty() && !core::is_subject_token(competition)) {
     return flags.usage_error(err, "--competition \"" + competition + "\" cannot be a subject token")
         .exit_code;
+  }
+  if (!host.empty()) {
+    if (!from_url.empty()) {
+      return flags.usage_error(err, "--host and --from-url both name the aggregator: give one").exit_code;
+    }
+    std::string why;
+    const std::optional<std::string> url = url_for_host(host, competition, why);
+    if (!url) return flags.usage_error(err, "--host " + host + ": " + why).exit_code;
+    from_url = *url;
+    competition.clear();  // in the URL now
   }
   if (!durable.empty() && !nats::is_valid_consumer_name(durable)) {
     return flags.usage_error(err, "--durable may hold only letters, digits, '-' and '_'").exit_code;
@@ -218,15 +234,11 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
     options.consumer.filter_subject = std::string(core::kSubjectRoot) + ".activations";
   } else {
     // One consumer on the whole stream, filtered here: nats-server 2.9 takes one filter per consumer, and
-    // competition.ID.> misses the competition-level subject competition.ID. Two consumers would need a merge
-    // by stream sequence; one keeps the stream's order by construction. Other competitions' events are
-    // acknowledged unread.
+    // competition.ID.> misses the competition-level subject competition.ID and the competition's
+    // activations on competition.activations. Several consumers would need a merge by stream sequence; one
+    // keeps the stream's order by construction. Other competitions' events are acknowledged unwritten.
     options.consumer.filter_subject = std::string(core::kSubjectRoot) + ".>";
-    const std::string own = std::string(core::kSubjectRoot) + "." + competition;
-    options.accept = [own](std::string_view subject) {
-      return subject == own || (subject.size() > own.size() && subject.substr(0, own.size()) == own &&
-                                subject[own.size()] == '.');
-    };
+    options.accept = competition_filter(competition);
   }
   JetstreamRecorder recorder(*connection.value(), *writer, options, logger.child("jetstream"));
   std::atomic<int> stop_signal{0};

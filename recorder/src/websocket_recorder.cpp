@@ -2,6 +2,7 @@
 
 #include "websocket_recorder.hpp"
 
+#include "ovalstream/core/competition_id.hpp"
 #include "ovalstream/core/control_frame.hpp"
 #include "stoppable_sleep.hpp"
 
@@ -10,6 +11,7 @@
 #include <cpprest/ws_client.h>
 
 #include <algorithm>
+#include <cctype>
 #include <future>
 #include <thread>
 
@@ -80,6 +82,55 @@ bool valid_competitions_url(const std::string& url, std::string& why) {
     }
   }
   return true;
+}
+
+std::optional<std::string> url_for_host(const std::string& host, const std::string& competition_id,
+                                        std::string& why) {
+  std::string scheme = "wss://";
+  std::string_view authority = host;
+  for (const char* prefix : {"ws://", "wss://"}) {
+    if (authority.starts_with(prefix)) {
+      scheme = prefix;
+      authority.remove_prefix(std::string_view(prefix).size());
+    }
+  }
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  if (authority.empty()) {
+    why = "has no host";
+    return std::nullopt;
+  }
+  for (const char c : authority) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\') {
+      why = "must be host[:port] (no path, query, credentials or whitespace)";
+      return std::nullopt;
+    }
+  }
+  if (authority.find("://") != std::string_view::npos || authority.find(':') == 0) {
+    why = "must be host[:port], optionally after ws:// or wss://";
+    return std::nullopt;
+  }
+  std::string url = scheme + std::string(authority) + std::string(kCompetitionsPath);
+  if (!competition_id.empty()) {
+    if (!core::is_requestable_competition_id(competition_id)) {
+      why = "--competition " + competition_id + " cannot be a subject token";
+      return std::nullopt;
+    }
+    // Percent-encoded: an id may hold characters a path may not.
+    url += '/';
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (const char c : competition_id) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (std::isalnum(byte) || c == '-' || c == '_' || c == '~' || c == ':') {
+        url += c;
+      } else {
+        url += '%';
+        url += kHex[byte >> 4];
+        url += kHex[byte & 0xF];
+      }
+    }
+  }
+  return url;
 }
 
 std::string connection_url(const std::string& url, const std::optional<ResumePoint>& resume) {

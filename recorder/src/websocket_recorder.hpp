@@ -42,6 +42,12 @@ struct WebsocketRecorderOptions {
 // parameter of the positions protocol (the recorder sets those); else `why` says why.
 bool valid_competitions_url(const std::string& url, std::string& why);
 
+// The URL the original eventrecorder's `record --host H [--competition ID]` read: wss://H/v1/competitions
+// or wss://H/v1/competitions/ID. H is host[:port]; "ws://host[:port]" or "wss://host[:port]" choose the
+// scheme. nullopt (and `why`) for anything else: a path, a query, credentials, whitespace, an empty host.
+std::optional<std::string> url_for_host(const std::string& host, const std::string& competition_id,
+                                        std::string& why);
+
 // Where a recording from a competition's websocket stands: the position and epoch of the latest control
 // frame, and how many event frames were written after it.
 struct ResumePoint {

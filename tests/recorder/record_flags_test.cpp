@@ -61,6 +61,14 @@ TEST(RecordFlags, FromUrlWithJetStreamFlags) {
       "--competition does not go with --from-url");
 }
 
+TEST(RecordFlags, TheOriginalsHostFlag) {
+  expect_usage_error({"--file", "/tmp/x.jsonl", "--host", "h", "--from-url", "ws://h/v1/competitions"},
+                     "--host and --from-url both name the aggregator");
+  expect_usage_error({"--file", "/tmp/x.jsonl", "--host", "h/path"}, "must be host[:port]");
+  expect_usage_error({"--file", "/tmp/x.jsonl", "--host", "h", "--durable", "d"},
+                     "--durable is for recording from JetStream");
+}
+
 TEST(RecordFlags, StrayArgument) {
   expect_usage_error({"--file", "/tmp/x.jsonl", "extra"}, "unexpected argument");
 }

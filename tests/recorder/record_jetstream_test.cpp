@@ -12,6 +12,7 @@
 
 #include "aggregator/support/aggregator_process.hpp"
 #include "aggregator/support/publishing.hpp"
+#include "aggregator/support/ws_clients.hpp"
 #include "ovalstream/core/record_codec.hpp"
 #include "ovalstream/nats/durable_consumer.hpp"
 #include "ovalstream/nats/jetstream.hpp"
@@ -71,7 +72,9 @@ class RecordJetStream : public ::testing::Test {
 };
 
 // Issue test: the real recording published on its subjects and recorded, event bytes equal line by line
-// (ignoring "_time"); the activations recorder and the competition recorder split it by subject.
+// (ignoring "_time"). The activations recorder gets the activations; the competition recorder gets every
+// event of the competition in stream order, its activations on competition.activations included (without
+// them a replay of the file never activates the competition).
 TEST_F(RecordJetStream, RoundTripOfTheRealRecording) {
   auto events = aggregator::itest::load_recording_events();
   if (!events) {
@@ -81,8 +84,13 @@ TEST_F(RecordJetStream, RoundTripOfTheRealRecording) {
   std::vector<std::string> activations, competition;
   for (const auto& event : *events) {
     const Published published = publisher_->publish(event);
-    (published.subject == "competition.activations" ? activations : competition).emplace_back(event.raw());
+    if (published.subject == "competition.activations") activations.emplace_back(event.raw());
+    competition.emplace_back(event.raw());
   }
+  // Another competition's activation: not in the competition's file.
+  publisher_->publish_raw("competition.activations",
+                          R"({"typeName":"CompetitionActivatedEvent","competitionId":"someone-else"})");
+  activations.emplace_back(R"({"typeName":"CompetitionActivatedEvent","competitionId":"someone-else"})");
   ASSERT_FALSE(activations.empty());
 
   const std::string competition_file = dir_.path() + "/competition.jsonl";
@@ -117,6 +125,50 @@ TEST_F(RecordJetStream, RoundTripOfTheRealRecording) {
 }
 
 // Issue test: kill -9 during recording, restart; the file holds every event exactly once, in stream order.
+// Issue test (drop-in): the real recording replayed into JetStream, recorded with --competition, that
+// recording replayed into a fresh JetStream: a client of an aggregator on the second ends with the view of
+// a client that saw every event of the original (the activations came along, so the competition shows).
+TEST_F(RecordJetStream, ARecordingOfACompetitionReplaysToTheSameView) {
+  const std::string real =
+      ovalstream::testing::shared_data_dir() + "/" + ovalstream::testing::kRealRecordingName;
+  auto events = aggregator::itest::load_recording_events();
+  if (!events) {
+    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
+  }
+  const std::string competition_id = events->front().header.competition_id;
+  const RecorderRun first_replay =
+      run_recorder({"replay", "--file", real, "--speed", "max", "--nats-url", nats_->url()}, 60s);
+  ASSERT_EQ(first_replay.exit_code, 0) << first_replay.output;
+
+  const std::string file = dir_.path() + "/competition.jsonl";
+  RecorderProcess recorder(record_args(file, {"--competition", competition_id}));
+  ASSERT_TRUE(wait_until([&] { return line_count(file) >= events->size(); }, 60s))
+      << line_count(file) << " of " << events->size();
+  recorder.send_signal(SIGTERM);
+  ASSERT_EQ(recorder.wait_exit(20s), 0) << recorder.log_tail();
+
+  NatsServerProcess fresh;
+  Publisher fresh_publisher(fresh.url());
+  ASSERT_TRUE(nats::create_stream(fresh_publisher.connection(), kStream, {"competition.>"}).ok());
+  const RecorderRun second_replay =
+      run_recorder({"replay", "--file", file, "--speed", "max", "--nats-url", fresh.url()}, 60s);
+  ASSERT_EQ(second_replay.exit_code, 0) << second_replay.output;
+
+  aggregator::itest::AggregatorProcess aggregator(fresh.url());
+  std::vector<std::string> every_event;
+  for (const auto& event : *events) every_event.emplace_back(event.raw());
+  const core::CompetitionState truth = aggregator::itest::fold_frames(competition_id, every_event);
+  const std::size_t snapshot_size = aggregator::itest::snapshot_bytes(truth).size();
+  ASSERT_TRUE(wait_until(
+      [&] { return aggregator::itest::http_get(aggregator.metrics_port(), "/readyz").status == 200; }, 30s));
+  aggregator::itest::WsClient client(aggregator.websocket_url("/v1/competitions/" + competition_id));
+  ASSERT_TRUE(client.connect());
+  ASSERT_TRUE(client.wait_for_count(snapshot_size, 30s)) << client.message_count() << " of " << snapshot_size;
+  EXPECT_EQ(client.message_count(), snapshot_size);
+  EXPECT_TRUE(aggregator::itest::same_live_view(
+      truth, aggregator::itest::fold_frames(competition_id, client.messages())));
+}
+
 TEST_F(RecordJetStream, Kill9DuringRecordingThenRestartHoldsEveryEventOnce) {
   const std::string file = dir_.path() + "/killed.jsonl";
   const std::vector<std::string> args =

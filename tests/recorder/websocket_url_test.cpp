@@ -6,6 +6,8 @@
 
 #include "websocket_recorder.hpp"
 
+#include <optional>
+
 namespace ovalstream::recorder {
 namespace {
 
@@ -36,6 +38,21 @@ TEST(WebsocketUrl, TheRecorderSetsThePositionsParametersItself) {
   }
   EXPECT_TRUE(valid_competitions_url("ws://h/v1/competitions/c1?token=t", why)) << why;
   EXPECT_TRUE(valid_competitions_url("wss://h/v1/competitions", why)) << why;
+}
+
+// The original eventrecorder's `record --host H [--competition ID]`.
+TEST(WebsocketUrl, TheOriginalsHostFlag) {
+  std::string why;
+  EXPECT_EQ(url_for_host("events.example.com", "", why), "wss://events.example.com/v1/competitions");
+  EXPECT_EQ(url_for_host("events.example.com:8443", "30913459-50b1", why),
+            "wss://events.example.com:8443/v1/competitions/30913459-50b1");
+  EXPECT_EQ(url_for_host("ws://127.0.0.1:8080/", "c1", why), "ws://127.0.0.1:8080/v1/competitions/c1");
+  EXPECT_EQ(url_for_host("wss://h", "a/b c", why), std::nullopt) << "not a subject token";
+  EXPECT_EQ(url_for_host("h", "a/b%", why), "wss://h/v1/competitions/a%2Fb%25");
+  for (const char* bad : {"", "ws://", "h/v1/competitions", "h?x=1", "user@h", "h x", "http://h", ":8080"}) {
+    EXPECT_EQ(url_for_host(bad, "", why), std::nullopt) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
 }
 
 }  // namespace

@@ -20,25 +20,31 @@ void ActivationFeed::activated(core::Event event, core::Position position, std::
     const hub::Frame frame = hub::make_text_frame(event.bytes, published_ns);
     const std::string& id = event.header.competition_id;
     std::erase_if(self->subscribers_, [&](Subscriber& subscriber) {
-      if (!subscriber.sent.insert(id).second) return false;  // sent this connection already
+      if (subscriber.scope && !subscriber.scope->covers(id)) return false;  // not the token's to see
+      if (!subscriber.sent.insert(id).second) return false;                 // sent this connection already
       return !subscriber.connection->send(frame);
     });
   });
 }
 
-std::vector<const ActivationFeed::Latest*> ActivationFeed::oldest_first() const {
+std::vector<const ActivationFeed::Latest*> ActivationFeed::oldest_first(
+    const auth::CompetitionScope* scope) const {
   std::vector<const Latest*> result;
-  for (const auto& [id, latest] : latest_by_competition_) result.push_back(&latest);
+  for (const auto& [id, latest] : latest_by_competition_) {
+    if (!scope || scope->covers(id)) result.push_back(&latest);
+  }
   std::sort(result.begin(), result.end(),
             [](const Latest* a, const Latest* b) { return a->position < b->position; });
   return result;
 }
 
-void ActivationFeed::join(std::shared_ptr<hub::Connection> connection) {
-  boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection)] {
+void ActivationFeed::join(std::shared_ptr<hub::Connection> connection,
+                          std::shared_ptr<const auth::CompetitionScope> scope) {
+  boost::asio::post(strand_, [self = shared_from_this(), connection = std::move(connection),
+                              scope = std::move(scope)]() mutable {
     std::vector<hub::Frame> frames;
-    Subscriber subscriber{connection, {}};
-    for (const Latest* latest : self->oldest_first()) {
+    Subscriber subscriber{connection, std::move(scope), {}};
+    for (const Latest* latest : self->oldest_first(subscriber.scope.get())) {
       frames.push_back(hub::make_text_frame(latest->event.bytes));
       subscriber.sent.insert(latest->event.header.competition_id);
     }
@@ -61,12 +67,13 @@ void ActivationFeed::expire(std::int64_t oldest_ns) {
   });
 }
 
-void ActivationFeed::list(std::function<void(std::string)> done) {
-  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
+void ActivationFeed::list(std::function<void(std::string)> done,
+                          std::shared_ptr<const auth::CompetitionScope> scope) {
+  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done), scope = std::move(scope)] {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> out(buffer);
     out.StartArray();
-    for (const Latest* latest : self->oldest_first()) {
+    for (const Latest* latest : self->oldest_first(scope.get())) {
       out.StartObject();
       out.Key("competitionId");
       out.String(latest->event.header.competition_id.c_str());

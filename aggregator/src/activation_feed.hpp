@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ovalstream/auth/competition_scope.hpp"
 #include "ovalstream/core/competition_id.hpp"
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/hub/connection.hpp"
@@ -27,12 +28,16 @@ class ActivationFeed : public std::enable_shared_from_this<ActivationFeed> {
 
   // A CompetitionActivatedEvent at `position`, stored at `published_ns`.
   void activated(core::Event event, core::Position position, std::int64_t published_ns);
-  void join(std::shared_ptr<hub::Connection> connection);
+  // `scope`: the competitions the connection may see (its token's); null = every competition.
+  void join(std::shared_ptr<hub::Connection> connection,
+            std::shared_ptr<const auth::CompetitionScope> scope = nullptr);
   void leave(std::shared_ptr<hub::Connection> connection);
   // Forgets activations stored before `oldest_ns` (the history window moved on).
   void expire(std::int64_t oldest_ns);
-  // JSON array of {competitionId, name, activatedAt (ns), position} for a plain GET, oldest first.
-  void list(std::function<void(std::string)> done);
+  // JSON array of {competitionId, name, activatedAt (ns), position} for a plain GET, oldest first; only the
+  // competitions `scope` covers (null = every one).
+  void list(std::function<void(std::string)> done,
+            std::shared_ptr<const auth::CompetitionScope> scope = nullptr);
 
  private:
   struct Latest {
@@ -42,10 +47,12 @@ class ActivationFeed : public std::enable_shared_from_this<ActivationFeed> {
   };
   struct Subscriber {
     std::shared_ptr<hub::Connection> connection;
+    std::shared_ptr<const auth::CompetitionScope> scope;  // null = every competition
     // The competitions this connection was sent; bounded by the competitions in the history window.
     std::set<std::string, core::CompetitionIdLess> sent;
   };
-  std::vector<const Latest*> oldest_first() const;
+  // The latest activations `scope` covers (null = all), oldest first.
+  std::vector<const Latest*> oldest_first(const auth::CompetitionScope* scope = nullptr) const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::map<std::string, Latest, core::CompetitionIdLess> latest_by_competition_;

@@ -9,11 +9,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "access_control.hpp"
 #include "competition_registry.hpp"
+#include "expiry_watch.hpp"
 #include "nats_consumers.hpp"
+#include "ovalstream/auth/key_reloader.hpp"
 #include "ovalstream/hub/health_routes.hpp"
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/nats/connection.hpp"
@@ -54,6 +58,9 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
  private:
   void connect_nats();
   void start_servers();
+  // --auth required: the keys, the access control of the routes and the expiry watch.
+  std::shared_ptr<const AccessControl> make_access_control();
+
   void watch_stream();
   void watch_loop();
   // On the watcher thread: starts the one consumer at `start`, after telling the registry where the stream
@@ -72,6 +79,10 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
   boost::asio::steady_timer garbage_timer_;
   boost::asio::signal_set signals_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+
+  std::shared_ptr<auth::KeyStore> keys_;  // --auth required only
+  std::shared_ptr<ExpiryWatch> expiry_;   // --auth required only
+  std::shared_ptr<auth::KeyReloader> key_reloader_;  // SIGHUP and changed key files
 
   std::unique_ptr<nats::Connection> nats_;
   std::shared_ptr<CompetitionRegistry> registry_;
@@ -99,6 +110,9 @@ int AggregatorService::Impl::run() {
   signals_.async_wait([self = shared_from_this()](const boost::system::error_code& error, int signal) {
     if (!error) self->on_signal(signal);
   });
+  key_reloader_ =
+      std::make_shared<auth::KeyReloader>(io_, keys_, logger_.child("auth"), telemetry_->auth_observer());
+  key_reloader_->start();
   watcher_ = std::thread([self = shared_from_this()] { self->watch_loop(); });
   schedule_garbage();
 
@@ -157,8 +171,9 @@ void AggregatorService::Impl::start_servers() {
   }
   std::shared_ptr<const hub::StaticFiles> static_files;
   if (!config_.static_dir.empty()) static_files = std::make_shared<hub::StaticFiles>(config_.static_dir);
-  hub_ = std::make_unique<hub::Server>(io_, hub_options, make_hub_router(registry_, draining_, static_files),
-                                       telemetry_);
+  auto access = make_access_control();
+  hub_ = std::make_unique<hub::Server>(
+      io_, hub_options, make_hub_router(registry_, draining_, static_files, access, expiry_), telemetry_);
   hub::ServerOptions metrics_options;
   metrics_options.host = config_.metrics_address.host;
   metrics_options.port = config_.metrics_address.port;
@@ -180,6 +195,36 @@ void AggregatorService::Impl::start_servers() {
   logger_.info(
       "serving metrics and health",
       {{"address", runtime::format_listen_address({config_.metrics_address.host, metrics_server_->port()})}});
+}
+
+std::shared_ptr<const AccessControl> AggregatorService::Impl::make_access_control() {
+  AccessOptions options;
+  options.auth_required = config_.auth.mode == auth::AuthMode::kRequired;
+  options.verify = config_.auth.verify_options();
+  // Checked with the flags (check_auth_settings): a parse error here cannot happen.
+  if (auto origins = auth::OriginPolicy::parse(config_.auth.allowed_origins);
+      std::holds_alternative<auth::OriginPolicy>(origins)) {
+    options.origins = std::get<auth::OriginPolicy>(std::move(origins));
+  }
+  if (options.auth_required) {
+    auto opened = auth::KeyStore::open(config_.auth.key_files);
+    if (auto* error = std::get_if<std::string>(&opened))
+      throw std::runtime_error("cannot load the keys: " + *error);
+    keys_ = std::get<std::shared_ptr<auth::KeyStore>>(std::move(opened));
+    expiry_ = std::make_shared<ExpiryWatch>(io_);
+    expiry_->start();
+    const auto keys = keys_->current();
+    logger_.info("access control: tokens required",
+                 {{"hmacSecret", keys->hmac_secret.has_value()},
+                  {"publicKeys", keys->public_keys.size()},
+                  {"audience", config_.auth.audience},
+                  {"clockSkew", runtime::format_go_duration(config_.auth.clock_skew)}});
+  }
+  if (!options.origins.allows_every_origin()) {
+    logger_.info("access control: websocket origins restricted",
+                 {{"allowedOrigins", config_.auth.allowed_origins.size()}});
+  }
+  return std::make_shared<const AccessControl>(std::move(options), keys_, telemetry_->auth_observer());
 }
 
 std::string AggregatorService::Impl::readiness_problems() const {
@@ -329,6 +374,8 @@ void AggregatorService::Impl::shut_down(int exit_code) {
   exit_code_ = exit_code;
   garbage_timer_.cancel();
   signals_.cancel();
+  if (key_reloader_) key_reloader_->stop();
+  if (expiry_) expiry_->stop();
   if (drain_timer_) drain_timer_->cancel();
   io_.stop();
 }

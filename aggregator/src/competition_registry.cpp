@@ -170,8 +170,9 @@ void CompetitionRegistry::leave(const std::string& competition_id,
   forget_if_unwatched_locked(competition_id, waiting->second);
 }
 
-void CompetitionRegistry::join_activations(std::shared_ptr<hub::Connection> connection) {
-  activations_->join(std::move(connection));
+void CompetitionRegistry::join_activations(std::shared_ptr<hub::Connection> connection,
+                                           std::shared_ptr<const auth::CompetitionScope> scope) {
+  activations_->join(std::move(connection), std::move(scope));
 }
 
 void CompetitionRegistry::leave_activations(const std::shared_ptr<hub::Connection>& connection) {
@@ -192,8 +193,9 @@ void CompetitionRegistry::state_view(const std::string& competition_id,
   feed->state_view(std::move(done));
 }
 
-void CompetitionRegistry::list(std::function<void(std::string)> done) {
-  activations_->list(std::move(done));
+void CompetitionRegistry::list(std::function<void(std::string)> done,
+                               std::shared_ptr<const auth::CompetitionScope> scope) {
+  activations_->list(std::move(done), std::move(scope));
 }
 
 void CompetitionRegistry::collect_garbage(std::int64_t now_ns, std::int64_t history_start_ns) {

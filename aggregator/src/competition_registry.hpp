@@ -87,12 +87,16 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   void join(const std::string& competition_id, std::shared_ptr<hub::Connection> connection,
             ResumeRequest request = {});
   void leave(const std::string& competition_id, const std::shared_ptr<hub::Connection>& connection);
-  void join_activations(std::shared_ptr<hub::Connection> connection);
+  // `scope`: the competitions the connection may see; null = every one.
+  void join_activations(std::shared_ptr<hub::Connection> connection,
+                        std::shared_ptr<const auth::CompetitionScope> scope = nullptr);
   void leave_activations(const std::shared_ptr<hub::Connection>& connection);
 
-  // Plain GETs: the competition's JSON state view ("null" if unknown), the list of competitions.
+  // Plain GETs: the competition's JSON state view ("null" if unknown), the list of competitions (those
+  // `scope` covers; null = every one).
   void state_view(const std::string& competition_id, std::function<void(std::string)> done);
-  void list(std::function<void(std::string)> done);
+  void list(std::function<void(std::string)> done,
+            std::shared_ptr<const auth::CompetitionScope> scope = nullptr);
 
   // Drops competitions idle for longer than idle_drop_ns and activations older than `history_start_ns`.
   void collect_garbage(std::int64_t now_ns, std::int64_t history_start_ns);

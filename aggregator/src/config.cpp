@@ -61,6 +61,10 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
   flags.add_int("drain-seconds", &config.drain_seconds,
                 "spread the closing of open connections over this many seconds", {.min = 0, .max = 3600});
   hub::add_edge_flags(flags, &config.edge);
+  auth::add_auth_flags(
+      flags, &config.auth,
+      "browser origins (scheme://host[:port]) allowed to open a websocket; an upgrade with another "
+      "Origin is 403 (* = any)");
 
   ConfigOutcome outcome;
   runtime::ParseOutcome parsed = flags.parse(argc, argv, out, err);
@@ -77,6 +81,10 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
   }
   if (config.cert_file.empty() != config.key_file.empty()) {
     outcome.exit_code = flags.usage_error(err, "--cert-file and --key-file go together").exit_code;
+    return outcome;
+  }
+  if (const auto problem = auth::check_auth_settings(config.auth)) {
+    outcome.exit_code = flags.usage_error(err, *problem).exit_code;
     return outcome;
   }
   config.filter.insert(filter.begin(), filter.end());

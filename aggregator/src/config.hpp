@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ovalstream/auth/auth_settings.hpp"
 #include "ovalstream/hub/edge_flags.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
@@ -37,6 +38,9 @@ struct Config {
   // Bounds on plain HTTP connections and their timeouts (--max-http-connections, ...). Applied by the
   // service to the websocket listener's options (hub::EdgeSettings::apply_to).
   hub::EdgeSettings edge;
+  // Access control (--auth, the key flags, --allowed-origins): off and every origin by default, as the
+  // original served everyone.
+  auth::AuthSettings auth;
 };
 
 struct ConfigOutcome {

@@ -69,8 +69,10 @@ RouteTarget classify_path(std::string_view path) {
 
 hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
                             std::shared_ptr<std::atomic<bool>> draining,
-                            std::shared_ptr<const hub::StaticFiles> static_files) {
-  return [registry, draining, static_files](const hub::Request& request) -> hub::Route {
+                            std::shared_ptr<const hub::StaticFiles> static_files,
+                            std::shared_ptr<const AccessControl> access,
+                            std::shared_ptr<ExpiryWatch> expiry) {
+  return [registry, draining, static_files, access, expiry](const hub::Request& request) -> hub::Route {
     const RouteTarget target = classify_path(request.path);
     switch (target.kind) {
       case RouteTarget::Kind::kNotFound:
@@ -87,6 +89,12 @@ hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
         break;
     }
     if (request.method != "GET") return text_response(405, "method not allowed: use GET");
+    Admission admission;
+    if (access) {
+      auto admitted = access->admit(request, target.competition_id);
+      if (auto* refusal = std::get_if<hub::HttpResponse>(&admitted)) return std::move(*refusal);
+      admission = std::get<Admission>(std::move(admitted));
+    }
     if (target.kind == RouteTarget::Kind::kCompetition && !registry->follows(target.competition_id)) {
       return text_response(
           404, "competition " + target.competition_id + " is not followed by this aggregator (--filter)");
@@ -96,23 +104,25 @@ hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
     auto resume = parse_resume_request(request.target);
     if (const auto* error = std::get_if<std::string>(&resume)) return text_response(400, *error);
     if (!request.websocket_upgrade) {
-      return std::function<void(hub::Respond)>([registry, target](hub::Respond respond) {
-        auto reply = [respond = std::move(respond)](std::string json) {
-          respond(json_response(std::move(json)));
-        };
-        if (target.kind == RouteTarget::Kind::kCompetitions) {
-          registry->list(std::move(reply));
-        } else {
-          registry->state_view(target.competition_id, std::move(reply));
-        }
-      });
+      return std::function<void(hub::Respond)>(
+          [registry, target, scope = admission.scope](hub::Respond respond) {
+            auto reply = [respond = std::move(respond)](std::string json) {
+              respond(json_response(std::move(json)));
+            };
+            if (target.kind == RouteTarget::Kind::kCompetitions) {
+              registry->list(std::move(reply), scope);
+            } else {
+              registry->state_view(target.competition_id, std::move(reply));
+            }
+          });
     }
     hub::WebSocketHandlers handlers;
+    handlers.subprotocol = admission.subprotocol;
     std::weak_ptr<CompetitionRegistry> weak = registry;
     if (target.kind == RouteTarget::Kind::kCompetitions) {
       handlers.endpoint = "competitions";
-      handlers.on_open = [weak](const std::shared_ptr<hub::Connection>& connection) {
-        if (auto registry = weak.lock()) registry->join_activations(connection);
+      handlers.on_open = [weak, scope = admission.scope](const std::shared_ptr<hub::Connection>& connection) {
+        if (auto registry = weak.lock()) registry->join_activations(connection, scope);
       };
       handlers.on_close = [weak](const std::shared_ptr<hub::Connection>& connection) {
         if (auto registry = weak.lock()) registry->leave_activations(connection);
@@ -126,6 +136,19 @@ hub::Router make_hub_router(std::shared_ptr<CompetitionRegistry> registry,
       };
       handlers.on_close = [weak, id](const std::shared_ptr<hub::Connection>& connection) {
         if (auto registry = weak.lock()) registry->leave(id, connection);
+      };
+    }
+    if (expiry && admission.valid_until) {
+      // Closed with 4001 once its token is no longer valid; forgotten when it closes before.
+      handlers.on_open = [open = std::move(handlers.on_open), expiry, until = *admission.valid_until](
+                             const std::shared_ptr<hub::Connection>& connection) {
+        open(connection);
+        expiry->watch(connection, until);
+      };
+      handlers.on_close = [close = std::move(handlers.on_close),
+                           expiry](const std::shared_ptr<hub::Connection>& connection) {
+        expiry->forget(*connection);
+        close(connection);
       };
     }
     return handlers;

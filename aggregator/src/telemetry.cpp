@@ -134,7 +134,8 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
               .Name("ovalstream_feed_backpressure_waits_total")
               .Help("Times a consumer held back its next event because a competition's "
                     "feed had its limit of events queued, per outcome (drained, timeout)")
-              .Register(*registry_)) {
+              .Register(*registry_)),
+      auth_metrics_(std::make_shared<auth::AuthMetrics>(*registry_)) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "competition_registry.hpp"
+#include "ovalstream/auth/auth_metrics.hpp"
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/runtime/log.hpp"
@@ -35,6 +36,8 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   std::string scrape() const;
 
   void set_nats_connected(bool connected);
+  // Access control's refusals and key reloads (ovalstream_auth_*).
+  std::shared_ptr<auth::AuthObserver> auth_observer() const { return auth_metrics_; }
 
   // hub::HubObserver
   void connection_opened(const std::string& endpoint) override;
@@ -93,6 +96,7 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Histogram& publish_to_write_seconds_;
   prometheus::Gauge& nats_connected_;
   prometheus::Family<prometheus::Counter>& feed_backpressure_waits_;
+  std::shared_ptr<auth::AuthMetrics> auth_metrics_;
 
   std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};
   mutable std::mutex labels_mutex_;

@@ -235,6 +235,8 @@ void HttpSession<Stream>::answer_websocket_route(WebSocketHandlers handlers, boo
   upgrade_response.set(http::field::connection, "Upgrade");
   upgrade_response.set(http::field::sec_websocket_accept,
                        websocket_accept_key(std::string_view(key.data(), key.size())));
+  if (!handlers.subprotocol.empty())
+    upgrade_response.set(http::field::sec_websocket_protocol, handlers.subprotocol);
   // The websocket session writes the 101 itself, after subscribing the client (WebSocketSession::start).
   std::ostringstream response_bytes;
   response_bytes << upgrade_response;

@@ -294,6 +294,25 @@ HttpReply upgrade_request(std::uint16_t port, const std::string& target, std::ch
                   timeout);
 }
 
+HttpReply http_request_with(std::uint16_t port, const std::string& method, const std::string& target,
+                            const std::string& header_lines, const std::string& body,
+                            std::chrono::milliseconds timeout) {
+  std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + header_lines;
+  if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  return exchange(port, request + "\r\n" + body, timeout);
+}
+
+HttpReply upgrade_request_with(std::uint16_t port, const std::string& target, const std::string& header_lines,
+                               std::chrono::milliseconds timeout) {
+  return exchange(port,
+                  "GET " + target +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                      header_lines + "\r\n",
+                  timeout);
+}
+
 std::optional<double> metric_value(const std::string& scrape, const std::string& series) {
   std::istringstream in(scrape);
   std::string line;

@@ -105,6 +105,14 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
 // the socket closed.
 HttpReply upgrade_request(std::uint16_t port, const std::string& target,
                           std::chrono::milliseconds timeout = 5s);
+// Any request with `header_lines` ("Name: value\r\n" each; no Content-Type is added) and a body (with its
+// Content-Length when not empty).
+HttpReply http_request_with(std::uint16_t port, const std::string& method, const std::string& target,
+                            const std::string& header_lines, const std::string& body = "",
+                            std::chrono::milliseconds timeout = 5s);
+// upgrade_request() with `header_lines` added (e.g. "Authorization: Bearer ...\r\n").
+HttpReply upgrade_request_with(std::uint16_t port, const std::string& target, const std::string& header_lines,
+                               std::chrono::milliseconds timeout = 5s);
 
 // The value of `series` (name with its labels, exactly as exposed) in a Prometheus text scrape.
 std::optional<double> metric_value(const std::string& scrape, const std::string& series);

@@ -245,13 +245,18 @@ bool RawWsClient::fill(std::chrono::milliseconds timeout) {
 }
 
 bool RawWsClient::handshake(const std::string& target, std::chrono::milliseconds timeout, int* status) {
+  return handshake_with(target, "", nullptr, timeout, status);
+}
+
+bool RawWsClient::handshake_with(const std::string& target, const std::string& header_lines,
+                                 std::string* head_out, std::chrono::milliseconds timeout, int* status) {
   if (status) *status = 0;
   if (fd_ < 0) return false;
   const std::string key = "b3ZhbHN0cmVhbSB0ZXN0IQ==";
   const std::string request = "GET " + target +
                               " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                               "Sec-WebSocket-Key: " +
-                              key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                              key + "\r\nSec-WebSocket-Version: 13\r\n" + header_lines + "\r\n";
   std::string_view rest = request;
   while (!rest.empty()) {
     const ssize_t written = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
@@ -270,6 +275,7 @@ bool RawWsClient::handshake(const std::string& target, std::chrono::milliseconds
   buffer_.erase(0, head_end + 4);
   const int code = head.size() >= 12 ? std::atoi(head.c_str() + 9) : 0;
   if (status) *status = code;
+  if (head_out) *head_out = head;
   return code == 101 && header_value(head, "Sec-WebSocket-Accept") == websocket_accept(key);
 }
 

@@ -67,6 +67,7 @@ struct ServerFrame {
   bool masked = false;
   std::string payload;
   int close_code() const;  // for close frames; 0 without a code
+  std::string close_reason() const { return payload.size() > 2 ? payload.substr(2) : std::string(); }
 };
 
 class RawWsClient {
@@ -81,6 +82,10 @@ class RawWsClient {
   // Sends the upgrade request for `target` and reads the response; true on a 101 with the right
   // Sec-WebSocket-Accept. `status` gets the response status.
   bool handshake(const std::string& target, std::chrono::milliseconds timeout = 5s, int* status = nullptr);
+  // As handshake(), with `header_lines` ("Name: value\r\n" each) in the request; `head` gets the response's
+  // status line and headers.
+  bool handshake_with(const std::string& target, const std::string& header_lines, std::string* head = nullptr,
+                      std::chrono::milliseconds timeout = 5s, int* status = nullptr);
   // The next frame; nullopt on timeout, EOF or error (then eof() or reset() tell which).
   std::optional<ServerFrame> read_frame(std::chrono::milliseconds timeout);
   // The next `count` text payloads (fewer on timeout or close).

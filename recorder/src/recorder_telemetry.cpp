@@ -57,7 +57,9 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
               .Name("ovalstream_http_connections_dropped_total")
               .Help("HTTP connections refused at accept (connection bounds, descriptor reserve) or cut for "
                     "lack of progress, per reason")
-              .Register(*registry_)) {
+              .Register(*registry_)),
+      auth_metrics_(
+          std::make_shared<auth::AuthMetrics>(*registry_, std::vector<std::string>{"content_type"})) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")

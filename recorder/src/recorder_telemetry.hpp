@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "ovalstream/auth/auth_metrics.hpp"
 #include "ovalstream/hub/server.hpp"
 #include "record_observer.hpp"
 #include "replayer.hpp"
@@ -29,6 +30,8 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   std::string scrape() const;
 
   void set_nats_connected(bool connected);
+  // The API's access control: refusals (with "content_type" for a 415) and key reloads (ovalstream_auth_*).
+  std::shared_ptr<auth::AuthObserver> auth_observer() const { return auth_metrics_; }
 
   // RecordObserver
   void on_recorded(std::size_t bytes) override;
@@ -75,6 +78,7 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   prometheus::Gauge& downloads_active_;
   prometheus::Counter& downloads_refused_;
   prometheus::Family<prometheus::Counter>& http_connections_dropped_;
+  std::shared_ptr<auth::AuthMetrics> auth_metrics_;
 
   std::mutex replays_mutex_;
   std::map<std::string, prometheus::Gauge*> progress_by_replay_;

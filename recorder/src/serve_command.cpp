@@ -45,6 +45,10 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
                 "the bound they are closed and reopened by their next event",
                 {.min = 1, .max = 65536});
   hub::add_edge_flags(flags, &config.edge);
+  auth::add_auth_flags(
+      flags, &config.auth,
+      "browser origins (scheme://host[:port]) allowed to send POST and DELETE; a state-changing "
+      "request with another Origin is 403 (default: none; * = any)");
   flags.add_bool("debug", &config.debug, "log debug lines");
 
   const runtime::ParseOutcome outcome = flags.parse(args, out, err);
@@ -58,6 +62,19 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
   }
   if (config.replay_stream == config.nats.stream) {
     return flags.usage_error(err, "--replay-stream must differ from --stream").exit_code;
+  }
+  if (const auto problem = auth::check_auth_settings(config.auth))
+    return flags.usage_error(err, *problem).exit_code;
+  // The API replays recordings into JetStream and hands out every recording: without tokens only this
+  // machine may reach it.
+  if (config.auth.mode == auth::AuthMode::kOff && !runtime::is_loopback(config.address)) {
+    const std::string message =
+        "--auth off is allowed only on a loopback --address (127.0.0.1, [::1], localhost): the API starts "
+        "replays and serves every recording, and \"" +
+        runtime::format_listen_address(config.address) +
+        "\" is reachable from other machines; set --auth required with --auth-hmac-secret-file or "
+        "--auth-public-keys, or listen on 127.0.0.1";
+    return flags.usage_error(err, message).exit_code;
   }
 
   runtime::Logger logger("recorder");

@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "jetstream_recorder.hpp"
+#include "ovalstream/auth/key_reloader.hpp"
+#include "ovalstream/auth/key_store.hpp"
+#include "ovalstream/auth/origin_policy.hpp"
 #include "ovalstream/hub/health_routes.hpp"
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/nats/connection.hpp"
@@ -22,6 +25,7 @@
 #include "recording_catalog.hpp"
 #include "recording_writer.hpp"
 #include "replay_manager.hpp"
+#include "serve_access.hpp"
 #include "serve_api.hpp"
 #include "stoppable_sleep.hpp"
 
@@ -68,6 +72,8 @@ class ServeService::Impl : public std::enable_shared_from_this<ServeService::Imp
   std::shared_ptr<RecordingCatalog> catalog_;
   std::shared_ptr<ReplayManager> replays_;
   std::unique_ptr<hub::Server> api_server_;
+  std::shared_ptr<auth::KeyStore> keys_;             // --auth required only
+  std::shared_ptr<auth::KeyReloader> key_reloader_;  // SIGHUP and changed key files
   std::unique_ptr<hub::Server> metrics_server_;
   std::thread recorder_thread_;
   std::atomic<bool> nats_connected_{false};
@@ -155,8 +161,31 @@ void ServeService::Impl::start_servers() {
   api.download_hooks = {[telemetry = telemetry_] { telemetry->download_started(); },
                         [telemetry = telemetry_] { telemetry->download_ended(); },
                         [telemetry = telemetry_] { telemetry->download_refused(); }};
-  api_server_ = std::make_unique<hub::Server>(io_, api_options,
-                                              make_serve_api_router(catalog_, replays_, api), telemetry_);
+  ServeAccessOptions access;
+  access.auth_required = config_.auth.mode == auth::AuthMode::kRequired;
+  access.verify = config_.auth.verify_options();
+  // Checked with the flags (check_auth_settings): a parse error here cannot happen.
+  if (auto origins = auth::OriginPolicy::parse(config_.auth.allowed_origins);
+      std::holds_alternative<auth::OriginPolicy>(origins)) {
+    access.origins = std::get<auth::OriginPolicy>(std::move(origins));
+  }
+  if (access.auth_required) {
+    auto opened = auth::KeyStore::open(config_.auth.key_files);
+    if (auto* error = std::get_if<std::string>(&opened))
+      throw std::runtime_error("cannot load the keys: " + *error);
+    keys_ = std::get<std::shared_ptr<auth::KeyStore>>(std::move(opened));
+  }
+  logger_.info(access.auth_required ? "access control: operator tokens required"
+                                    : "access control: --auth off (loopback address only)",
+               {{"allowedOrigins", config_.auth.allowed_origins.size()}});
+  api_server_ =
+      std::make_unique<hub::Server>(io_, api_options,
+                                    guard_serve_api(make_serve_api_router(catalog_, replays_, api),
+                                                    std::move(access), keys_, telemetry_->auth_observer()),
+                                    telemetry_);
+  key_reloader_ =
+      std::make_shared<auth::KeyReloader>(io_, keys_, logger_.child("auth"), telemetry_->auth_observer());
+  key_reloader_->start();
   hub::ServerOptions metrics_options;
   metrics_options.host = config_.metrics_address.host;
   metrics_options.port = config_.metrics_address.port;
@@ -216,6 +245,7 @@ void ServeService::Impl::shut_down(int exit_code) {
   if (stopping_.exchange(true)) return;
   exit_code_ = exit_code;
   signals_.cancel();
+  if (key_reloader_) key_reloader_->stop();
   recorder_->stop();
   replays_->stop_all();
   api_server_->stop_accepting();

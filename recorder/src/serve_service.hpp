@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "ovalstream/auth/auth_settings.hpp"
 #include "ovalstream/hub/edge_flags.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
@@ -30,6 +31,13 @@ struct ServeConfig {
   std::int64_t max_downloads = 8;
   std::int64_t max_open_files = 16;
   hub::EdgeSettings edge;
+  // Access control: --auth off is allowed only on a loopback --address (serve_command checks it); no
+  // browser origin may send state-changing requests unless listed.
+  auth::AuthSettings auth = [] {
+    auth::AuthSettings settings;
+    settings.allowed_origins.clear();
+    return settings;
+  }();
   bool debug = false;
 };
 

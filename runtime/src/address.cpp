@@ -1,5 +1,7 @@
 #include "ovalstream/runtime/address.hpp"
 
+#include <arpa/inet.h>
+
 namespace ovalstream::runtime {
 namespace {
 
@@ -75,6 +77,14 @@ std::string describe_address_error(AddressError error, std::string_view text) {
       return "port out of range (0..65535) in address " + quoted;
   }
   return "invalid address " + quoted;
+}
+
+bool is_loopback(const ListenAddress& address) noexcept {
+  if (address.host == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, address.host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, address.host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 std::string format_listen_address(const ListenAddress& address) {

@@ -25,6 +25,7 @@ namespace {
 
 using aggregator::itest::http_get;
 using aggregator::itest::http_request;
+using aggregator::itest::http_request_with;
 using aggregator::itest::metric_value;
 using aggregator::itest::Publisher;
 using aggregator::itest::TempDir;
@@ -32,6 +33,8 @@ using aggregator::itest::wait_until;
 using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
+// State-changing requests need it (serve_access.hpp); http_request() sends it only with a body.
+constexpr const char* kJsonContent = "Content-Type: application/json\r\n";
 
 class ServeTest : public ::testing::Test {
  protected:
@@ -151,7 +154,7 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
   json.Parse(reply.body.c_str());
   const std::string id = json["id"].GetString();
   EXPECT_EQ(json["subjectPrefix"].GetString(), "replay." + id);
-  reply = http_request(api_port_, "DELETE", "/v1/replays/" + id);
+  reply = http_request_with(api_port_, "DELETE", "/v1/replays/" + id, kJsonContent);
   EXPECT_EQ(reply.status, 200);
   EXPECT_NE(reply.body.find("\"cancelled\""), std::string::npos) << reply.body;
   EXPECT_TRUE(wait_until(
@@ -174,7 +177,7 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
       << "the replay stream does not capture x.y";
   EXPECT_EQ(http_request(api_port_, "POST", "/v1/replays", "{\"recording\":").status, 400);
   EXPECT_EQ(http_request(api_port_, "POST", "/v1/replays", "{\"recording\":\"missing.jsonl\"}").status, 404);
-  EXPECT_EQ(http_request(api_port_, "DELETE", "/v1/replays/r999").status, 404);
+  EXPECT_EQ(http_request_with(api_port_, "DELETE", "/v1/replays/r999", kJsonContent).status, 404);
 
   serve->send_signal(SIGTERM);
   EXPECT_EQ(serve->wait_exit(20s), 0);

@@ -81,3 +81,19 @@ TEST(ListenAddress, FormatsBackToTheSameText) {
 
 }  // namespace
 }  // namespace ovalstream::runtime
+
+namespace ovalstream::runtime {
+namespace {
+
+TEST(ListenAddress, LoopbackIsLocalhost127Slash8AndIpv6One) {
+  for (const char* text : {"127.0.0.1:8090", "127.1.2.3:1", "localhost:8090", "[::1]:8090"}) {
+    EXPECT_TRUE(is_loopback(parse_listen_address(text).address)) << text;
+  }
+  for (const char* text : {":8090", "0.0.0.0:8090", "[::]:8090", "10.0.0.1:8090", "128.0.0.1:1",
+                           "example.org:1", "[::ffff:127.0.0.1]:1"}) {
+    EXPECT_FALSE(is_loopback(parse_listen_address(text).address)) << text;
+  }
+}
+
+}  // namespace
+}  // namespace ovalstream::runtime

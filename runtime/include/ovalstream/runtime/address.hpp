@@ -38,6 +38,10 @@ ParsedAddress parse_listen_address(std::string_view text);
 // on every interface)`.
 std::string describe_address_error(AddressError error, std::string_view text);
 
+// True when the address listens on the loopback interface only: "localhost", 127.0.0.0/8 or ::1 (not "",
+// which is every interface).
+bool is_loopback(const ListenAddress& address) noexcept;
+
 // Back to text: ":8080", "127.0.0.1:9090", "[::1]:8080".
 std::string format_listen_address(const ListenAddress& address);
 

@@ -20,7 +20,8 @@ matrix=(
   "defaults||Deployment,Service,ServiceAccount,ConfigMap,Pod"
   "production|production.yaml|Deployment,Service,ConfigMap,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule"
   "recorder|recorder.yaml|Deployment,StatefulSet,ServiceMonitor"
-  "everything|production.yaml,recorder.yaml|Deployment,StatefulSet,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule"
+  "access-control|access-control.yaml|Deployment,StatefulSet,NetworkPolicy"
+  "everything|production.yaml,recorder.yaml,access-control.yaml|Deployment,StatefulSet,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule,NetworkPolicy"
 )
 # NOTES.txt is not rendered by helm template: a copy of the chart renders it as a manifest's text.
 notes_chart="$work/notes-chart"
@@ -73,6 +74,22 @@ grep -q 'storageClassName: "fast-ssd"' "$everything" || fail "recorder: storageC
 if grep -q '^  replicas:' <(awk '/^kind: Deployment/,/^---/' "$everything"); then
   fail "Deployment sets replicas although autoscaling is on"
 fi
+# Access control: the flags reach the ConfigMaps, the keys come mounted from the Secret, and the recorder's
+# API is on loopback when its auth is off (the default) and on every interface when tokens are required.
+grep -q 'OVALSTREAM_AUTH: "required"' "$everything" || fail "access control: --auth required not configured"
+grep -q 'OVALSTREAM_AUTH_HMAC_SECRET_FILE: "/etc/ovalstream/auth/hmac-secret"' "$everything" || fail "access control: HMAC secret file not configured"
+grep -q 'OVALSTREAM_AUTH_PUBLIC_KEYS: "/etc/ovalstream/auth/public-keys.jwks"' "$everything" || fail "access control: public keys not configured"
+grep -q 'OVALSTREAM_ALLOWED_ORIGINS: "https://live.example.com,https://graphics.example.com"' "$everything" || fail "access control: allowed origins not configured"
+grep -q 'secretName: ovalstream-auth' "$everything" || fail "access control: the keys' Secret is not mounted"
+grep -q -- '- "--address=:8090"' "$everything" || fail "recorder: --auth required should listen on every interface"
+grep -q -- '- "--address=127.0.0.1:8090"' "$work/helm-recorder.yaml" || fail "recorder: --auth off should listen on loopback"
+grep -q 'OVALSTREAM_AUTH: "off"' "$work/helm-defaults.yaml" || fail "aggregator: --auth should default to off"
+if grep -q 'kind: NetworkPolicy' "$work/helm-defaults.yaml"; then fail "NetworkPolicy rendered although networkPolicy.enabled is false"; fi
+grep -q 'kubernetes.io/metadata.name: operators' "$everything" || fail "NetworkPolicy: recorderApiFrom not rendered"
+printf 'aggregator:\n  allowedOrigins: []\n' >"$work/no-origins-values.yaml"
+"$helm" template ovalstream "$chart" --values "$work/no-origins-values.yaml" >"$work/no-origins.yaml" 2>&1 || true
+grep -q -- '- --allowed-origins=' "$work/no-origins.yaml" || fail "aggregator: an empty allowedOrigins should allow no origin"
+
 checksum() { grep -m1 'checksum/config:' "$1" | awk '{print $2}'; }
 "$helm" template ovalstream "$chart" >"$work/checksum-a.yaml"
 "$helm" template ovalstream "$chart" --set nats.url=nats://other:4222 >"$work/checksum-b.yaml"
@@ -101,6 +118,10 @@ refuse "grace period shorter than the drain" "must exceed preStopSleepSeconds" \
 refuse "both PodDisruptionBudget fields" "not both" \
   --set podDisruptionBudget.enabled=true --set podDisruptionBudget.minAvailable=1
 refuse "bad pull policy" "pullPolicy" --set image.pullPolicy=Sometimes
+refuse "auth required without a Secret" "set auth.existingSecret" --set aggregator.auth=required
+refuse "recorder auth required without a key" "set auth.hmacSecretKey or auth.publicKeysKey" \
+  --set recorder.enabled=true --set recorder.auth=required --set auth.existingSecret=ovalstream-auth
+refuse "unknown auth mode" "aggregator.auth" --set aggregator.auth=maybe
 
 if [ "$failures" -ne 0 ]; then
   echo "check-helm: $failures failure(s)" >&2

@@ -155,6 +155,36 @@ function checkAggregatorGrace(where, template, container, configMaps, problems) 
 
 const isAggregator = (container) =>
   container.name === 'aggregator' || /(^|\/)aggregator(:|$)/.test(container.image ?? '');
+const isRecorder = (container) =>
+  container.name === 'recorder' || /(^|\/)recorder(:|$)/.test(container.image ?? '');
+
+// Access control as the executables will see it (docs/security.md): with --auth required every key file
+// is a file of a mounted Secret (keys never sit in a ConfigMap), mounted whole (a subPath mount never sees
+// the Secret's updates, so keys would not rotate); `recorder serve` with --auth off must listen on loopback
+// (it refuses to start otherwise: the chart must not render a crash loop).
+function checkAccessControl(where, template, container, configMaps, problems) {
+  const mode = flagValue(container, 'auth', configMaps) ?? 'off';
+  if (mode === 'required') {
+    const files = ['auth-hmac-secret-file', 'auth-public-keys'].map((flag) => flagValue(container, flag, configMaps)).filter(Boolean);
+    if (files.length === 0) problems.push(`${where}: --auth required without a key file`);
+    const volumes = new Map((template.spec?.volumes ?? []).map((volume) => [volume.name, volume]));
+    for (const file of files) {
+      const mount = (container.volumeMounts ?? []).find((candidate) => file.startsWith(`${candidate.mountPath.replace(/\/$/, '')}/`));
+      if (!mount) {
+        problems.push(`${where}: key file ${file} is not under a volume mount`);
+      } else if (!volumes.get(mount.name)?.secret) {
+        problems.push(`${where}: key file ${file} is not from a Secret volume`);
+      } else if (mount.subPath) {
+        problems.push(`${where}: key file ${file} is mounted with subPath (Secret updates would not reach it)`);
+      }
+    }
+  } else if (isRecorder(container) && (container.args ?? []).includes('serve')) {
+    const address = flagValue(container, 'address', configMaps) ?? ':8090';
+    if (!/^(127\.[0-9.]+|localhost|\[::1\]):[0-9]+$/.test(address)) {
+      problems.push(`${where}: recorder serve with --auth off listens on ${address}, not loopback (it would refuse to start)`);
+    }
+  }
+}
 
 export async function check(objects) {
   const problems = [];
@@ -215,6 +245,9 @@ export async function check(objects) {
       }
       if (LONG_RUNNING_KINDS.has(workload.kind) && isAggregator(container)) {
         checkAggregatorGrace(at, template, container, configMaps, problems);
+      }
+      if (LONG_RUNNING_KINDS.has(workload.kind) && (isAggregator(container) || isRecorder(container))) {
+        checkAccessControl(at, template, container, configMaps, problems);
       }
       for (const source of container.envFrom ?? []) {
         const name = source.configMapRef?.name;
@@ -278,6 +311,26 @@ export async function check(objects) {
           ? ports.some((containerPort) => containerPort.name === target)
           : ports.some((containerPort) => containerPort.containerPort === target);
         if (!found) problems.push(`${where}: port ${port.name ?? port.port} targets ${target}, not a port of ${nameOf(workload)}'s containers`);
+      }
+    }
+  }
+
+  for (const policy of byKind('NetworkPolicy')) {
+    const where = nameOf(policy);
+    const selected = podsOf(policy.spec?.podSelector?.matchLabels);
+    if (selected.length === 0) {
+      problems.push(`${where}: podSelector matches no pod template`);
+      continue;
+    }
+    for (const rule of policy.spec?.ingress ?? []) {
+      for (const port of rule.ports ?? []) {
+        if (typeof port.port !== 'string') continue;
+        for (const workload of selected) {
+          const ports = (podTemplate(workload).spec?.containers ?? []).flatMap((container) => container.ports ?? []);
+          if (!ports.some((containerPort) => containerPort.name === port.port)) {
+            problems.push(`${where}: ingress port ${port.port} is not a port of ${nameOf(workload)}'s containers`);
+          }
+        }
       }
     }
   }
@@ -365,6 +418,26 @@ const MUTATIONS = [
   }],
   ['Deployment selector off its template', 'selector does not match', (objects) => {
     objects.find((object) => object.kind === 'Deployment').spec.selector.matchLabels.extra = 'x';
+  }],
+  ['auth key volume mount removed', 'is not under a volume mount', (objects) => {
+    const container = firstContainer(objects, 'Deployment');
+    container.volumeMounts = (container.volumeMounts ?? []).filter((mount) => mount.name !== 'auth-keys');
+  }],
+  ['auth key file mounted by subPath', 'mounted with subPath', (objects) => {
+    const mount = firstContainer(objects, 'Deployment').volumeMounts.find((candidate) => candidate.name === 'auth-keys');
+    mount.subPath = 'hmac-secret';
+  }],
+  ['recorder API on every interface with --auth off', 'not loopback', (objects) => {
+    const recorder = firstContainer(objects, 'StatefulSet');
+    const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === recorder.envFrom[0].configMapRef.name);
+    configMap.data.OVALSTREAM_AUTH = 'off';
+    recorder.args = recorder.args.map((arg) => (String(arg).startsWith('--address=') ? '--address=:8090' : arg));
+  }],
+  ['NetworkPolicy port not on the pods', 'is not a port of', (objects) => {
+    objects.find((object) => object.kind === 'NetworkPolicy').spec.ingress[0].ports[0].port = 'websockets';
+  }],
+  ['NetworkPolicy selecting nothing', 'podSelector matches no pod template', (objects) => {
+    objects.find((object) => object.kind === 'NetworkPolicy').spec.podSelector.matchLabels['app.kubernetes.io/component'] = 'x';
   }],
 ];
 

@@ -157,3 +157,74 @@ The NATS credentials file: volume and mount, when nats.credentials.existingSecre
   readOnly: true
 {{- end }}
 {{- end }}
+
+{{/*
+Access control of one component, called with (dict "mode" "off"|"required" "origins" [...] "component" name
+"context" $). The key files come from auth.existingSecret, mounted (whole, not by subPath, so that a change
+of the Secret reaches the files) at /etc/ovalstream/auth. "required" without a key is refused here rather
+than by a crash-looping pod.
+*/}}
+{{- define "ovalstream.authConfig" -}}
+{{- $auth := .context.Values.auth -}}
+OVALSTREAM_AUTH: {{ .mode | quote }}
+{{- with .origins }}
+OVALSTREAM_ALLOWED_ORIGINS: {{ join "," . | quote }}
+{{- end }}
+{{- if eq .mode "required" }}
+{{- if not $auth.existingSecret }}
+{{- fail (printf "%s.auth is required: set auth.existingSecret (a Secret holding the keys) with auth.hmacSecretKey or auth.publicKeysKey" .component) }}
+{{- end }}
+{{- if not (or $auth.hmacSecretKey $auth.publicKeysKey) }}
+{{- fail (printf "%s.auth is required: set auth.hmacSecretKey or auth.publicKeysKey (keys of auth.existingSecret)" .component) }}
+{{- end }}
+{{- with $auth.hmacSecretKey }}
+OVALSTREAM_AUTH_HMAC_SECRET_FILE: {{ printf "/etc/ovalstream/auth/%s" . | quote }}
+{{- end }}
+{{- with $auth.publicKeysKey }}
+OVALSTREAM_AUTH_PUBLIC_KEYS: {{ printf "/etc/ovalstream/auth/%s" . | quote }}
+{{- end }}
+{{- with $auth.audience }}
+OVALSTREAM_AUTH_AUDIENCE: {{ . | quote }}
+{{- end }}
+OVALSTREAM_AUTH_CLOCK_SKEW: {{ $auth.clockSkew | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+The auth keys' volume and mount, when the component's mode (the argument) is "required".
+*/}}
+{{- define "ovalstream.authVolume" -}}
+{{- if eq .mode "required" }}
+- name: auth-keys
+  secret:
+    secretName: {{ .context.Values.auth.existingSecret }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+
+{{- define "ovalstream.authMount" -}}
+{{- if eq .mode "required" }}
+- name: auth-keys
+  mountPath: /etc/ovalstream/auth
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+NetworkPolicy egress of both components: NATS and DNS only.
+*/}}
+{{- define "ovalstream.networkPolicyEgress" -}}
+{{- $np := .Values.networkPolicy -}}
+- to:
+    {{- toYaml $np.natsTo | nindent 4 }}
+  ports:
+    - port: {{ $np.natsPort }}
+      protocol: TCP
+- to:
+    {{- toYaml $np.dnsTo | nindent 4 }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}

@@ -5,6 +5,13 @@
 // only for the page's own origin or one the operator lists in <meta name="ovalstream-servers"> (a
 // space-separated list of ws:// or wss:// origins), so a link cannot point the page at anyone's socket.
 //
+// Access tokens (an aggregator run with --auth required): the page takes one from its URL's fragment,
+// "#<competition id>&token=<JWT>" or "#token=<JWT>" (a fragment is never sent to a server, so the token stays
+// out of every access log), and offers it to the aggregator as the websocket subprotocol "bearer.<JWT>"
+// beside "ovalstream" (a browser's WebSocket cannot set an Authorization header; a subprotocol is not part
+// of the URL either). When the aggregator closes a socket with 4001 (the token expired) the page says so and
+// keeps retrying; a new token put into the fragment is used at once.
+//
 // Every text from events goes into the page as text (textContent, attribute values through the DOM), never
 // as markup: an event is data published by whoever can reach NATS.
 //
@@ -25,6 +32,7 @@
 //   document.body.dataset.resumes   reconnections answered without a reset (exact resumes)
 //   document.body.dataset.resets    reset frames received
 //   window.ovalstreamAnimations     the animations fired, oldest first: {raceId, lapIndex, kind: 'lap'|'finish'}
+//   document.body.dataset.tokenExpired  'true' after a close with 4001, until a new token is given
 // The board's socket state stays in #connection's data-state: 'connecting' | 'live' | 'lost'.
 import {
   initialState,
@@ -43,6 +51,8 @@ import {
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_CAP_MS = 15000;
+// The close code of an aggregator whose client's token expired (docs/protocol.md).
+const TOKEN_EXPIRED_CODE = 4001;
 // A socket that stayed open this long counts as a success: the next loss starts the backoff afresh.
 const STABLE_AFTER_MS = 5000;
 // With no competition in the URL, wait this long for the list to settle before auto-picking the only one.
@@ -96,6 +106,29 @@ const elements = {
 
 // ---- a websocket that reconnects with capped exponential backoff ------------------------------------------
 
+// The fragment: the competition id and the access token ("#<id>&token=<JWT>", "#token=<JWT>", "#<id>").
+function readFragment() {
+  const raw = location.hash.replace(/^#/, '');
+  const match = /(^|&)token=([^&]*)/.exec(raw);
+  let token = null;
+  if (match) {
+    try {
+      token = decodeURIComponent(match[2]);
+    } catch {
+      token = null; // a malformed escape: no token rather than a broken one
+    }
+  }
+  const idText = (match ? raw.slice(0, match.index) + raw.slice(match.index + match[0].length) : raw).replace(/^&+|&+$/g, '');
+  // A JWT is three base64url parts; anything else is not offered (it could not be a subprotocol value).
+  return { idText, token: token && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) ? token : null };
+}
+let accessToken = readFragment().token;
+
+// The subprotocols a socket offers: the token's, when the page has one.
+function socketProtocols() {
+  return accessToken ? ['ovalstream', `bearer.${accessToken}`] : [];
+}
+
 // `url` is a string or a function called at each attempt (a resume asks for what it has).
 class ReconnectingSocket {
   constructor(url, { onOpen, onFrame, onState, onClose = () => {} }) {
@@ -115,7 +148,7 @@ class ReconnectingSocket {
     this.onState({ state: 'connecting', attempt: this.attempt });
     let socket;
     try {
-      socket = new WebSocket(typeof this.url === 'function' ? this.url() : this.url);
+      socket = new WebSocket(typeof this.url === 'function' ? this.url() : this.url, socketProtocols());
     } catch (error) {
       this.scheduleRetry(String(error));
       return;
@@ -143,6 +176,12 @@ class ReconnectingSocket {
       if (this.closed) return;
       this.onClose();
       if (openedAt && Date.now() - openedAt >= STABLE_AFTER_MS) this.attempt = 0;
+      if (close.code === TOKEN_EXPIRED_CODE) document.body.dataset.tokenExpired = 'true';
+      // Refused at the handshake after an expiry: the expired token is why (a browser sees no status).
+      if (document.body.dataset.tokenExpired === 'true' && (close.code === TOKEN_EXPIRED_CODE || !openedAt)) {
+        this.scheduleRetry('access token expired (4001): open the page with a new #token=');
+        return;
+      }
       this.scheduleRetry(close.code ? `closed (${close.code}${close.reason ? ` ${close.reason}` : ''})` : 'closed');
     };
   }
@@ -160,6 +199,17 @@ class ReconnectingSocket {
     clearTimeout(this.timer);
     if (this.socket) this.socket.close();
     this.socket = null;
+  }
+
+  // Connects again now (a new token), with the backoff afresh.
+  reconnectNow() {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    const old = this.socket;
+    this.socket = null; // its close event is no longer this socket's
+    if (old) old.close();
+    this.attempt = 0;
+    this.connect();
   }
 }
 
@@ -190,7 +240,7 @@ window.ovalstreamAnimations = [];
 function hashId() {
   let id;
   try {
-    id = decodeURIComponent(location.hash.replace(/^#/, ''));
+    id = decodeURIComponent(readFragment().idText);
   } catch {
     return null; // a malformed escape in the URL
   }
@@ -223,8 +273,11 @@ function onCompetitionFrame(event) {
 function select(id) {
   if (id === selectedId) return;
   selectedId = id;
-  if (id && location.hash !== `#${id}`) history.replaceState(null, '', `#${id}`);
-  if (!id) history.replaceState(null, '', location.pathname + location.search);
+  // The token stays in the fragment: a reload keeps it.
+  const tokenPart = accessToken ? `token=${accessToken}` : '';
+  const fragment = [id ?? '', tokenPart].filter(Boolean).join('&');
+  if (fragment && location.hash !== `#${fragment}`) history.replaceState(null, '', `#${fragment}`);
+  if (!fragment) history.replaceState(null, '', location.pathname + location.search);
   if (competitionSocket) competitionSocket.close();
   competitionSocket = null;
   startAfresh();
@@ -572,11 +625,19 @@ function render() {
 
 elements.picker.addEventListener('change', () => select(elements.picker.value || null));
 window.addEventListener('hashchange', () => {
+  const { token } = readFragment();
+  if (token !== accessToken) {
+    // A new token: both sockets connect again with it (the board resumes where it stands).
+    accessToken = token;
+    delete document.body.dataset.tokenExpired;
+    listSocket.reconnectNow();
+    if (competitionSocket) competitionSocket.reconnectNow();
+  }
   const id = hashId();
   if (id && id !== selectedId) select(id);
 });
 
-new ReconnectingSocket(`${serverBase}/v1/competitions`, {
+const listSocket = new ReconnectingSocket(`${serverBase}/v1/competitions`, {
   onOpen: () => {},
   onFrame: onCompetitionFrame,
   onState: (s) => {

@@ -54,13 +54,13 @@ using Respond = std::function<void(HttpResponse)>;
 
 struct WebSocketHandlers {
   std::string endpoint;  // label for metrics, e.g. "competitions"
-  // Not empty: the 101 names this Sec-WebSocket-Protocol (one the client offered; a browser fails a
-  // handshake that names none after it offered some).
-  std::string subprotocol;
   // After the 101 response is written; the connection may be sent frames from now on.
   std::function<void(const std::shared_ptr<Connection>&)> on_open;
   // Once, when the connection is closed for any reason. The Connection must not be used after.
   std::function<void(const std::shared_ptr<Connection>&)> on_close;
+  // Not empty: the 101 names this Sec-WebSocket-Protocol (one the client offered; a browser fails a
+  // handshake that names none after it offered some).
+  std::string subprotocol = {};
 };
 
 // What to do with a request: answer now, answer later, or accept the websocket upgrade.

@@ -52,7 +52,7 @@ std::variant<Admission, hub::HttpResponse> AccessControl::admit(const hub::Reque
         "and \"bearer.<token>\", or ?token=<token>");
   }
   const auth::Verification verified =
-      auth::verify_token(*keys_->current(), found.token, options_.verify, unix_seconds_now());
+      verified_->verify(keys_->current(), found.token, options_.verify, unix_seconds_now());
   if (const auto* failure = std::get_if<auth::Failure>(&verified)) {
     const std::string_view reason = auth::failure_reason(*failure);
     return refuse(401, reason, "token refused: " + std::string(reason));

@@ -19,6 +19,7 @@
 #include "ovalstream/auth/key_store.hpp"
 #include "ovalstream/auth/origin_policy.hpp"
 #include "ovalstream/auth/token_verifier.hpp"
+#include "ovalstream/auth/verified_tokens.hpp"
 #include "ovalstream/hub/server.hpp"
 
 namespace ovalstream::aggregator {
@@ -57,6 +58,8 @@ class AccessControl {
   const std::shared_ptr<auth::KeyStore> keys_;
   const std::shared_ptr<auth::AuthObserver> observer_;
   const std::shared_ptr<const auth::CompetitionScope> everything_;
+  // Tokens seen again (a page's two sockets, reconnects) skip the signature check.
+  const std::unique_ptr<auth::VerifiedTokens> verified_ = std::make_unique<auth::VerifiedTokens>();
 };
 
 }  // namespace ovalstream::aggregator

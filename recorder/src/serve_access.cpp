@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "ovalstream/auth/request_token.hpp"
+#include "ovalstream/auth/verified_tokens.hpp"
 
 namespace ovalstream::recorder {
 namespace {
@@ -47,7 +48,8 @@ double unix_seconds_now() {
 hub::Router guard_serve_api(hub::Router api, ServeAccessOptions options, std::shared_ptr<auth::KeyStore> keys,
                             std::shared_ptr<auth::AuthObserver> observer) {
   return [api = std::move(api), options = std::move(options), keys = std::move(keys),
-          observer = std::move(observer)](const hub::Request& request) -> hub::Route {
+          observer = std::move(observer),
+          remembered = std::make_shared<auth::VerifiedTokens>()](const hub::Request& request) -> hub::Route {
     const auto refuse = [&](unsigned status, std::string_view reason, std::string_view message) {
       if (observer) observer->refused(reason);
       hub::HttpResponse response = refusal(status, message);
@@ -77,7 +79,7 @@ hub::Router guard_serve_api(hub::Router api, ServeAccessOptions options, std::sh
         return refuse(401, "missing", "token required: send Authorization: Bearer <token>");
       }
       const auth::Verification verified =
-          auth::verify_token(*keys->current(), found.token, options.verify, unix_seconds_now());
+          remembered->verify(keys->current(), found.token, options.verify, unix_seconds_now());
       if (const auto* failure = std::get_if<auth::Failure>(&verified)) {
         const std::string_view reason = auth::failure_reason(*failure);
         return refuse(401, reason, "token refused: " + std::string(reason));

@@ -61,3 +61,47 @@ TEST(KeyStoreTest, RotationByReloadAndByFileChange) {
 
 }  // namespace
 }  // namespace ovalstream::auth
+
+#include "ovalstream/auth/verified_tokens.hpp"
+
+namespace ovalstream::auth {
+namespace {
+
+TEST(VerifiedTokensTest, RemembersVerifiedTokensUntilTheKeysChangeAndStillChecksExpiry) {
+  const auto rsa = testing::make_rsa_key_pair();
+  auto keys = std::make_shared<const KeySet>(
+      KeySet{std::nullopt, std::get<std::vector<PublicKey>>(parse_public_keys(rsa.public_pem))});
+  VerifiedTokens tokens(2);
+  VerifyOptions options;
+  options.clock_skew_seconds = 0;
+  const double now = static_cast<double>(testing::unix_now());
+  const std::string token =
+      testing::mint_token("RS256", rsa.private_pem, testing::competition_claims(R"(["a"])", 60));
+  ASSERT_TRUE(std::holds_alternative<Claims>(tokens.verify(keys, token, options, now)));
+  EXPECT_EQ(tokens.size(), 1u);
+  const auto again = tokens.verify(keys, token, options, now);
+  ASSERT_TRUE(std::holds_alternative<Claims>(again));
+  EXPECT_TRUE(std::get<Claims>(again).competitions.covers("a"));
+  // Past exp: refused although remembered, and forgotten.
+  EXPECT_EQ(std::get<Failure>(tokens.verify(keys, token, options, now + 61)), Failure::kExpired);
+  EXPECT_EQ(tokens.size(), 0u);
+  // Refused tokens are not remembered.
+  EXPECT_TRUE(std::holds_alternative<Failure>(tokens.verify(keys, token + "x", options, now)));
+  EXPECT_EQ(tokens.size(), 0u);
+  // New keys: the token of the old key is checked again, and refused.
+  ASSERT_TRUE(std::holds_alternative<Claims>(tokens.verify(keys, token, options, now)));
+  const auto other = testing::make_rsa_key_pair();
+  auto rotated = std::make_shared<const KeySet>(
+      KeySet{std::nullopt, std::get<std::vector<PublicKey>>(parse_public_keys(other.public_pem))});
+  EXPECT_EQ(std::get<Failure>(tokens.verify(rotated, token, options, now)), Failure::kSignature);
+  // The bound: a third token over a capacity of two empties the memory first.
+  for (int i = 0; i < 3; ++i) {
+    const std::string each = testing::mint_token(
+        "RS256", other.private_pem, testing::competition_claims("[\"c" + std::to_string(i) + "\"]", 60));
+    ASSERT_TRUE(std::holds_alternative<Claims>(tokens.verify(rotated, each, options, now)));
+  }
+  EXPECT_LE(tokens.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ovalstream::auth

@@ -74,7 +74,8 @@ std::optional<Failure> read_claims(const rapidjson::Value& grants, const VerifyO
   if (now_seconds >= claims.expires_at + skew) return Failure::kExpired;
   if (const auto nbf = grants.FindMember("nbf"); nbf != grants.MemberEnd()) {
     if (!nbf->value.IsNumber()) return Failure::kClaims;
-    if (now_seconds < nbf->value.GetDouble() - skew) return Failure::kNotYetValid;
+    claims.not_before = nbf->value.GetDouble();
+    if (now_seconds < *claims.not_before - skew) return Failure::kNotYetValid;
   }
   const auto aud = grants.FindMember("aud");
   if (aud != grants.MemberEnd() && !aud->value.IsString() && !aud->value.IsArray()) return Failure::kClaims;

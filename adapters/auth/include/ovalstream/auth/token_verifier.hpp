@@ -43,7 +43,8 @@ inline constexpr Failure kAllFailures[] = {Failure::kMissing,   Failure::kMalfor
                                            Failure::kAudience,  Failure::kClaims};
 
 struct Claims {
-  double expires_at = 0;  // exp, seconds since the epoch
+  double expires_at = 0;             // exp, seconds since the epoch
+  std::optional<double> not_before;  // nbf
   CompetitionScope competitions;
   std::vector<std::string> scopes;
 

@@ -80,8 +80,8 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
   boost::asio::signal_set signals_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
 
-  std::shared_ptr<auth::KeyStore> keys_;  // --auth required only
-  std::shared_ptr<ExpiryWatch> expiry_;   // --auth required only
+  std::shared_ptr<auth::KeyStore> keys_;             // --auth required only
+  std::shared_ptr<ExpiryWatch> expiry_;              // --auth required only
   std::shared_ptr<auth::KeyReloader> key_reloader_;  // SIGHUP and changed key files
 
   std::unique_ptr<nats::Connection> nats_;

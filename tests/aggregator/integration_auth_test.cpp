@@ -150,8 +150,8 @@ TEST_F(AggregatorAuthTest, ATokenForCompetitionACannotReadB) {
 
 TEST_F(AggregatorAuthTest, TheTokenComesAsHeaderQueryOrSubprotocolAndIsNeverLogged) {
   publisher_->publish_json(activation("comp-a", "Cup A"));
-  auto aggregator =
-      start({"--auth-hmac-secret-file", secret_file_, "--debug", "--drain-delay", "0s", "--drain-seconds", "0"});
+  auto aggregator = start(
+      {"--auth-hmac-secret-file", secret_file_, "--debug", "--drain-delay", "0s", "--drain-seconds", "0"});
   const std::uint16_t port = aggregator->hub_port();
   const std::string token = hs256(R"(["comp-a"])");
 

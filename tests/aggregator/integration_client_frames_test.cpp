@@ -88,7 +88,16 @@ TEST(AggregatorIntegration, HeartbeatsAreDiscardedAndCountedAndABurstOverTheRate
   EXPECT_TRUE(viewer.send_text(kHeartbeat));
 }
 
-TEST(AggregatorIntegration, ClientFrameFlagsOutOfRangeAreUsageErrors) {
+TEST(AggregatorIntegration, ClientFrameFlagsAreKnownAndOutOfRangeValuesAreUsageErrors) {
+  // Known (an unknown flag is a usage error even with --help), at both ends of their ranges.
+  EXPECT_EQ(run_program({AggregatorProcess::executable(), "--client-frame-rate", "0",
+                         "--max-client-message-bytes", "1024", "--help"},
+                        20s),
+            0);
+  EXPECT_EQ(run_program({AggregatorProcess::executable(), "--client-frame-rate", "10000",
+                         "--max-client-message-bytes", "16777216", "--help"},
+                        20s),
+            0);
   for (const std::vector<std::string>& flag : std::vector<std::vector<std::string>>{
            {"--client-frame-rate", "-1"},
            {"--client-frame-rate", "10001"},

@@ -60,6 +60,7 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
                      {.min = std::chrono::nanoseconds(0)});
   flags.add_int("drain-seconds", &config.drain_seconds,
                 "spread the closing of open connections over this many seconds", {.min = 0, .max = 3600});
+  hub::add_client_frame_flags(flags, &config.client_frames);
   hub::add_edge_flags(flags, &config.edge);
 
   ConfigOutcome outcome;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ovalstream/hub/client_frame_flags.hpp"
 #include "ovalstream/hub/edge_flags.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
@@ -37,6 +38,8 @@ struct Config {
   // Bounds on plain HTTP connections and their timeouts (--max-http-connections, ...). Applied by the
   // service to the websocket listener's options (hub::EdgeSettings::apply_to).
   hub::EdgeSettings edge;
+  // What websocket clients may send as data frames (--max-client-message-bytes, --client-frame-rate).
+  hub::ClientFrameSettings client_frames;
 };
 
 struct ConfigOutcome {

@@ -15,16 +15,14 @@ namespace ovalstream::runtime {
 
 namespace {
 
-std::string position(const YAML::Mark& mark) {
-  if (mark.is_null()) return {};
-  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
+// Where an error is: 1-based line and column, 0 when yaml-cpp gives none.
+void locate(ParsedConfigText& parsed, const YAML::Mark& mark) {
+  if (mark.is_null()) return;
+  parsed.error_line = mark.line + 1;
+  parsed.error_column = mark.column + 1;
 }
 
-std::string line_prefix(int line) {
-  return line > 0 ? "line " + std::to_string(line) + ": " : std::string();
-}
-
-const char* describe_node(const YAML::Node& node) {
+std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
       return "a mapping";
@@ -59,7 +57,8 @@ ParsedConfigText parse_config_text(std::string_view text) {
   try {
     documents = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& error) {
-    parsed.error = "not valid YAML: " + position(error.mark) + error.msg;
+    locate(parsed, error.mark);
+    parsed.error = "not valid YAML: " + error.msg;
     return parsed;
   } catch (const std::exception& error) {
     parsed.error = std::string("not valid YAML: ") + error.what();
@@ -73,7 +72,8 @@ ParsedConfigText parse_config_text(std::string_view text) {
   const YAML::Node top = documents.front();
   if (top.IsNull()) return parsed;
   if (!top.IsMap()) {
-    parsed.error = position(top.Mark()) + "the top level is " + describe_node(top) +
+    locate(parsed, top.Mark());
+    parsed.error = "the top level is " + describe_node(top) +
                    "; expected a mapping of flag names to values (e.g. \"nats-url: nats://host:4222\")";
     return parsed;
   }
@@ -84,18 +84,23 @@ ParsedConfigText parse_config_text(std::string_view text) {
     const YAML::Node key = entry.first;
     const YAML::Node value = entry.second;
     const int line = key.Mark().is_null() ? 0 : key.Mark().line + 1;
-    if (!key.IsScalar() || key.Scalar().empty()) {
-      parsed.error = line_prefix(line) + "a key is " + describe_node(key) + "; keys are flag names";
+    const auto fail_at_key = [&parsed, line](std::string message) {
+      parsed.error = std::move(message);
+      parsed.error_line = line;
+      parsed.values.clear();
       return parsed;
+    };
+    if (!key.IsScalar() || key.Scalar().empty()) {
+      return fail_at_key("a key is " + describe_node(key) + "; keys are flag names");
     }
     ConfigValue config_value;
     config_value.key = key.Scalar();
     config_value.line = line;
     const auto [earlier, inserted] = first_line_of_key.emplace(lower_case(config_value.key), line);
     if (!inserted) {
-      parsed.error = line_prefix(line) + "key " + quote(config_value.key) + " is given twice" +
-                     (earlier->second > 0 ? " (first on line " + std::to_string(earlier->second) + ")" : "");
-      return parsed;
+      return fail_at_key(
+          "key " + quote(config_value.key) + " is given twice" +
+          (earlier->second > 0 ? " (first on line " + std::to_string(earlier->second) + ")" : ""));
     }
     if (value.IsNull()) {
       config_value.kind = ConfigValue::Kind::kNull;
@@ -107,16 +112,14 @@ ParsedConfigText parse_config_text(std::string_view text) {
       for (const auto& item : value) {
         ++index;
         if (!item.IsScalar()) {
-          parsed.error = line_prefix(line) + "key " + quote(config_value.key) + ": item " +
-                         std::to_string(index) + " is " + describe_node(item) + "; a list holds plain values";
-          return parsed;
+          return fail_at_key("key " + quote(config_value.key) + ": item " + std::to_string(index) + " is " +
+                             describe_node(item) + "; a list holds plain values");
         }
         config_value.items.push_back(item.Scalar());
       }
     } else {
-      parsed.error = line_prefix(line) + "key " + quote(config_value.key) + " holds " + describe_node(value) +
-                     "; a flag takes a plain value (or a list, for a list flag)";
-      return parsed;
+      return fail_at_key("key " + quote(config_value.key) + " holds " + describe_node(value) +
+                         "; a flag takes a plain value (or a list, for a list flag)");
     }
     parsed.values.push_back(std::move(config_value));
   }

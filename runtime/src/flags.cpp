@@ -409,8 +409,8 @@ void FlagSet::add_short_name(std::string short_name, std::string_view flag_name)
 void FlagSet::add_config_file(std::string default_file_name) {
   if (config_default_file_name_) throw std::invalid_argument("add_config_file() called twice");
   add_flag(std::string(kConfigFlagName), "file", "$HOME/" + default_file_name,
-           "YAML file of flag values, keys named like the flags (e.g. \"nats-url: nats://host:4222\"); "
-           "a value there is used when neither the command line nor the environment gives one",
+           "YAML file of flag values, keys named like the flags (e.g. \"debug: true\"); read after the "
+           "environment",
            [path = config_path_](std::string_view value) -> std::optional<std::string> {
              *path = std::string(value);
              return std::nullopt;
@@ -598,10 +598,10 @@ std::optional<std::string> FlagSet::apply_config_file(ParseOutcome& outcome,
     if (path.back() != '/') path.push_back('/');
     path += *config_default_file_name_;
   }
-  const std::string named_by = config_flag.source == FlagSource::kCommandLine ? std::string("--config")
-                               : config_flag.source == FlagSource::kEnvironment
-                                   ? "environment variable " + config_flag.variable
-                                   : std::string("the default");
+  const std::string how_named = config_flag.source == FlagSource::kCommandLine ? "named by --config"
+                                : config_flag.source == FlagSource::kEnvironment
+                                    ? "named by environment variable " + config_flag.variable
+                                    : "the default config file";
   const auto fail = [](std::string message) { return std::optional<std::string>(std::move(message)); };
 
   const ConfigFileText file = read_config
@@ -609,14 +609,20 @@ std::optional<std::string> FlagSet::apply_config_file(ParseOutcome& outcome,
                                   : ConfigFileText{ConfigFileText::Status::kMissing, {}, "no file reader"};
   if (file.status == ConfigFileText::Status::kMissing && !named_explicitly) return std::nullopt;
   if (file.status != ConfigFileText::Status::kRead) {
-    return fail("cannot read config file " + quote(path) + " (named by " + named_by + "): " + file.reason);
+    return fail("cannot read config file " + quote(path) + " (" + how_named + "): " + file.reason);
   }
+  // "config file "F", line 3[, column 5]": every message about the file starts so.
+  const auto where = [&path](int line, int column = 0) {
+    std::string text = "config file " + quote(path);
+    if (line > 0) text += ", line " + std::to_string(line);
+    if (line > 0 && column > 0) text += ", column " + std::to_string(column);
+    return text;
+  };
   const ParsedConfigText parsed = parse_config_text(file.text);
-  if (!parsed.ok()) return fail("config file " + quote(path) + ": " + parsed.error);
+  if (!parsed.ok()) return fail(where(parsed.error_line, parsed.error_column) + ": " + parsed.error);
 
   for (const ConfigValue& value : parsed.values) {
-    const std::string where = "config file " + quote(path) +
-                              (value.line > 0 ? ", line " + std::to_string(value.line) : std::string());
+    const std::string key_where = where(value.line);
     const std::string key = lower_case(value.key);
     Flag* flag = nullptr;
     for (auto& candidate : flags_) {
@@ -627,18 +633,18 @@ std::optional<std::string> FlagSet::apply_config_file(ParseOutcome& outcome,
           accepted_config_keys_.end()) {
         continue;  // a key of another command of this program
       }
-      std::string message = where + ": unknown key " + quote(value.key);
+      std::string message = key_where + ": unknown key " + quote(value.key);
       if (const std::string closest = closest_name(key); !closest.empty()) {
         message += " (did you mean " + closest + "?)";
       }
       return fail(message);
     }
     if (flag->name == kConfigFlagName) {
-      return fail(where + ": key " + quote(value.key) +
+      return fail(key_where + ": key " + quote(value.key) +
                   " cannot name another config file (use --config or OVALSTREAM_CONFIG)");
     }
     if (value.kind == ConfigValue::Kind::kSequence && !flag->is_list) {
-      return fail(where + ": key " + quote(value.key) + " takes one value (" + flag->type_name +
+      return fail(key_where + ": key " + quote(value.key) + " takes one value (" + flag->type_name +
                   "), not a list");
     }
     // An empty value sets nothing; a higher source's value wins.
@@ -647,7 +653,7 @@ std::optional<std::string> FlagSet::apply_config_file(ParseOutcome& outcome,
     const std::vector<std::string> items = value.items.empty() ? std::vector<std::string>{""} : value.items;
     for (const std::string& item : items) {
       if (auto reason = flag->set(item)) {
-        return fail("invalid value " + quote(item) + " in " + where + ", key " + quote(value.key) +
+        return fail("invalid value " + quote(item) + " in " + key_where + ", key " + quote(value.key) +
                     " (flag --" + flag->name + "): " + *reason);
       }
     }

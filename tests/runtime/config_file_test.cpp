@@ -17,11 +17,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void expect_error(std::string_view text, const std::vector<std::string>& parts) {
+// `line`: the line the error must name; 0 for none, -1 for any.
+void expect_error(std::string_view text, const std::vector<std::string>& parts, int line = -1) {
   const ParsedConfigText parsed = parse_config_text(text);
   ASSERT_FALSE(parsed.ok()) << "accepted: " << text;
   for (const std::string& part : parts) EXPECT_PRED_FORMAT2(::testing::IsSubstring, part, parsed.error);
   EXPECT_EQ(parsed.error.find('\n'), std::string::npos) << "one line: " << parsed.error;
+  if (line >= 0) {
+    EXPECT_EQ(parsed.error_line, line) << parsed.error;
+  }
+  EXPECT_TRUE(parsed.values.empty());
 }
 
 TEST(ConfigFileText, ScalarsListsAndEmptyValuesWithTheirLines) {
@@ -64,25 +69,24 @@ TEST(ConfigFileText, EmptyTextAndCommentsHoldNoValues) {
 }
 
 TEST(ConfigFileText, MalformedYamlNamesTheLine) {
-  expect_error("nats-url: nats://x:4222\nfilter: [a, b\n", {"not valid YAML", "line "});
-  expect_error("debug: true\n  stream: x\n", {"not valid YAML", "line 2"});
+  expect_error("nats-url: nats://x:4222\nfilter: [a, b\n", {"not valid YAML", "end of sequence"}, 3);
+  expect_error("debug: true\n  stream: x\n", {"not valid YAML"}, 2);
   expect_error("nats-url: \"unterminated", {"not valid YAML"});
   expect_error("\tdebug: true\n", {"not valid YAML"});
 }
 
 TEST(ConfigFileText, TopLevelMustBeAMapping) {
-  expect_error("nats://x:4222\n", {"top level is a plain value", "mapping"});
+  expect_error("nats://x:4222\n", {"top level is a plain value", "mapping"}, 1);
   expect_error("- debug\n- true\n", {"top level is a list", "mapping"});
 }
 
 TEST(ConfigFileText, AMappingIsNoFlagValue) {
-  expect_error("debug: true\nnats-url:\n  host: x\n  port: 4222\n",
-               {"key \"nats-url\"", "line 2", "mapping"});
+  expect_error("debug: true\nnats-url:\n  host: x\n  port: 4222\n", {"key \"nats-url\"", "mapping"}, 2);
   expect_error("nats-url: {host: x}\n", {"key \"nats-url\"", "mapping"});
 }
 
 TEST(ConfigFileText, AListHoldsPlainValuesOnly) {
-  expect_error("filter:\n  - a\n  - [b, c]\n", {"key \"filter\"", "item 2", "a list"});
+  expect_error("filter:\n  - a\n  - [b, c]\n", {"key \"filter\"", "item 2", "a list"}, 1);
   expect_error("filter: [a, {b: c}]\n", {"key \"filter\"", "item 2", "a mapping"});
 }
 
@@ -94,8 +98,8 @@ TEST(ConfigFileText, KeysArePlainNames) {
 }
 
 TEST(ConfigFileText, AKeyGivenTwiceIsRefusedWhateverItsCase) {
-  expect_error("debug: true\nstream: x\ndebug: false\n",
-               {"key \"debug\" is given twice", "line 3", "line 1"});
+  expect_error("debug: true\nstream: x\ndebug: false\n", {"key \"debug\" is given twice", "first on line 1"},
+               3);
   expect_error("debug: true\nDebug: false\n", {"\"Debug\" is given twice"});
 }
 

@@ -871,7 +871,7 @@ TEST(ConfigFile, WrongTypeIsAnErrorNamingFileKeyAndLine) {
   ConfigFixture f;
   f.files[ConfigFixture::kDefaultFile] = "debug: true\nnats-url:\n  host: x\n";
   expect_usage_error(f.parse({}), f,
-                     {"config file \"/home/u/.aggregator.yaml\"", "line 2", "key \"nats-url\"", "mapping"});
+                     {"config file \"/home/u/.aggregator.yaml\", line 2: key \"nats-url\" holds a mapping"});
   ConfigFixture g;
   g.files[ConfigFixture::kDefaultFile] = "port:\n  - 1\n  - 2\n";
   expect_usage_error(g.parse({}), g, {"line 1", "key \"port\" takes one value (int), not a list"});
@@ -883,7 +883,8 @@ TEST(ConfigFile, WrongTypeIsAnErrorNamingFileKeyAndLine) {
 TEST(ConfigFile, MalformedYamlIsAnErrorNamingFileAndLine) {
   ConfigFixture f;
   f.files[ConfigFixture::kDefaultFile] = "debug: true\nfilter: [a, b\n";
-  expect_usage_error(f.parse({}), f, {"config file \"/home/u/.aggregator.yaml\": not valid YAML", "line "});
+  expect_usage_error(f.parse({}), f,
+                     {"config file \"/home/u/.aggregator.yaml\", line 3, column 1: not valid YAML"});
 }
 
 TEST(ConfigFile, TopLevelThatIsNotAMappingIsAnError) {

@@ -31,7 +31,9 @@ struct ConfigValue {
 
 struct ParsedConfigText {
   std::vector<ConfigValue> values;  // in file order; used when `error` is empty
-  std::string error;                // e.g. "line 3, column 5: end of map not found"
+  std::string error;                // e.g. "not valid YAML: end of map not found"
+  int error_line = 0;               // 1-based, where the error is; 0 when unknown
+  int error_column = 0;             // 1-based; 0 when unknown
   bool ok() const noexcept { return error.empty(); }
 };
 

@@ -15,7 +15,8 @@
 //      variables), else $HOME/<default name>, which may be missing.
 // A variable set to "" counts as unset (compose files pass empty variables through). Values from every
 // source are checked like the flag's, and an error names where the value came from. A value from a lower
-// source that a higher one overrides is not checked; a config file's keys are, whatever overrides them.
+// source that a higher one overrides is not checked; a config file's keys and the shape of its values
+// (a plain value, or a list for a list flag) are, whatever overrides them.
 // Integers are decimal (Go also reads 0x.. and 0-prefixed octal).
 //
 // parse() never exits and never throws for user input: it returns whether to run or to exit with a code

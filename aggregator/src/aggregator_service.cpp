@@ -160,6 +160,7 @@ void AggregatorService::Impl::start_servers() {
   hub_options.client_queue_bytes = static_cast<std::size_t>(config_.client_queue_bytes);
   hub_options.max_connections = static_cast<std::size_t>(config_.max_connections);
   config_.edge.apply_to(hub_options);
+  config_.client_frames.apply_to(hub_options);
   if (!config_.cert_file.empty()) {
     auto tls = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
     tls->set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |

@@ -48,6 +48,7 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
       "serve the files of this directory on the websocket address (\"/\" is its index.html), e.g. "
       "examples/scoreboard");
   flags.add_bool("debug", &config.debug, "log debug lines");
+  flags.add_short_name("d", "debug");
   flags.add_int(
       "client-queue-bytes", &config.client_queue_bytes,
       "memory queued per client (frames with their overhead) before it is closed as a slow consumer "
@@ -60,11 +61,14 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
                      {.min = std::chrono::nanoseconds(0)});
   flags.add_int("drain-seconds", &config.drain_seconds,
                 "spread the closing of open connections over this many seconds", {.min = 0, .max = 3600});
+  hub::add_client_frame_flags(flags, &config.client_frames);
   hub::add_edge_flags(flags, &config.edge);
   auth::add_auth_flags(
       flags, &config.auth,
       "browser origins (scheme://host[:port]) allowed to open a websocket; an upgrade with another "
       "Origin is 403 (* = any)");
+  // The Go original's default config file; its deployments may have one.
+  flags.add_config_file(".aggregator.yaml");
 
   ConfigOutcome outcome;
   runtime::ParseOutcome parsed = flags.parse(argc, argv, out, err);
@@ -89,6 +93,7 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
   }
   config.filter.insert(filter.begin(), filter.end());
   outcome.warnings = std::move(parsed.warnings);
+  outcome.config_file = std::move(parsed.config_file);
   outcome.config = std::move(config);
   return outcome;
 }

@@ -1,6 +1,7 @@
 #pragma once
-// The aggregator's settings, from flags and OVALSTREAM_* environment variables (names of the Go original's
-// `aggregator start` where they exist).
+// The aggregator's settings, from flags, OVALSTREAM_* and VANTAGE_* environment variables and the config
+// file ($HOME/.aggregator.yaml or --config), in that order (names of the Go original's `aggregator start`
+// where they exist).
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "ovalstream/auth/auth_settings.hpp"
+#include "ovalstream/hub/client_frame_flags.hpp"
 #include "ovalstream/hub/edge_flags.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/address.hpp"
@@ -41,15 +43,19 @@ struct Config {
   // Access control (--auth, the key flags, --allowed-origins): off and every origin by default, as the
   // original served everyone.
   auth::AuthSettings auth;
+  // What websocket clients may send as data frames (--max-client-message-bytes, --client-frame-rate).
+  hub::ClientFrameSettings client_frames;
 };
 
 struct ConfigOutcome {
   std::optional<Config> config;       // set: run with it
   int exit_code = 0;                  // otherwise: exit with this (0 after --help/--version, 2 for bad input)
   std::vector<std::string> warnings;  // deprecated flags used: log them once the logger exists
+  std::string config_file;            // the config file read; "" when none
 };
 
-// Parses argv (and the environment through `getenv`); writes help, version, warnings and errors to out/err.
+// Parses argv (and the environment through `getenv`, and the config file); writes help, version, warnings
+// and errors to out/err.
 ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 }  // namespace ovalstream::aggregator

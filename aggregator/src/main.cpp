@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   runtime::LoggerOptions log_options;
   log_options.level = outcome.config->debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo;
   runtime::Logger logger("aggregator", log_options);
+  if (!outcome.config_file.empty()) logger.info("read the config file", {{"file", outcome.config_file}});
   for (const std::string& warning : outcome.warnings) logger.warn(warning);
   runtime::log_descriptor_limit(logger, runtime::raise_descriptor_limit());
   try {

@@ -58,6 +58,18 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                               "of --client-queue-bytes")
                         .Register(*registry_)
                         .Add({})),
+      client_frames_discarded_(prometheus::BuildCounter()
+                                   .Name("ovalstream_websocket_client_frames_discarded_total")
+                                   .Help("Data frames (text, binary, continuation) received from clients, "
+                                         "read and discarded: their heartbeats")
+                                   .Register(*registry_)
+                                   .Add({})),
+      client_frame_limit_closes_(
+          prometheus::BuildCounter()
+              .Name("ovalstream_websocket_client_frame_limit_closes_total")
+              .Help("Connections closed for their clients' data frames, per reason (message_size: 1009, a "
+                    "message over --max-client-message-bytes; frame_rate: 1008, over --client-frame-rate)")
+              .Register(*registry_)),
       http_connections_dropped_(
           prometheus::BuildCounter()
               .Name("ovalstream_http_connections_dropped_total")
@@ -148,6 +160,9 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
         type == core::EventType::kUnknown ? "unknown" : std::string(core::event_type_name(type));
     received_by_type_[i] = &events_received_.Add({{"type", name}});
   }
+  // Both reasons from the start, so a rate over them can be alerted on before the first close.
+  for (const char* reason : {"message_size", "frame_rate"})
+    client_frame_limit_closes_.Add({{"reason", reason}});
   for (const char* endpoint : {"competitions", "competition"}) {
     open_by_endpoint_[endpoint] = &connections_open_.Add({{"endpoint", endpoint}});
     connections_accepted_.Add({{"endpoint", endpoint}});
@@ -211,6 +226,14 @@ void Telemetry::pong_coalesced() {
 
 void Telemetry::reads_paused() {
   reads_paused_.Increment();
+}
+
+void Telemetry::client_frame_discarded() {
+  client_frames_discarded_.Increment();
+}
+
+void Telemetry::client_frame_limit_closed(const std::string& reason) {
+  labelled(client_frame_limit_closes_, "reason", reason).Increment();
 }
 
 void Telemetry::http_connection_dropped(const std::string& reason) {

@@ -48,6 +48,8 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   void slow_consumer_closed() override;
   void pong_coalesced() override;
   void reads_paused() override;
+  void client_frame_discarded() override;
+  void client_frame_limit_closed(const std::string& reason) override;
   void http_connection_dropped(const std::string& reason) override;
 
   // IngestObserver
@@ -80,6 +82,8 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Counter& slow_consumer_closes_;
   prometheus::Counter& pongs_coalesced_;
   prometheus::Counter& reads_paused_;
+  prometheus::Counter& client_frames_discarded_;
+  prometheus::Family<prometheus::Counter>& client_frame_limit_closes_;
   prometheus::Family<prometheus::Counter>& http_connections_dropped_;
   prometheus::Family<prometheus::Counter>& events_received_;
   prometheus::Family<prometheus::Counter>& events_rejected_;

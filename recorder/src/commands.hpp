@@ -1,11 +1,19 @@
 #pragma once
-// The recorder's subcommands. Each parses its own flags (Go syntax, OVALSTREAM_* environment) from the
-// arguments after its name, runs, and returns the process exit code: 0 done, 1 failed, 2 bad usage.
+// The recorder's subcommands. Each parses its own flags (Go syntax; then OVALSTREAM_* and VANTAGE_*
+// variables; then the config file) from the arguments after its name, runs, and returns the process exit
+// code: 0 done, 1 failed, 2 bad usage.
 // Output: --help and usage errors go to `out`/`err`; everything else is JSON-lines logging on stdout.
 
 #include <iosfwd>
 #include <span>
 #include <string>
+#include <vector>
+
+namespace ovalstream::runtime {
+class FlagSet;
+class Logger;
+struct ParseOutcome;
+}  // namespace ovalstream::runtime
 
 namespace ovalstream::recorder {
 
@@ -20,5 +28,18 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
 // recorder simulate --out F [--seed N] [--scope competition|distance] [--distance D] [--start T] [--heats N]:
 // writes a simulated competition in the recording format.
 int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostream& err);
+
+// Every command reads one config file: --config FILE, or $HOME/.eventrecorder.yaml (the Go original's
+// recorder was eventrecorder). As one file serves every command, a key naming another command's flag is
+// skipped instead of refused.
+void add_recorder_config_file(runtime::FlagSet& flags);
+// Logs what parsing leaves for the logger: the config file read, deprecated flags used.
+void log_parse_outcome(const runtime::Logger& logger, const runtime::ParseOutcome& outcome);
+
+// Each command's flag names, for add_recorder_config_file().
+std::vector<std::string> record_flag_names();
+std::vector<std::string> replay_flag_names();
+std::vector<std::string> serve_flag_names();
+std::vector<std::string> simulate_flag_names();
 
 }  // namespace ovalstream::recorder

@@ -27,8 +27,9 @@ constexpr std::string_view kUsage =
     "  serve      record every competition continuously and serve recordings and replays over HTTP\n"
     "  simulate   write a simulated competition in the recording format\n"
     "\n"
-    "Run 'recorder <command> --help' for the flags of a command. Every flag can also be set as "
-    "OVALSTREAM_<FLAG>.\n";
+    "Run 'recorder <command> --help' for the flags of a command. A flag not on the command line is read\n"
+    "from OVALSTREAM_<FLAG>, then VANTAGE_<FLAG>, then the config file (--config FILE, default\n"
+    "$HOME/.eventrecorder.yaml; its keys are flag names, of any command). -d is short for --debug.\n";
 
 }  // namespace
 

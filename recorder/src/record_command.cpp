@@ -100,9 +100,7 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-}  // namespace
-
-int run_record(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+struct RecordSettings {
   std::string file;
   std::string competition;
   std::string from_url;
@@ -112,66 +110,84 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
   std::int64_t batch = 256;
   bool debug = false;
   nats::NatsSettings nats_settings;
+};
 
+runtime::FlagSet record_flags(RecordSettings& settings) {
   runtime::FlagSet flags(
       "recorder record", OVALSTREAM_VERSION,
       "Records every competition activation, or one competition's events, to a JSON-lines file "
       "(the original recorder's format). Source: JetStream through a durable consumer (no loss, "
       "no duplicate across restarts), or an aggregator's websocket with --from-url.",
       "--file F [--competition ID] [--from-url ws://host/v1/competitions[/ID] | --host H] [flags]");
-  flags.add_string("file", &file,
+  flags.add_string("file", &settings.file,
                    "the recording file to append to (required); its position file is F.position");
   flags.add_string(
-      "competition", &competition,
+      "competition", &settings.competition,
       "record this competition's events (competition.ID, competition.ID.> and its activations on "
       "competition.activations); without it, every competition activation (competition.activations)");
   flags.add_string(
-      "from-url", &from_url,
+      "from-url", &settings.from_url,
       "record from an aggregator's websocket instead of JetStream: ws://host:port/v1/competitions or "
       "ws://host:port/v1/competitions/ID (wss:// too)");
   flags.add_string(
-      "host", &host,
+      "host", &settings.host,
       "as the original eventrecorder: record from the aggregator at wss://H/v1/competitions[/ID] "
       "(ID from --competition), as --from-url; H is host[:port], or ws://host[:port] for one "
       "without TLS");
-  flags.add_string("durable", &durable,
+  flags.add_string("durable", &settings.durable,
                    "the JetStream durable consumer's name (default: derived from the file's absolute path)");
-  flags.add_duration("ack-wait", &ack_wait,
+  flags.add_duration("ack-wait", &settings.ack_wait,
                      "how long JetStream waits for an acknowledgement before delivering a message again",
                      runtime::DurationRange{std::chrono::seconds(1), std::chrono::hours(1)});
-  flags.add_int("batch", &batch, "messages fetched from JetStream at once", runtime::IntRange{1, 4096});
-  flags.add_bool("debug", &debug, "log at debug level");
-  nats::add_nats_flags(flags, &nats_settings);
+  flags.add_int("batch", &settings.batch, "messages fetched from JetStream at once",
+                runtime::IntRange{1, 4096});
+  flags.add_bool("debug", &settings.debug, "log at debug level");
+  flags.add_short_name("d", "debug");
+  nats::add_nats_flags(flags, &settings.nats_settings);
+  return flags;
+}
+
+}  // namespace
+
+std::vector<std::string> record_flag_names() {
+  RecordSettings unused;
+  return record_flags(unused).names();
+}
+
+int run_record(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  RecordSettings settings;
+  runtime::FlagSet flags = record_flags(settings);
+  add_recorder_config_file(flags);
 
   const runtime::ParseOutcome outcome = flags.parse(args, out, err);
   if (!outcome.should_run()) return outcome.exit_code;
   if (!outcome.positionals.empty()) {
     return flags.usage_error(err, "unexpected argument \"" + outcome.positionals.front() + "\"").exit_code;
   }
-  if (file.empty()) return flags.usage_error(err, "--file is required").exit_code;
-  if (!competition.empty() && !core::is_subject_token(competition)) {
-    return flags.usage_error(err, "--competition \"" + competition + "\" cannot be a subject token")
+  if (settings.file.empty()) return flags.usage_error(err, "--file is required").exit_code;
+  if (!settings.competition.empty() && !core::is_subject_token(settings.competition)) {
+    return flags.usage_error(err, "--competition \"" + settings.competition + "\" cannot be a subject token")
         .exit_code;
   }
-  if (!host.empty()) {
-    if (!from_url.empty()) {
+  if (!settings.host.empty()) {
+    if (!settings.from_url.empty()) {
       return flags.usage_error(err, "--host and --from-url both name the aggregator: give one").exit_code;
     }
     std::string why;
-    const std::optional<std::string> url = url_for_host(host, competition, why);
-    if (!url) return flags.usage_error(err, "--host " + host + ": " + why).exit_code;
-    from_url = *url;
-    competition.clear();  // in the URL now
+    const std::optional<std::string> url = url_for_host(settings.host, settings.competition, why);
+    if (!url) return flags.usage_error(err, "--host " + settings.host + ": " + why).exit_code;
+    settings.from_url = *url;
+    settings.competition.clear();  // in the URL now
   }
-  if (!durable.empty() && !nats::is_valid_consumer_name(durable)) {
+  if (!settings.durable.empty() && !nats::is_valid_consumer_name(settings.durable)) {
     return flags.usage_error(err, "--durable may hold only letters, digits, '-' and '_'").exit_code;
   }
-  if (!from_url.empty()) {
+  if (!settings.from_url.empty()) {
     std::string why;
-    if (!valid_competitions_url(from_url, why)) {
-      return flags.usage_error(err, "--from-url " + from_url + ": " + why).exit_code;
+    if (!valid_competitions_url(settings.from_url, why)) {
+      return flags.usage_error(err, "--from-url " + settings.from_url + ": " + why).exit_code;
     }
-    if (!competition.empty()) {
+    if (!settings.competition.empty()) {
       return flags
           .usage_error(err, "--competition does not go with --from-url (the URL names the competition)")
           .exit_code;
@@ -188,49 +204,52 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
   }
 
   runtime::Logger logger("recorder");
-  if (debug) logger.set_level(runtime::LogLevel::kDebug);
-  for (const std::string& warning : outcome.warnings) logger.warn(warning);
+  if (settings.debug) logger.set_level(runtime::LogLevel::kDebug);
+  log_parse_outcome(logger, outcome);
 
-  auto writer = RecordingWriter::for_file(file, logger.child("writer"));
+  auto writer = RecordingWriter::for_file(settings.file, logger.child("writer"));
   if (const std::error_code error = writer->open()) {
-    logger.error("cannot open the recording", {{"file", file}, {"error", error.message()}});
+    logger.error("cannot open the recording", {{"file", settings.file}, {"error", error.message()}});
     return 1;
   }
 
-  if (!from_url.empty()) {
-    WebsocketRecorder recorder(WebsocketRecorderOptions{from_url}, *writer, logger.child("websocket"));
+  if (!settings.from_url.empty()) {
+    WebsocketRecorder recorder(WebsocketRecorderOptions{settings.from_url}, *writer,
+                               logger.child("websocket"));
     SignalWatcher signals([&](int signal_number) {
       logger.info("stopping", {{"signal", signal_number}});
       recorder.stop();
     });
-    logger.info("recording", {{"file", file}, {"url", from_url}});
+    logger.info("recording", {{"file", settings.file}, {"url", settings.from_url}});
     return recorder.run();
   }
 
   // Block the stop signals before nats.c starts its threads (they inherit the mask); the watcher below
   // takes a signal that arrives in between.
   block_stop_signals();
-  auto connection = nats::Connection::connect(nats::connection_options(nats_settings, "ovalstream-recorder"));
+  auto connection =
+      nats::Connection::connect(nats::connection_options(settings.nats_settings, "ovalstream-recorder"));
   if (!connection.ok()) {
     logger.error("cannot connect to NATS",
-                 {{"url", nats_settings.url}, {"error", connection.status().message}});
+                 {{"url", settings.nats_settings.url}, {"error", connection.status().message}});
     return 1;
   }
-  if (nats_settings.create_stream) {
-    auto created = nats::create_stream(*connection.value(), nats_settings.stream, {"competition.>"});
+  if (settings.nats_settings.create_stream) {
+    auto created = nats::create_stream(*connection.value(), settings.nats_settings.stream, {"competition.>"});
     if (!created.ok()) {
       logger.error("cannot create the stream",
-                   {{"stream", nats_settings.stream}, {"error", created.status().message}});
+                   {{"stream", settings.nats_settings.stream}, {"error", created.status().message}});
       return 1;
     }
   }
 
   JetstreamRecorderOptions options;
-  options.consumer.stream = nats_settings.stream;
-  options.consumer.durable = durable.empty() ? default_durable_name(file) : durable;
-  options.consumer.ack_wait = ack_wait;
-  options.batch = static_cast<int>(batch);
-  if (competition.empty()) {
+  options.consumer.stream = settings.nats_settings.stream;
+  options.consumer.durable =
+      settings.durable.empty() ? default_durable_name(settings.file) : settings.durable;
+  options.consumer.ack_wait = settings.ack_wait;
+  options.batch = static_cast<int>(settings.batch);
+  if (settings.competition.empty()) {
     options.consumer.filter_subject = std::string(core::kSubjectRoot) + ".activations";
   } else {
     // One consumer on the whole stream, filtered here: nats-server 2.9 takes one filter per consumer, and
@@ -238,7 +257,7 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
     // activations on competition.activations. Several consumers would need a merge by stream sequence; one
     // keeps the stream's order by construction. Other competitions' events are acknowledged unwritten.
     options.consumer.filter_subject = std::string(core::kSubjectRoot) + ".>";
-    options.accept = competition_filter(competition);
+    options.accept = competition_filter(settings.competition);
   }
   JetstreamRecorder recorder(*connection.value(), *writer, options, logger.child("jetstream"));
   std::atomic<int> stop_signal{0};
@@ -246,11 +265,11 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
     stop_signal = signal_number;
     recorder.stop();
   });
-  logger.info("recording", {{"file", file},
+  logger.info("recording", {{"file", settings.file},
                             {"stream", options.consumer.stream},
                             {"durable", options.consumer.durable},
                             {"filter", options.consumer.filter_subject},
-                            {"competition", competition}});
+                            {"competition", settings.competition}});
   const int code = recorder.run();
   if (stop_signal != 0) logger.info("stopped by signal", {{"signal", stop_signal.load()}});
   return code;

@@ -202,53 +202,65 @@ int serve_replays(const ReplayConfig& config, ReplayPlan plan, const runtime::Lo
   return 0;
 }
 
-}  // namespace
-
-int run_replay(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  ReplayConfig config;
+runtime::FlagSet replay_flags(ReplayConfig& replay) {
   runtime::FlagSet flags(
       "recorder replay", OVALSTREAM_VERSION,
       "Replays a recording into NATS JetStream, or over websocket with --address, waiting the "
       "recorded gaps divided by --speed.",
       "--file F [flags]");
-  flags.add_string("file", &config.file, "the recording to replay (JSON lines with _time)");
+  flags.add_string("file", &replay.file, "the recording to replay (JSON lines with _time)");
   flags.add_custom("speed", "N|max", "1",
                    "divide the recorded gaps by N (fractions allowed: 0.5 is half speed); max: no waiting",
-                   [&config](std::string_view value) { return set_speed(value, config.speed); });
+                   [&replay](std::string_view value) { return set_speed(value, replay.speed); });
   flags.add_custom(
       "from", "TIME", "",
       "start at this recorded time (RFC 3339, as in _time) or this long after the first event "
       "(a duration, e.g. 10m): the state at that time goes out first, then the replay continues",
-      [&config](std::string_view value) -> std::optional<std::string> {
-        config.from = parse_replay_from(value);
-        config.from_text = std::string(value);
-        if (!config.from)
+      [&replay](std::string_view value) -> std::optional<std::string> {
+        replay.from = parse_replay_from(value);
+        replay.from_text = std::string(value);
+        if (!replay.from)
           return "not an RFC 3339 time (e.g. 2020-01-12T14:47:00+01:00) or a duration from the first "
                  "event (e.g. 10m)";
         return std::nullopt;
       });
-  flags.add_bool("loop", &config.loop, "start over when the recording ends");
+  flags.add_bool("loop", &replay.loop, "start over when the recording ends");
   flags.add_custom("address", "host:port", "",
                    "serve the replay over websocket instead of publishing: every client gets its own replay "
                    "(e.g. :3000)",
-                   [&config](std::string_view value) -> std::optional<std::string> {
+                   [&replay](std::string_view value) -> std::optional<std::string> {
                      const auto parsed = runtime::parse_listen_address(value);
                      if (!parsed.ok()) return runtime::describe_address_error(parsed.error, value);
-                     config.address = parsed.address;
+                     replay.address = parsed.address;
                      return std::nullopt;
                    });
-  flags.add_string("subject-prefix", &config.subject_prefix,
+  flags.add_string("subject-prefix", &replay.subject_prefix,
                    "publish under <prefix>.competition.... instead of the live subjects");
   flags.add_custom("on-error", "skip|stop", "stop",
                    "a corrupt line in the recording: stop (exit 1 before anything is published) or skip it",
-                   [&config](std::string_view value) -> std::optional<std::string> {
+                   [&replay](std::string_view value) -> std::optional<std::string> {
                      const auto parsed = parse_on_error(value);
                      if (!parsed) return "must be skip or stop";
-                     config.on_error = *parsed;
+                     replay.on_error = *parsed;
                      return std::nullopt;
                    });
-  flags.add_bool("debug", &config.debug, "log debug lines");
-  nats::add_nats_flags(flags, &config.nats);
+  flags.add_bool("debug", &replay.debug, "log debug lines");
+  flags.add_short_name("d", "debug");
+  nats::add_nats_flags(flags, &replay.nats);
+  return flags;
+}
+
+}  // namespace
+
+std::vector<std::string> replay_flag_names() {
+  ReplayConfig unused;
+  return replay_flags(unused).names();
+}
+
+int run_replay(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  ReplayConfig config;
+  runtime::FlagSet flags = replay_flags(config);
+  add_recorder_config_file(flags);
 
   const runtime::ParseOutcome parsed = flags.parse(args, out, err);
   if (!parsed.should_run()) return parsed.exit_code;
@@ -272,7 +284,7 @@ int run_replay(std::span<const std::string> args, std::ostream& out, std::ostrea
   runtime::LoggerOptions log_options;
   log_options.level = config.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo;
   runtime::Logger logger("recorder", out, log_options);
-  for (const std::string& warning : parsed.warnings) logger.warn(warning);
+  log_parse_outcome(logger, parsed);
 
   RecordingReadOptions read_options;
   read_options.on_error = config.on_error;

@@ -13,8 +13,9 @@
 #endif
 
 namespace ovalstream::recorder {
-int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  ServeConfig config;
+namespace {
+
+runtime::FlagSet serve_flags(ServeConfig& config) {
   runtime::FlagSet flags(
       "recorder serve", OVALSTREAM_VERSION,
       "Records every competition continuously into DIR/YYYY-MM-DD/<competitionId>.jsonl and "
@@ -50,6 +51,21 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
       "browser origins (scheme://host[:port]) allowed to send POST and DELETE; a state-changing "
       "request with another Origin is 403 (default: none; * = any)");
   flags.add_bool("debug", &config.debug, "log debug lines");
+  flags.add_short_name("d", "debug");
+  return flags;
+}
+
+}  // namespace
+
+std::vector<std::string> serve_flag_names() {
+  ServeConfig unused;
+  return serve_flags(unused).names();
+}
+
+int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  ServeConfig config;
+  runtime::FlagSet flags = serve_flags(config);
+  add_recorder_config_file(flags);
 
   const runtime::ParseOutcome outcome = flags.parse(args, out, err);
   if (!outcome.should_run()) return outcome.exit_code;
@@ -79,7 +95,7 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
 
   runtime::Logger logger("recorder");
   if (config.debug) logger.set_level(runtime::LogLevel::kDebug);
-  for (const std::string& warning : outcome.warnings) logger.warn(warning);
+  log_parse_outcome(logger, outcome);
   runtime::log_descriptor_limit(logger, runtime::raise_descriptor_limit());
   try {
     ServeService service(config, logger);

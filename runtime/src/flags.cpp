@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "ovalstream/runtime/duration.hpp"
+#include "quote.hpp"
 
 namespace ovalstream::runtime {
 
@@ -21,13 +22,18 @@ struct FlagSet::Flag {
   std::string help;
   Setter set;
   bool is_bool = false;
+  bool is_list = false;  // takes a YAML sequence in the config file
   bool deprecated = false;
+  std::string short_name;  // "" when none
   FlagSource source = FlagSource::kDefault;
+  std::string variable;  // for kEnvironment: the variable that set it
 };
 
 namespace {
 
 constexpr std::string_view kEnvironmentPrefix = "OVALSTREAM_";
+constexpr std::string_view kLegacyEnvironmentPrefix = "VANTAGE_";
+constexpr std::string_view kConfigFlagName = "config";
 constexpr std::string_view kHelpHint = "run with --help for usage";
 constexpr int kUsageErrorExitCode = 2;
 
@@ -39,42 +45,6 @@ std::optional<bool> parse_go_bool(std::string_view text) {
     return false;
   }
   return std::nullopt;
-}
-
-// Quotes a user-given value for a one-line message: control characters are escaped so a stray newline
-// cannot split the line.
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\x%02x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += escaped;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 std::string format_double(double value) {
@@ -172,6 +142,28 @@ bool is_reserved_flag_name(std::string_view name) {
   return name == "h" || name == "help" || name == "version";
 }
 
+std::string lower_case(std::string_view text) {
+  std::string lowered(text);
+  for (char& c : lowered) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lowered;
+}
+
+std::string variable_name(std::string_view prefix, std::string_view flag_name) {
+  std::string name(prefix);
+  for (const char c : flag_name) {
+    if (c == '-' || c == '.') {
+      name.push_back('_');
+    } else if (c >= 'a' && c <= 'z') {
+      name.push_back(static_cast<char>(c - 'a' + 'A'));
+    } else {
+      name.push_back(c);
+    }
+  }
+  return name;
+}
+
 }  // namespace
 
 std::optional<std::string> process_environment(std::string_view name) {
@@ -191,24 +183,26 @@ FlagSet::FlagSet(FlagSet&&) noexcept = default;
 FlagSet& FlagSet::operator=(FlagSet&&) noexcept = default;
 
 std::string FlagSet::environment_variable(std::string_view flag_name) {
-  std::string name(kEnvironmentPrefix);
-  for (const char c : flag_name) {
-    if (c == '-' || c == '.') {
-      name.push_back('_');
-    } else if (c >= 'a' && c <= 'z') {
-      name.push_back(static_cast<char>(c - 'a' + 'A'));
-    } else {
-      name.push_back(c);
-    }
-  }
-  return name;
+  return variable_name(kEnvironmentPrefix, flag_name);
+}
+
+std::string FlagSet::legacy_environment_variable(std::string_view flag_name) {
+  return variable_name(kLegacyEnvironmentPrefix, flag_name);
+}
+
+std::vector<std::string> FlagSet::names() const {
+  std::vector<std::string> names;
+  for (const auto& flag : flags_) names.push_back(flag->name);
+  return names;
 }
 
 FlagSet::Flag& FlagSet::add_flag(std::string name, std::string type_name, std::string default_text,
                                  std::string help, Setter set) {
   if (!is_valid_flag_name(name)) throw std::invalid_argument("malformed flag name \"" + name + "\"");
   if (is_reserved_flag_name(name)) throw std::invalid_argument("flag name \"" + name + "\" is reserved");
-  if (find(name) != nullptr) throw std::invalid_argument("flag \"" + name + "\" registered twice");
+  if (find(name) != nullptr || find_short(name) != nullptr) {
+    throw std::invalid_argument("flag \"" + name + "\" registered twice");
+  }
   auto flag = std::make_unique<Flag>();
   flag->name = std::move(name);
   flag->type_name = std::move(type_name);
@@ -339,21 +333,22 @@ void FlagSet::add_duration(std::string name, std::chrono::milliseconds* target, 
 void FlagSet::add_string_list(std::string name, std::vector<std::string>* target, std::string help) {
   // The first value replaces the default; later ones (repeats of the flag) add to it.
   auto replaced_default = std::make_shared<bool>(false);
-  add_flag(std::move(name), "list", quote(join(*target, ",")), std::move(help),
-           [target, replaced_default](std::string_view value) -> std::optional<std::string> {
-             if (!*replaced_default) {
-               target->clear();
-               *replaced_default = true;
-             }
-             std::size_t start = 0;
-             while (start <= value.size()) {
-               const std::size_t comma = std::min(value.find(',', start), value.size());
-               const std::string_view item = trim(value.substr(start, comma - start));
-               if (!item.empty()) target->emplace_back(item);
-               start = comma + 1;
-             }
-             return std::nullopt;
-           });
+  Flag& flag = add_flag(std::move(name), "list", quote(join(*target, ",")), std::move(help),
+                        [target, replaced_default](std::string_view value) -> std::optional<std::string> {
+                          if (!*replaced_default) {
+                            target->clear();
+                            *replaced_default = true;
+                          }
+                          std::size_t start = 0;
+                          while (start <= value.size()) {
+                            const std::size_t comma = std::min(value.find(',', start), value.size());
+                            const std::string_view item = trim(value.substr(start, comma - start));
+                            if (!item.empty()) target->emplace_back(item);
+                            start = comma + 1;
+                          }
+                          return std::nullopt;
+                        });
+  flag.is_list = true;
 }
 
 void FlagSet::add_listen_address(std::string name, ListenAddress* target, std::string help) {
@@ -362,6 +357,20 @@ void FlagSet::add_listen_address(std::string name, ListenAddress* target, std::s
              const ParsedAddress parsed = parse_listen_address(value);
              if (!parsed.ok()) return describe_address_error(parsed.error, value);
              *target = parsed.address;
+             return std::nullopt;
+           });
+}
+
+void FlagSet::add_choice(std::string name, std::string* target, std::vector<std::string> choices,
+                         std::string help) {
+  if (choices.empty()) throw std::invalid_argument("flag \"" + name + "\" has no choices");
+  add_flag(std::move(name), join(choices, "|"), quote(*target), std::move(help),
+           [target, choices](std::string_view value) -> std::optional<std::string> {
+             if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+               if (choices.size() == 1) return "only " + choices.front() + " is supported";
+               return "must be one of " + join(choices, ", ");
+             }
+             *target = std::string(value);
              return std::nullopt;
            });
 }
@@ -380,6 +389,39 @@ void FlagSet::add_deprecated(std::string name, bool takes_value, std::string not
   flag.deprecated = true;
 }
 
+void FlagSet::add_short_name(std::string short_name, std::string_view flag_name) {
+  if (!is_valid_flag_name(short_name))
+    throw std::invalid_argument("malformed short name \"" + short_name + "\"");
+  if (is_reserved_flag_name(short_name)) {
+    throw std::invalid_argument("short name \"" + short_name + "\" is reserved");
+  }
+  if (find(short_name) != nullptr || find_short(short_name) != nullptr) {
+    throw std::invalid_argument("short name \"" + short_name + "\" registered twice");
+  }
+  Flag* flag = find(flag_name);
+  if (flag == nullptr) throw std::invalid_argument("no flag \"" + std::string(flag_name) + "\" to shorten");
+  if (!flag->short_name.empty()) {
+    throw std::invalid_argument("flag \"" + flag->name + "\" has a short name already");
+  }
+  flag->short_name = std::move(short_name);
+}
+
+void FlagSet::add_config_file(std::string default_file_name) {
+  if (config_default_file_name_) throw std::invalid_argument("add_config_file() called twice");
+  add_flag(std::string(kConfigFlagName), "file", "$HOME/" + default_file_name,
+           "YAML file of flag values, keys named like the flags (e.g. \"debug: true\"); read after the "
+           "environment",
+           [path = config_path_](std::string_view value) -> std::optional<std::string> {
+             *path = std::string(value);
+             return std::nullopt;
+           });
+  config_default_file_name_ = std::move(default_file_name);
+}
+
+void FlagSet::accept_config_keys(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) accepted_config_keys_.push_back(lower_case(key));
+}
+
 FlagSet::Flag* FlagSet::find(std::string_view name) {
   for (auto& flag : flags_) {
     if (flag->name == name) return flag.get();
@@ -389,6 +431,26 @@ FlagSet::Flag* FlagSet::find(std::string_view name) {
 
 const FlagSet::Flag* FlagSet::find(std::string_view name) const {
   return const_cast<FlagSet*>(this)->find(name);
+}
+
+FlagSet::Flag* FlagSet::find_short(std::string_view short_name) {
+  for (auto& flag : flags_) {
+    if (!flag->short_name.empty() && flag->short_name == short_name) return flag.get();
+  }
+  return nullptr;
+}
+
+std::string FlagSet::closest_name(std::string_view name) const {
+  std::size_t best_distance = 3;  // suggest only close misspellings
+  const Flag* best = nullptr;
+  for (const auto& candidate : flags_) {
+    const std::size_t distance = edit_distance(name, candidate->name);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate.get();
+    }
+  }
+  return best != nullptr ? best->name : std::string();
 }
 
 FlagSource FlagSet::source(std::string_view name) const {
@@ -406,14 +468,14 @@ ParseOutcome FlagSet::usage_error(std::ostream& err, std::string_view message) c
 }
 
 ParseOutcome FlagSet::parse(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                            const EnvironmentLookup& environment) {
+                            const EnvironmentLookup& environment, const ConfigFileReader& read_config) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-  return parse(args, out, err, environment);
+  return parse(args, out, err, environment, read_config);
 }
 
 ParseOutcome FlagSet::parse(std::span<const std::string> args, std::ostream& out, std::ostream& err,
-                            const EnvironmentLookup& environment) {
+                            const EnvironmentLookup& environment, const ConfigFileReader& read_config) {
   ParseOutcome outcome;
   const auto exit_with = [&](int code) {
     outcome.action = ParseOutcome::Action::kExit;
@@ -458,18 +520,12 @@ ParseOutcome FlagSet::parse(std::span<const std::string> args, std::ostream& out
     }
 
     Flag* flag = find(name);
+    if (flag == nullptr) flag = find_short(name);
     if (flag == nullptr) {
       std::string message = "unknown flag --" + std::string(name);
-      std::size_t best_distance = 3;  // suggest only close misspellings
-      const Flag* best = nullptr;
-      for (const auto& candidate : flags_) {
-        const std::size_t distance = edit_distance(name, candidate->name);
-        if (distance < best_distance) {
-          best_distance = distance;
-          best = candidate.get();
-        }
+      if (const std::string closest = closest_name(name); !closest.empty()) {
+        message += " (did you mean --" + closest + "?)";
       }
-      if (best != nullptr) message += " (did you mean --" + best->name + "?)";
       return usage_error(err, message);
     }
 
@@ -500,28 +556,125 @@ ParseOutcome FlagSet::parse(std::span<const std::string> args, std::ostream& out
     flag->source = FlagSource::kCommandLine;
   }
 
-  // The environment fills in what the command line left unset.
+  // The environment fills in what the command line left unset: ours first, then the Go original's.
   for (const auto& flag : flags_) {
     if (flag->source != FlagSource::kDefault) continue;
-    const std::string variable = environment_variable(flag->name);
-    const std::optional<std::string> value = environment ? environment(variable) : std::nullopt;
-    if (!value || value->empty()) continue;
-    if (auto reason = flag->set(*value)) {
-      return usage_error(err, "invalid value " + quote(*value) + " in environment variable " + variable +
-                                  " (flag --" + flag->name + "): " + *reason);
+    for (const std::string& variable :
+         {environment_variable(flag->name), legacy_environment_variable(flag->name)}) {
+      const std::optional<std::string> value = environment ? environment(variable) : std::nullopt;
+      if (!value || value->empty()) continue;
+      if (auto reason = flag->set(*value)) {
+        return usage_error(err, "invalid value " + quote(*value) + " in environment variable " + variable +
+                                    " (flag --" + flag->name + "): " + *reason);
+      }
+      if (flag->deprecated)
+        outcome.warnings.push_back(deprecation_warning(*flag, "environment variable " + variable));
+      flag->source = FlagSource::kEnvironment;
+      flag->variable = variable;
+      break;
     }
-    if (flag->deprecated)
-      outcome.warnings.push_back(deprecation_warning(*flag, "environment variable " + variable));
-    flag->source = FlagSource::kEnvironment;
+  }
+
+  // The config file fills in what is still unset.
+  if (config_default_file_name_) {
+    if (auto error = apply_config_file(outcome, environment, read_config)) return usage_error(err, *error);
   }
   return outcome;
+}
+
+std::optional<std::string> FlagSet::apply_config_file(ParseOutcome& outcome,
+                                                      const EnvironmentLookup& environment,
+                                                      const ConfigFileReader& read_config) {
+  const Flag& config_flag = *find(kConfigFlagName);
+  const bool named_explicitly = config_flag.source != FlagSource::kDefault;
+  std::string path;
+  if (named_explicitly) {
+    path = *config_path_;
+    if (path.empty()) return std::nullopt;  // "--config=": no file at all
+  } else {
+    const std::optional<std::string> home = environment ? environment("HOME") : std::nullopt;
+    if (!home || home->empty()) return std::nullopt;  // no home, no default file
+    path = *home;
+    if (path.back() != '/') path.push_back('/');
+    path += *config_default_file_name_;
+  }
+  const std::string how_named = config_flag.source == FlagSource::kCommandLine ? "named by --config"
+                                : config_flag.source == FlagSource::kEnvironment
+                                    ? "named by environment variable " + config_flag.variable
+                                    : "the default config file";
+  const auto fail = [](std::string message) { return std::optional<std::string>(std::move(message)); };
+
+  const ConfigFileText file = read_config
+                                  ? read_config(path)
+                                  : ConfigFileText{ConfigFileText::Status::kMissing, {}, "no file reader"};
+  if (file.status == ConfigFileText::Status::kMissing && !named_explicitly) return std::nullopt;
+  if (file.status != ConfigFileText::Status::kRead) {
+    return fail("cannot read config file " + quote(path) + " (" + how_named + "): " + file.reason);
+  }
+  // "config file "F", line 3[, column 5]": every message about the file starts so.
+  const auto where = [&path](int line, int column = 0) {
+    std::string text = "config file " + quote(path);
+    if (line > 0) text += ", line " + std::to_string(line);
+    if (line > 0 && column > 0) text += ", column " + std::to_string(column);
+    return text;
+  };
+  const ParsedConfigText parsed = parse_config_text(file.text);
+  if (!parsed.ok()) return fail(where(parsed.error_line, parsed.error_column) + ": " + parsed.error);
+
+  for (const ConfigValue& value : parsed.values) {
+    const std::string key_where = where(value.line);
+    const std::string key = lower_case(value.key);
+    Flag* flag = nullptr;
+    for (auto& candidate : flags_) {
+      if (lower_case(candidate->name) == key) flag = candidate.get();
+    }
+    if (flag == nullptr) {
+      if (std::find(accepted_config_keys_.begin(), accepted_config_keys_.end(), key) !=
+          accepted_config_keys_.end()) {
+        continue;  // a key of another command of this program
+      }
+      std::string message = key_where + ": unknown key " + quote(value.key);
+      if (const std::string closest = closest_name(key); !closest.empty()) {
+        message += " (did you mean " + closest + "?)";
+      }
+      return fail(message);
+    }
+    if (flag->name == kConfigFlagName) {
+      return fail(key_where + ": key " + quote(value.key) +
+                  " cannot name another config file (use --config or OVALSTREAM_CONFIG)");
+    }
+    if (value.kind == ConfigValue::Kind::kSequence && !flag->is_list) {
+      return fail(key_where + ": key " + quote(value.key) + " takes one value (" + flag->type_name +
+                  "), not a list");
+    }
+    // An empty value sets nothing; a higher source's value wins.
+    if (value.kind == ConfigValue::Kind::kNull || flag->source != FlagSource::kDefault) continue;
+    // An empty list ("filter: []") empties a list flag: the setter's first call replaces its default.
+    const std::vector<std::string> items = value.items.empty() ? std::vector<std::string>{""} : value.items;
+    for (const std::string& item : items) {
+      if (auto reason = flag->set(item)) {
+        return fail("invalid value " + quote(item) + " in " + key_where + ", key " + quote(value.key) +
+                    " (flag --" + flag->name + "): " + *reason);
+      }
+    }
+    if (flag->deprecated) {
+      std::string warning = "config file key " + value.key + " is deprecated and has no effect";
+      if (!flag->help.empty()) warning += ": " + flag->help;
+      outcome.warnings.push_back(std::move(warning));
+    }
+    flag->source = FlagSource::kConfigFile;
+  }
+  outcome.config_file = path;
+  return std::nullopt;
 }
 
 std::string FlagSet::usage() const {
   std::ostringstream text;
   text << program_ << ' ' << version_ << ": " << summary_ << "\n\n";
   text << "Usage:\n  " << program_ << ' ' << synopsis_ << "\n\n";
-  text << "Flags (each also read from the environment variable shown; the command line wins):\n";
+  // Where else a flag's value can come from, highest first.
+  text << "Flags (also read from OVALSTREAM_<FLAG>, then VANTAGE_<FLAG>"
+       << (config_default_file_name_ ? ", then the --config file" : "") << "; the command line wins):\n";
 
   std::vector<const Flag*> current;
   std::vector<const Flag*> deprecated;
@@ -532,8 +685,8 @@ std::string FlagSet::usage() const {
 
   const auto write_flag = [&text](const Flag& flag) {
     // A boolean shows "[=bool]" because it takes its value only after '='.
-    const std::string form =
-        "--" + flag.name + (flag.is_bool ? "[=" + flag.type_name + "]" : " " + flag.type_name);
+    const std::string form = (flag.short_name.empty() ? "" : "-" + flag.short_name + ", ") + "--" +
+                             flag.name + (flag.is_bool ? "[=" + flag.type_name + "]" : " " + flag.type_name);
     text << "  " << form;
     constexpr std::size_t kEnvironmentColumn = 36;
     const std::size_t used = 2 + form.size();

@@ -124,7 +124,7 @@ TEST_F(AggregatorAttack, SlowlorisFromOneAddressLeavesOthersServed) {
   EXPECT_LT(health.slowest(), 100ms);
 }
 
-// Oversize and fragmented frames: refused from their header with the close code, nothing buffered.
+// Oversize, fragmented and too many frames: refused from their header with the close code, nothing buffered.
 TEST_F(AggregatorAttack, OversizeAndFragmentedFramesAreClosedWithTheirCode) {
   start();
   const ProcessStats before = process_stats(aggregator_->pid());
@@ -134,10 +134,16 @@ TEST_F(AggregatorAttack, OversizeAndFragmentedFramesAreClosedWithTheirCode) {
     std::string bytes;
     int code;
   };
+  std::string burst;  // past the default bucket of 100 data frames
+  for (int i = 0; i < 200; ++i) burst += client_frame(0x81, R"({"type":"ping"})");
   const std::vector<Case> cases = {
       {"a 1 GiB binary frame", client_frame_header(0x82, 1ull << 30) + std::string(4096, 'x'), 1009},
-      {"a 64 KiB text frame", client_frame(0x81, std::string(65536, 'x')), 1009},
-      {"a fragmented text message", client_frame(0x01, "part") + client_frame(0x80, "rest"), 1003},
+      {"a text frame of 64 KiB + 1", client_frame(0x81, std::string(65537, 'x')), 1009},
+      {"a fragmented text message of 64 KiB + 1",
+       client_frame(0x01, std::string(40000, 'x')) + client_frame(0x80, std::string(25537, 'x')), 1009},
+      {"200 heartbeats at once", burst, 1008},
+      {"a text frame inside a fragmented message", client_frame(0x01, "part") + client_frame(0x81, "new"),
+       1002},
       {"a lone continuation frame", client_frame(0x80, "rest"), 1002},
       {"a fragmented ping", client_frame(0x09, "ping"), 1002},
       {"a 200-byte ping", client_frame_header(0x89, 200) + std::string(204, 'x'), 1002},
@@ -156,6 +162,42 @@ TEST_F(AggregatorAttack, OversizeAndFragmentedFramesAreClosedWithTheirCode) {
   EXPECT_LT(after.peak_rss_kib - before.rss_kib, 8u * 1024);
   EXPECT_EQ(health.failures(), 0);
   EXPECT_LT(health.slowest(), 100ms);
+  EXPECT_EQ(counter("ovalstream_websocket_client_frame_limit_closes_total{reason=\"message_size\"}"), 3u);
+  EXPECT_EQ(counter("ovalstream_websocket_client_frame_limit_closes_total{reason=\"frame_rate\"}"), 1u);
+}
+
+// Issue 13: data frames are read and discarded (browsers' heartbeats), never buffered. A client that sends
+// its whole bucket of the largest frames (100 x 64 KiB) costs no memory and keeps its connection; past the
+// bucket it is closed 1008.
+TEST_F(AggregatorAttack, LargestDataFramesAreDiscardedWithoutBufferingThenClosedOverTheRate) {
+  start();
+  RawClient attacker(aggregator_->hub_port());
+  ASSERT_TRUE(attacker.handshake("/v1/competitions"));
+  const ProcessStats before = process_stats(aggregator_->pid());
+  HealthProbe health(aggregator_->metrics_port());
+  const std::string largest = client_frame(0x82, std::string(64 * 1024, 'x'));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(attacker.write_all(largest)) << "frame " << i;
+  ASSERT_TRUE(attacker.write_all(client_frame(0x89, "after 6.4 MB")));
+  std::optional<hub::testing::ServerFrame> pong;
+  while ((pong = attacker.read_frame(10s)) && pong->opcode() != 0xA) {
+    ASSERT_NE(pong->opcode(), 0x8) << "closed " << pong->close_code();
+  }
+  ASSERT_TRUE(pong) << "no pong behind the frames";
+  EXPECT_EQ(pong->payload, "after 6.4 MB");
+  const ProcessStats after = process_stats(aggregator_->pid());
+  EXPECT_LT(after.peak_rss_kib - before.rss_kib, 8u * 1024) << "peak RSS grew by the frames";
+  EXPECT_GE(counter("ovalstream_websocket_client_frames_discarded_total"), 100u);
+
+  // The bucket refills at 10 frames/s: 50 more at once are over it.
+  flood(attacker.fd(), largest, 50 * largest.size(), 5s);
+  const auto close = attacker.read_until_close(5s);
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->close_code(), 1008);
+  health.stop();
+  EXPECT_EQ(counter("ovalstream_websocket_client_frame_limit_closes_total{reason=\"frame_rate\"}"), 1u);
+  EXPECT_EQ(health.failures(), 0);
+  EXPECT_LT(health.slowest(), 100ms);
+  EXPECT_TRUE(aggregator_->running());
 }
 
 // Header and body bombs: answered 431 and 413 from the first bytes past the bound.

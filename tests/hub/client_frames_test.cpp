@@ -1,5 +1,6 @@
-// What clients may send: control frames are answered (ping -> pong, close -> close), anything else closes
-// the connection with the right code, and no input crashes the server or affects other connections.
+// What clients may send: control frames are answered (ping -> pong, close -> close), malformed frames close
+// the connection with the right code, and no input crashes the server or affects other connections. Data
+// frames (heartbeats) are in client_data_frames_test.cpp.
 
 #include <gtest/gtest.h>
 
@@ -12,8 +13,6 @@
 namespace ovalstream::hub::testing {
 namespace {
 
-constexpr std::uint8_t kFinText = 0x81;
-constexpr std::uint8_t kFinBinary = 0x82;
 constexpr std::uint8_t kFinClose = 0x88;
 constexpr std::uint8_t kFinPing = 0x89;
 constexpr std::uint8_t kFinPong = 0x8A;
@@ -104,29 +103,6 @@ TEST_F(ClientFramesTest, PongIsAcceptedSilently) {
   auto connections = log_.wait_for(1, 5s);
   ASSERT_EQ(connections.size(), 1u);
   EXPECT_TRUE(connections[0]->is_open());
-}
-
-TEST_F(ClientFramesTest, TextFrameIsClosed1003) {
-  auto close = close_after(client_frame(kFinText, "hello server"));
-  ASSERT_TRUE(close);
-  EXPECT_EQ(close->close_code(), close_code::kUnsupportedData);
-  EXPECT_NE(close->close_reason().find("one-way"), std::string::npos) << close->close_reason();
-}
-
-TEST_F(ClientFramesTest, BinaryFrameIsClosed1003) {
-  auto close = close_after(client_frame(kFinBinary, std::string("\x00\x01\x02", 3)));
-  ASSERT_TRUE(close);
-  EXPECT_EQ(close->close_code(), close_code::kUnsupportedData);
-}
-
-TEST_F(ClientFramesTest, OversizeFrameIsClosed1009FromItsHeader) {
-  // Only the header is sent: the server must not wait for 1 MiB of payload.
-  auto close = close_after(client_frame_header(kFinBinary, 1 << 20));
-  ASSERT_TRUE(close);
-  EXPECT_EQ(close->close_code(), close_code::kMessageTooBig);
-  auto just_over = close_after(client_frame(kFinText, std::string(4097, 'x')));
-  ASSERT_TRUE(just_over);
-  EXPECT_EQ(just_over->close_code(), close_code::kMessageTooBig);
 }
 
 TEST_F(ClientFramesTest, UnmaskedFrameIsClosed1002) {

@@ -1,6 +1,6 @@
 // Liveness: the server pings every ping_interval; a peer from which nothing arrives within pong_timeout
 // is closed, one that answers stays open (raw client answering by hand, Beast and cpprestsdk clients
-// answering on their own).
+// answering on their own), and so does one that sends heartbeats (data frames) instead.
 
 #include <gtest/gtest.h>
 
@@ -66,6 +66,34 @@ TEST(Liveness, PeerThatAnswersPingsStaysOpen) {
     }
   }
   EXPECT_GE(pings, 8);  // 1.5 s at one ping per 100 ms (+ one tick)
+  auto connections = log.wait_for(1, 1s);
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_TRUE(connections[0]->is_open());
+}
+
+// A browser app cannot answer pings itself (the browser does, but an app behind a proxy that eats them
+// cannot tell): its JSON heartbeats are signs of life like pongs.
+TEST(Liveness, HeartbeatsAloneKeepAPeerThatNeverAnswersPings) {
+  ConnectionLog log;
+  TestServer server(fast_liveness_options(), websocket_router(log));
+  RawClient client(server.port());
+  ASSERT_TRUE(client.handshake());
+
+  int pings = 0;
+  const auto until = std::chrono::steady_clock::now() + 1500ms;  // past three pong timeouts
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(client.write_all(client_frame(0x81, R"({"type":"ping"})")));
+    const auto next_beat = std::chrono::steady_clock::now() + 100ms;
+    for (auto now = std::chrono::steady_clock::now(); now < next_beat;
+         now = std::chrono::steady_clock::now()) {
+      const auto frame =
+          client.read_frame(std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now) + 1ms);
+      if (!frame) break;
+      ASSERT_NE(frame->opcode(), 0x8) << "closed " << frame->close_code() << " " << frame->close_reason();
+      if (frame->opcode() == 0x9) ++pings;  // read, never answered
+    }
+  }
+  EXPECT_GE(pings, 8);
   auto connections = log.wait_for(1, 1s);
   ASSERT_EQ(connections.size(), 1u);
   EXPECT_TRUE(connections[0]->is_open());

@@ -33,6 +33,8 @@ struct Fixture {
   ListenAddress listen{"", 8080};
 
   std::map<std::string, std::string> environment;
+  std::map<std::string, std::string> files;  // path -> text; others are missing
+  int file_reads = 0;
   std::ostringstream out;
   std::ostringstream err;
   FlagSet flags{"aggregator", "1.2.3", "carries live timing events from NATS to websocket clients",
@@ -55,11 +57,21 @@ struct Fixture {
   }
 
   ParseOutcome parse(std::vector<std::string> args) {
-    return flags.parse(args, out, err, [this](std::string_view name) -> std::optional<std::string> {
-      const auto it = environment.find(std::string(name));
-      if (it == environment.end()) return std::nullopt;
-      return it->second;
-    });
+    return flags.parse(
+        args, out, err,
+        [this](std::string_view name) -> std::optional<std::string> {
+          const auto it = environment.find(std::string(name));
+          if (it == environment.end()) return std::nullopt;
+          return it->second;
+        },
+        [this](const std::string& path) {
+          ++file_reads;
+          const auto it = files.find(path);
+          if (it == files.end()) {
+            return ConfigFileText{ConfigFileText::Status::kMissing, "", "No such file or directory"};
+          }
+          return ConfigFileText{ConfigFileText::Status::kRead, it->second, ""};
+        });
   }
 };
 
@@ -518,6 +530,474 @@ TEST(Flags, CustomFlag) {
 TEST(Flags, ControlCharactersInABadValueStayOnOneLine) {
   Fixture f;
   expect_usage_error(f.parse({"--port=1\n2"}), f, {"\"1\\n2\""});
+}
+
+// ---- The Go original's environment: VANTAGE_<FLAG> after OVALSTREAM_<FLAG> ----
+
+TEST(Flags, LegacyEnvironmentVariableNames) {
+  EXPECT_EQ(FlagSet::legacy_environment_variable("nats-url"), "VANTAGE_NATS_URL");
+  EXPECT_EQ(FlagSet::legacy_environment_variable("cert-file"), "VANTAGE_CERT_FILE");
+}
+
+TEST(Flags, VantageVariableFillsUnsetFlags) {
+  Fixture f;
+  f.environment = {{"VANTAGE_NATS_URL", "nats://vantage:4222"},
+                   {"VANTAGE_DEBUG", "true"},
+                   {"VANTAGE_FILTER", "a,b"},
+                   {"VANTAGE_PORT", "9000"}};
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.nats_url, "nats://vantage:4222");
+  EXPECT_TRUE(f.debug);
+  EXPECT_EQ(f.filters, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(f.port, 9000);
+  EXPECT_EQ(f.flags.source("nats-url"), FlagSource::kEnvironment);
+}
+
+TEST(Flags, OvalstreamVariableWinsOverVantageAndTheCommandLineOverBoth) {
+  Fixture f;
+  f.environment = {{"OVALSTREAM_NATS_URL", "nats://ours:4222"},
+                   {"VANTAGE_NATS_URL", "nats://vantage:4222"},
+                   {"OVALSTREAM_PORT", "1"},
+                   {"VANTAGE_PORT", "2"}};
+  expect_runs(f.parse({"--port=3"}), f);
+  EXPECT_EQ(f.nats_url, "nats://ours:4222");
+  EXPECT_EQ(f.port, 3);
+}
+
+TEST(Flags, VantageVariableIsReadWhenOursIsEmpty) {
+  Fixture f;
+  f.environment = {
+      {"OVALSTREAM_NATS_URL", ""}, {"VANTAGE_NATS_URL", "nats://vantage:4222"}, {"VANTAGE_PORT", ""}};
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.nats_url, "nats://vantage:4222");
+  EXPECT_EQ(f.port, 8080);
+}
+
+TEST(Flags, BadVantageVariableIsAnErrorNamingIt) {
+  Fixture f;
+  f.environment = {{"VANTAGE_PORT", "70000"}};
+  expect_usage_error(f.parse({}), f,
+                     {"invalid value \"70000\" in environment variable VANTAGE_PORT", "--port"});
+  Fixture g;  // not read at all when ours is set
+  g.environment = {{"VANTAGE_PORT", "abc"}, {"OVALSTREAM_PORT", "1"}};
+  expect_runs(g.parse({}), g);
+  EXPECT_EQ(g.port, 1);
+}
+
+TEST(Flags, DeprecatedVantageVariableWarns) {
+  Fixture f;
+  f.environment["VANTAGE_NATS_CLUSTER_ID"] = "test-cluster";
+  const ParseOutcome outcome = f.parse({});
+  expect_runs(outcome, f);
+  ASSERT_EQ(outcome.warnings.size(), 1u);
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "VANTAGE_NATS_CLUSTER_ID", outcome.warnings[0]);
+}
+
+// ---- -d and other short names ----
+
+TEST(Flags, ShortNameSetsItsFlagInEveryForm) {
+  for (const auto& [args, expected] :
+       std::vector<std::pair<std::vector<std::string>, bool>>{{{"-d"}, true},
+                                                              {{"--d"}, true},
+                                                              {{"-d=true"}, true},
+                                                              {{"-d=false"}, false},
+                                                              {{"start", "-d"}, true}}) {
+    Fixture f;
+    f.flags.add_short_name("d", "debug");
+    f.debug = !expected;
+    expect_runs(f.parse(args), f);
+    EXPECT_EQ(f.debug, expected) << args.back();
+    EXPECT_EQ(f.flags.source("debug"), FlagSource::kCommandLine);
+  }
+}
+
+TEST(Flags, ShortNameOfABooleanRefusesASeparateValueNamingTheFlag) {
+  Fixture f;
+  f.flags.add_short_name("d", "debug");
+  expect_usage_error(f.parse({"-d", "false"}), f, {"--debug", "--debug=false"});
+  Fixture g;
+  g.flags.add_short_name("d", "debug");
+  expect_usage_error(g.parse({"-d=maybe"}), g, {"invalid value \"maybe\" for flag --debug"});
+}
+
+TEST(Flags, ShortNameIsNeitherAVariableNorAConfigKey) {
+  Fixture f;
+  f.flags.add_short_name("d", "debug");
+  f.flags.add_config_file(".aggregator.yaml");
+  f.environment = {{"OVALSTREAM_D", "true"}, {"VANTAGE_D", "true"}, {"HOME", "/home/u"}};
+  expect_runs(f.parse({}), f);
+  EXPECT_FALSE(f.debug);
+  Fixture g;
+  g.flags.add_short_name("d", "debug");
+  g.flags.add_config_file(".aggregator.yaml");
+  g.environment = {{"HOME", "/home/u"}};
+  g.files["/home/u/.aggregator.yaml"] = "d: true\n";
+  expect_usage_error(g.parse({}), g, {"unknown key \"d\""});
+}
+
+TEST(Flags, HelpShowsTheShortName) {
+  Fixture f;
+  f.flags.add_short_name("d", "debug");
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "-d, --debug[=bool]", f.flags.usage());
+}
+
+TEST(Flags, ShortNameRegistrationMistakesThrow) {
+  Fixture f;
+  f.flags.add_short_name("d", "debug");
+  EXPECT_THROW(f.flags.add_short_name("d", "port"), std::invalid_argument);      // taken
+  EXPECT_THROW(f.flags.add_short_name("D", "debug"), std::invalid_argument);     // the flag has one
+  EXPECT_THROW(f.flags.add_short_name("p", "missing"), std::invalid_argument);   // no such flag
+  EXPECT_THROW(f.flags.add_short_name("h", "port"), std::invalid_argument);      // --help's
+  EXPECT_THROW(f.flags.add_short_name("port", "ratio"), std::invalid_argument);  // a flag's name
+  bool other = false;
+  EXPECT_THROW(f.flags.add_bool("d", &other, ""), std::invalid_argument);  // a short name
+}
+
+// ---- --driver: one choice ----
+
+TEST(Flags, SingleChoiceFlagAcceptsOnlyItsValue) {
+  Fixture f;
+  std::string driver = "nats";
+  f.flags.add_choice("driver", &driver, {"nats"}, "message broker driver");
+  expect_runs(f.parse({"--driver", "nats"}), f);
+  EXPECT_EQ(driver, "nats");
+  for (const char* bad : {"stan", "NATS", "", "nats "}) {
+    Fixture g;
+    g.flags.add_choice("driver", &driver, {"nats"}, "message broker driver");
+    expect_usage_error(g.parse({std::string("--driver=") + bad}), g,
+                       {"for flag --driver", "only nats is supported"});
+  }
+  Fixture h;
+  h.flags.add_choice("driver", &driver, {"nats"}, "message broker driver");
+  h.environment["VANTAGE_DRIVER"] = "kafka";
+  expect_usage_error(h.parse({}), h, {"VANTAGE_DRIVER", "only nats is supported"});
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "--driver nats", h.flags.usage());
+}
+
+TEST(Flags, ChoiceFlagListsItsChoices) {
+  Fixture f;
+  std::string scope = "a";
+  f.flags.add_choice("scope", &scope, {"a", "b"}, "a scope");
+  expect_runs(f.parse({"--scope=b"}), f);
+  EXPECT_EQ(scope, "b");
+  Fixture g;
+  g.flags.add_choice("scope", &scope, {"a", "b"}, "a scope");
+  expect_usage_error(g.parse({"--scope=c"}), g, {"must be one of a, b"});
+}
+
+// ---- The config file ----
+
+// The fixture's flags with --config, default $HOME/.aggregator.yaml, HOME=/home/u.
+struct ConfigFixture : Fixture {
+  static constexpr const char* kDefaultFile = "/home/u/.aggregator.yaml";
+  ConfigFixture() {
+    flags.add_config_file(".aggregator.yaml");
+    environment["HOME"] = "/home/u";
+  }
+};
+
+TEST(ConfigFile, DefaultFileUnderHomeFillsUnsetFlags) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] =
+      "nats-url: nats://file:4222\n"
+      "debug: true\n"
+      "port: 9001\n"
+      "ratio: 0.75\n"
+      "retention: 36h\n"
+      "ping-interval: 10s\n"
+      "filter:\n  - a\n  - b\n"
+      "listen: \"[::1]:9090\"\n";
+  const ParseOutcome outcome = f.parse({});
+  expect_runs(outcome, f);
+  EXPECT_EQ(f.nats_url, "nats://file:4222");
+  EXPECT_TRUE(f.debug);
+  EXPECT_EQ(f.port, 9001);
+  EXPECT_DOUBLE_EQ(f.ratio, 0.75);
+  EXPECT_EQ(f.retention, 36h);
+  EXPECT_EQ(f.ping_interval, 10s);
+  EXPECT_EQ(f.filters, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(f.listen, (ListenAddress{"::1", 9090}));
+  EXPECT_EQ(f.flags.source("port"), FlagSource::kConfigFile);
+  EXPECT_EQ(f.flags.source("max-connections"), FlagSource::kDefault);
+  EXPECT_EQ(outcome.config_file, ConfigFixture::kDefaultFile);
+}
+
+TEST(ConfigFile, PrecedenceIsFlagThenOursThenVantageThenFileThenDefault) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] =
+      "nats-url: nats://file:4222\n"  // the command line wins
+      "port: 1001\n"                  // OVALSTREAM_PORT wins
+      "retention: 1h\n"               // VANTAGE_RETENTION wins
+      "max-connections: 7\n"          // only here: the file wins over the default
+      "filter: [file]\n";             // OVALSTREAM_FILTER wins over VANTAGE_FILTER and the file
+  f.environment.insert({{"OVALSTREAM_PORT", "1002"},
+                        {"VANTAGE_PORT", "1003"},
+                        {"VANTAGE_RETENTION", "2h"},
+                        {"OVALSTREAM_FILTER", "ours"},
+                        {"VANTAGE_FILTER", "vantage"},
+                        {"VANTAGE_NATS_URL", "nats://vantage:4222"}});
+  expect_runs(f.parse({"--nats-url", "nats://cli:4222"}), f);
+  EXPECT_EQ(f.nats_url, "nats://cli:4222");
+  EXPECT_EQ(f.port, 1002);
+  EXPECT_EQ(f.retention, 2h);
+  EXPECT_EQ(f.max_connections, 7);
+  EXPECT_EQ(f.filters, std::vector<std::string>{"ours"});
+  EXPECT_EQ(f.ping_interval, 54s);  // nowhere: the default
+  EXPECT_EQ(f.flags.source("nats-url"), FlagSource::kCommandLine);
+  EXPECT_EQ(f.flags.source("retention"), FlagSource::kEnvironment);
+  EXPECT_EQ(f.flags.source("max-connections"), FlagSource::kConfigFile);
+  EXPECT_EQ(f.flags.source("ping-interval"), FlagSource::kDefault);
+}
+
+TEST(ConfigFile, MissingDefaultFileIsFine) {
+  ConfigFixture f;
+  const ParseOutcome outcome = f.parse({});
+  expect_runs(outcome, f);
+  EXPECT_EQ(f.err.str(), "");
+  EXPECT_EQ(outcome.config_file, "");
+  EXPECT_EQ(f.file_reads, 1);
+}
+
+TEST(ConfigFile, NoHomeMeansNoDefaultFile) {
+  ConfigFixture f;
+  f.environment.erase("HOME");
+  f.files["/.aggregator.yaml"] = "bogus: 1\n";
+  f.files[".aggregator.yaml"] = "bogus: 1\n";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.file_reads, 0);
+}
+
+TEST(ConfigFile, HomeWithATrailingSlash) {
+  ConfigFixture f;
+  f.environment["HOME"] = "/home/u/";
+  f.files[ConfigFixture::kDefaultFile] = "port: 1\n";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.port, 1);
+}
+
+TEST(ConfigFile, UnreadableDefaultFileIsAnError) {
+  ConfigFixture f;
+  const ParseOutcome outcome = f.flags.parse(
+      std::vector<std::string>{}, f.out, f.err,
+      [](std::string_view name) -> std::optional<std::string> {
+        if (name == "HOME") return "/home/u";
+        return std::nullopt;
+      },
+      [](const std::string&) {
+        return ConfigFileText{ConfigFileText::Status::kUnreadable, "", "Permission denied"};
+      });
+  expect_usage_error(outcome, f,
+                     {"cannot read config file \"/home/u/.aggregator.yaml\"", "Permission denied"});
+}
+
+TEST(ConfigFile, ExplicitFileFromEverySource) {
+  const std::vector<std::pair<std::vector<std::string>, std::map<std::string, std::string>>> cases = {
+      {{"--config", "/etc/a.yaml"}, {}},
+      {{"-config=/etc/a.yaml"}, {}},
+      {{}, {{"OVALSTREAM_CONFIG", "/etc/a.yaml"}}},
+      {{}, {{"VANTAGE_CONFIG", "/etc/a.yaml"}}},
+      {{}, {{"OVALSTREAM_CONFIG", "/etc/a.yaml"}, {"VANTAGE_CONFIG", "/etc/other.yaml"}}},
+  };
+  for (const auto& [args, environment] : cases) {
+    ConfigFixture f;
+    f.environment.insert(environment.begin(), environment.end());
+    f.files["/etc/a.yaml"] = "port: 4242\n";
+    f.files[ConfigFixture::kDefaultFile] = "port: 1\n";  // not read when a file is named
+    const ParseOutcome outcome = f.parse(args);
+    expect_runs(outcome, f);
+    EXPECT_EQ(f.port, 4242);
+    EXPECT_EQ(outcome.config_file, "/etc/a.yaml");
+  }
+}
+
+TEST(ConfigFile, MissingExplicitFileIsAnErrorNamingHowItWasNamed) {
+  ConfigFixture f;
+  expect_usage_error(f.parse({"--config", "/etc/missing.yaml"}), f,
+                     {"cannot read config file \"/etc/missing.yaml\" (named by --config)", "No such file"});
+  ConfigFixture g;
+  g.environment["VANTAGE_CONFIG"] = "/etc/missing.yaml";
+  expect_usage_error(g.parse({}), g, {"\"/etc/missing.yaml\"", "environment variable VANTAGE_CONFIG"});
+  ConfigFixture h;
+  h.environment["OVALSTREAM_CONFIG"] = "/etc/missing.yaml";
+  expect_usage_error(h.parse({}), h, {"environment variable OVALSTREAM_CONFIG"});
+}
+
+TEST(ConfigFile, EmptyConfigFlagReadsNoFile) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "bogus: 1\n";
+  expect_runs(f.parse({"--config="}), f);
+  EXPECT_EQ(f.file_reads, 0);
+  // An empty variable is unset, as for every flag: the default file is read.
+  ConfigFixture g;
+  g.environment["OVALSTREAM_CONFIG"] = "";
+  g.files[ConfigFixture::kDefaultFile] = "port: 2\n";
+  expect_runs(g.parse({}), g);
+  EXPECT_EQ(g.port, 2);
+}
+
+TEST(ConfigFile, UnknownKeyIsAnErrorNamingFileLineAndKey) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "debug: true\nnats-ur: nats://x:4222\n";
+  expect_usage_error(f.parse({}), f,
+                     {"config file \"/home/u/.aggregator.yaml\", line 2: unknown key \"nats-ur\"",
+                      "did you mean nats-url?"});
+  ConfigFixture g;  // even with an empty value, and even when the flag it may mean is set elsewhere
+  g.files[ConfigFixture::kDefaultFile] = "verbose:\n";
+  expect_usage_error(g.parse({"--debug"}), g, {"unknown key \"verbose\""});
+  for (const char* reserved : {"help: true\n", "version: true\n", "h: true\n"}) {
+    ConfigFixture h;
+    h.files[ConfigFixture::kDefaultFile] = reserved;
+    expect_usage_error(h.parse({}), h, {"unknown key"});
+  }
+}
+
+TEST(ConfigFile, KeysOfOtherCommandsAreAccepted) {
+  ConfigFixture f;
+  f.flags.accept_config_keys({"speed", "file"});
+  f.files[ConfigFixture::kDefaultFile] = "speed: 10\nfile: x.jsonl\nport: 3\n";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.port, 3);
+}
+
+TEST(ConfigFile, KeysAreCaseInsensitiveAsViperReadThem) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "NATS-URL: nats://upper:4222\nDebug: true\n";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.nats_url, "nats://upper:4222");
+  EXPECT_TRUE(f.debug);
+}
+
+TEST(ConfigFile, WrongTypeIsAnErrorNamingFileKeyAndLine) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "debug: true\nnats-url:\n  host: x\n";
+  expect_usage_error(f.parse({}), f,
+                     {"config file \"/home/u/.aggregator.yaml\", line 2: key \"nats-url\" holds a mapping"});
+  ConfigFixture g;
+  g.files[ConfigFixture::kDefaultFile] = "port:\n  - 1\n  - 2\n";
+  expect_usage_error(g.parse({}), g, {"line 1", "key \"port\" takes one value (int), not a list"});
+  ConfigFixture h;
+  h.files[ConfigFixture::kDefaultFile] = "filter: [a, [b]]\n";
+  expect_usage_error(h.parse({}), h, {"key \"filter\"", "item 2"});
+}
+
+TEST(ConfigFile, MalformedYamlIsAnErrorNamingFileAndLine) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "debug: true\nfilter: [a, b\n";
+  expect_usage_error(f.parse({}), f,
+                     {"config file \"/home/u/.aggregator.yaml\", line 3, column 1: not valid YAML"});
+}
+
+TEST(ConfigFile, TopLevelThatIsNotAMappingIsAnError) {
+  for (const char* text : {"nats://x:4222\n", "- debug\n"}) {
+    ConfigFixture f;
+    f.files[ConfigFixture::kDefaultFile] = text;
+    expect_usage_error(f.parse({}), f, {"config file \"/home/u/.aggregator.yaml\"", "top level"});
+  }
+}
+
+TEST(ConfigFile, ValuesAreCheckedLikeTheCommandLine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"port: 70000\n", "must be between 1 and 65535"},
+      {"port: 0x10\n", "not an integer"},
+      {"port: \"\"\n", "not an integer"},
+      {"debug: yes\n", "not a boolean"},
+      {"retention: 1d\n", "not a duration"},
+      {"retention: 500ms\n", "must be between 1s and 8760h0m0s"},
+      {"ping-interval: 1.5ms\n", "finer than 1ms"},
+      {"ratio: .nan\n", "not a number"},
+      {"listen: 8080\n", "missing port"},
+  };
+  for (const auto& [text, reason] : cases) {
+    ConfigFixture f;
+    f.files[ConfigFixture::kDefaultFile] = "nats-url: nats://x:4222\n" + text;
+    expect_usage_error(f.parse({}), f,
+                       {"in config file \"/home/u/.aggregator.yaml\", line 2, key", "(flag --", reason});
+  }
+}
+
+TEST(ConfigFile, ValueOverriddenByAHigherSourceIsNotChecked) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "port: abc\n";
+  f.environment["VANTAGE_PORT"] = "5";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.port, 5);
+}
+
+TEST(ConfigFile, ListFlagFromSequenceScalarOrEmptyList) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "filter: \"a, b,c\"\n";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.filters, (std::vector<std::string>{"a", "b", "c"}));
+  ConfigFixture g;
+  g.files[ConfigFixture::kDefaultFile] = "filter: []\n";
+  expect_runs(g.parse({}), g);
+  EXPECT_TRUE(g.filters.empty());
+  EXPECT_EQ(g.flags.source("filter"), FlagSource::kConfigFile);
+}
+
+TEST(ConfigFile, EmptyValueKeepsTheDefault) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "nats-url:\nport: ~\n";
+  expect_runs(f.parse({}), f);
+  EXPECT_EQ(f.nats_url, "nats://127.0.0.1:4222");
+  EXPECT_EQ(f.port, 8080);
+  EXPECT_EQ(f.flags.source("port"), FlagSource::kDefault);
+  // An empty string is a value.
+  ConfigFixture g;
+  g.files[ConfigFixture::kDefaultFile] = "nats-url: \"\"\n";
+  expect_runs(g.parse({}), g);
+  EXPECT_EQ(g.nats_url, "");
+}
+
+TEST(ConfigFile, DeprecatedKeyWarns) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "nats-cluster-id: test-cluster\n";
+  const ParseOutcome outcome = f.parse({});
+  expect_runs(outcome, f);
+  ASSERT_EQ(outcome.warnings.size(), 1u);
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "config file key nats-cluster-id", outcome.warnings[0]);
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "no effect", outcome.warnings[0]);
+}
+
+TEST(ConfigFile, FileCannotNameAnotherFile) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "config: /etc/other.yaml\n";
+  expect_usage_error(f.parse({}), f, {"key \"config\" cannot name another config file"});
+}
+
+TEST(ConfigFile, HelpWinsOverABadConfigFile) {
+  ConfigFixture f;
+  f.files[ConfigFixture::kDefaultFile] = "{{{";
+  const ParseOutcome outcome = f.parse({"--help"});
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(f.err.str(), "");
+  EXPECT_EQ(f.file_reads, 0);
+}
+
+TEST(ConfigFile, HelpNamesTheSourcesAndTheConfigFlag) {
+  ConfigFixture f;
+  const std::string usage = f.flags.usage();
+  for (const char* expected : {"OVALSTREAM_<FLAG>, then VANTAGE_<FLAG>, then the --config file",
+                               "--config file", "OVALSTREAM_CONFIG", "(default $HOME/.aggregator.yaml)"}) {
+    EXPECT_PRED_FORMAT2(::testing::IsSubstring, expected, usage);
+  }
+  Fixture without;
+  EXPECT_PRED_FORMAT2(::testing::IsNotSubstring, "--config", without.flags.usage());
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "VANTAGE_<FLAG>", without.flags.usage());
+}
+
+TEST(ConfigFile, NamesListsTheRegisteredFlags) {
+  ConfigFixture f;
+  const std::vector<std::string> names = f.flags.names();
+  for (const char* name : {"nats-url", "debug", "filter", "nats-cluster-id", "config"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  }
+  EXPECT_EQ(std::find(names.begin(), names.end(), "help"), names.end());
+}
+
+TEST(ConfigFile, RegisteredOnce) {
+  ConfigFixture f;
+  EXPECT_THROW(f.flags.add_config_file(".other.yaml"), std::invalid_argument);
 }
 
 }  // namespace

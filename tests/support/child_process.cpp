@@ -31,11 +31,27 @@ std::string make_temp_dir(const char* prefix) {
   return pattern;
 }
 
-pid_t spawn_child(const std::vector<std::string>& arguments, const std::string& output) {
+pid_t spawn_child(const std::vector<std::string>& arguments, const std::string& output,
+                  const std::vector<std::string>& environment) {
   std::vector<std::string> copy = arguments;
   std::vector<char*> argv;
   for (auto& argument : copy) argv.push_back(argument.data());
   argv.push_back(nullptr);
+  // The child's environment, built before fork(): ours, less the names `environment` sets, plus those.
+  std::vector<std::string> variables = environment;
+  const auto overridden = [&environment](std::string_view entry) {
+    const std::string_view name = entry.substr(0, entry.find('='));
+    for (const std::string& own : environment) {
+      if (std::string_view(own).substr(0, own.find('=')) == name) return true;
+    }
+    return false;
+  };
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (!overridden(*entry)) variables.emplace_back(*entry);
+  }
+  std::vector<char*> envp;
+  for (auto& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   const std::string out_path = output.empty() ? "/dev/null" : output;
   const char* out = out_path.c_str();
   const pid_t parent = ::getpid();
@@ -60,7 +76,7 @@ pid_t spawn_child(const std::vector<std::string>& arguments, const std::string& 
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(argv[0], argv.data(), environ);
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   return child;
@@ -120,12 +136,13 @@ std::uint16_t logged_port(const std::string& log, const std::string& message) {
   return 0;
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path,
+                           const std::vector<std::string>& environment)
     : log_path_(std::move(log_path)) {
   if (argv.empty() || ::access(argv[0].c_str(), X_OK) != 0) {
     throw std::runtime_error("executable not found: " + (argv.empty() ? std::string("(none)") : argv[0]));
   }
-  pid_ = spawn_child(argv, log_path_);
+  pid_ = spawn_child(argv, log_path_, environment);
 }
 
 ChildProcess::~ChildProcess() {

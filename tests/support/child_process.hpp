@@ -19,8 +19,10 @@ namespace ovalstream::testing {
 std::string make_temp_dir(const char* prefix);
 
 // fork + exec of `argv` (argv[0] an absolute path) with stdout and stderr appended to `output` ("" =
-// /dev/null) and stdin from /dev/null. Throws std::runtime_error when fork() fails.
-pid_t spawn_child(const std::vector<std::string>& argv, const std::string& output);
+// /dev/null) and stdin from /dev/null, in this process's environment with `environment` ("NAME=value"
+// entries) set over it. Throws std::runtime_error when fork() fails.
+pid_t spawn_child(const std::vector<std::string>& argv, const std::string& output,
+                  const std::vector<std::string>& environment = {});
 
 // Waits up to `timeout` for `pid`; its exit code (or 128 + signal) once reaped, nullopt on timeout.
 std::optional<int> reap_child(pid_t pid, std::chrono::milliseconds timeout);
@@ -38,9 +40,10 @@ std::uint16_t logged_port(const std::string& log, const std::string& message);
 
 class ChildProcess {
  public:
-  // Starts `argv` with its output appended to `log_path`. Throws std::runtime_error when argv[0] is not an
-  // executable file or fork() fails.
-  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  // Starts `argv` with its output appended to `log_path` and `environment` ("NAME=value") set over this
+  // process's environment. Throws std::runtime_error when argv[0] is not an executable file or fork() fails.
+  ChildProcess(std::vector<std::string> argv, std::string log_path,
+               const std::vector<std::string>& environment = {});
   // SIGKILL and reap when still running.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;

@@ -55,7 +55,9 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, std::shared_ptr<HubSta
     : stream_(std::move(stream)),
       hub_(std::move(hub)),
       handlers_(std::move(handlers)),
-      id_(hub_->next_connection_id()) {}
+      id_(hub_->next_connection_id()),
+      parser_(hub_->options().max_client_message_bytes),
+      data_frame_rate_(hub_->options().client_frame_rate) {}
 
 template <class Stream>
 void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes, Payload upgrade_response) {
@@ -513,30 +515,52 @@ void WebSocketSession<Stream>::on_read(boost::system::error_code error, std::siz
 template <class Stream>
 bool WebSocketSession<Stream>::parse_read_buffer() {
   while (!discard_input_) {
-    const ClientFrame frame = parse_client_frame(std::span<std::uint8_t>(read_buffer_.data(), read_size_),
-                                                 hub_->options().max_client_frame_bytes);
-    if (frame.status == ClientFrame::Status::kNeedMore) {
-      // Unreachable: every frame the parser needs whole fits the buffer, longer ones fail at the header.
-      if (read_size_ == read_buffer_.size()) {
-        discard_input_ = true;
-        fail(close_code::kMessageTooBig, "frame too big", AfterClose::kAwaitPeer);
-      }
-      break;
+    const ClientFrame frame = parser_.next(std::span<std::uint8_t>(read_buffer_.data(), read_size_));
+    switch (frame.status) {
+      case ClientFrame::Status::kNeedMore:
+        // A full buffer is unreachable here: every header and control frame the parser needs whole fits.
+        return read_size_ < read_buffer_.size() || refuse_input(close_code::kMessageTooBig, "frame too big");
+      case ClientFrame::Status::kError:
+        return refuse_input(frame.close_code, frame.reason,
+                            frame.close_code == close_code::kMessageTooBig ? "message_size" : nullptr);
+      case ClientFrame::Status::kControl:
+        handle_frame(frame);
+        if (torn_down_.load(std::memory_order_relaxed)) return false;
+        break;
+      case ClientFrame::Status::kDataHeader:
+        if (!on_data_frame()) return false;
+        break;
+      case ClientFrame::Status::kSkipped:
+        break;
     }
-    if (frame.status == ClientFrame::Status::kError) {
-      discard_input_ = true;  // the frame boundaries are lost: never parse this stream again
-      if (state_.load(std::memory_order_relaxed) != State::kOpen) {
-        teardown();  // already closing, and the peer breaks the protocol on top: stop waiting for it
-        return false;
-      }
-      fail(frame.close_code, frame.reason, AfterClose::kAwaitPeer);
-      break;
-    }
-    handle_frame(frame);
-    if (torn_down_.load(std::memory_order_relaxed)) return false;
-    read_size_ = static_cast<std::uint8_t>(read_size_ - frame.frame_size);
-    std::memmove(read_buffer_.data(), read_buffer_.data() + frame.frame_size, read_size_);
+    if (discard_input_) break;
+    read_size_ = static_cast<std::uint8_t>(read_size_ - frame.consumed);
+    std::memmove(read_buffer_.data(), read_buffer_.data() + frame.consumed, read_size_);
   }
+  return true;
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::on_data_frame() {
+  const std::int64_t now = steady_now_ns();
+  if (!data_frame_rate_.admit(now)) {
+    return refuse_input(close_code::kPolicyViolation, "too many data frames", "frame_rate");
+  }
+  // A heartbeat is what an app that cannot ping sends to prove it is there: alive, like a pong.
+  last_frame_ns_.store(now, std::memory_order_relaxed);
+  hub_->observer().client_frame_discarded();
+  return true;
+}
+
+template <class Stream>
+bool WebSocketSession<Stream>::refuse_input(std::uint16_t code, std::string_view reason, const char* limit) {
+  discard_input_ = true;  // the frame boundaries are lost, or no longer matter: never parse this stream again
+  if (state_.load(std::memory_order_relaxed) != State::kOpen) {
+    teardown();  // already closing, and the peer breaks the protocol on top: stop waiting for it
+    return false;
+  }
+  if (limit != nullptr) hub_->observer().client_frame_limit_closed(limit);
+  fail(code, reason, AfterClose::kAwaitPeer);
   return true;
 }
 
@@ -577,7 +601,7 @@ void WebSocketSession<Stream>::handle_frame(const ClientFrame& frame) {
       break;
     }
     default:
-      break;  // the parser returns control frames only
+      break;  // kControl: ping, pong or close only
   }
 }
 

@@ -7,8 +7,9 @@
 // costs one system call per client instead of two strand turns and a thread wakeup before it, which at low
 // rates cost more than the write itself. The queue is bounded; over the bound the connection is closed 1008
 // "slow consumer" without slowing anyone else.
-// Reads: only control frames are accepted from the client, parsed in place in a small fixed buffer, so an
-// idle connection costs well under 4 KiB of user-space memory.
+// Reads: control frames are parsed in place in a small fixed buffer; data frames (heartbeats) are skipped
+// as their bytes arrive, through the same buffer, within the message bound and the frame rate. An idle
+// connection thus costs well under 4 KiB of user-space memory whatever its client sends.
 // Liveness (pings, silent peers, close deadlines) is driven by the hub-wide LivenessSweep.
 
 #include <utility>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "client_frame_parser.hpp"
+#include "data_frame_rate_limit.hpp"
 #include "hub_state.hpp"
 #include "tracked_connection.hpp"
 #include "transport.hpp"
@@ -98,12 +100,19 @@ class WebSocketSession final : public TrackedConnection,
   void on_read(boost::system::error_code error, std::size_t bytes);
   bool parse_read_buffer();  // false once torn down
   void handle_frame(const ClientFrame& frame);
+  // A data frame's header: within the rate, a sign of life whose payload is skipped. False once torn down.
+  bool on_data_frame();
+  // The peer broke the protocol or a bound (`limit`, for the observer, when it is one of the data frame
+  // limits): the input is no longer parsed and the connection closes with `code`. False once torn down.
+  bool refuse_input(std::uint16_t code, std::string_view reason, const char* limit = nullptr);
   void fail(std::uint16_t code, std::string_view reason, AfterClose after);
   void teardown();
 
-  // 2 + 4 + 125: the largest frame we ever need whole (a masked control frame), rounded up.
+  // 2 + 4 + 125: the largest frame we ever need whole (a masked control frame), rounded up. Data frames'
+  // payloads pass through it too, a buffer at a time.
   static constexpr std::size_t kReadBufferBytes = 144;
   static_assert(kReadBufferBytes >= kMaxClientControlFrameBytes);
+  static_assert(kReadBufferBytes >= kMaxClientDataHeaderBytes);
   // Over TLS each buffer handed to the stream becomes its own record, so small frames are coalesced
   // into chunks of one full record instead of gathered.
   static constexpr std::size_t kTlsChunkBytes = 16 * 1024;
@@ -142,6 +151,8 @@ class WebSocketSession final : public TrackedConnection,
   bool reading_paused_ = false;  // the queue is over the read-pause mark: no read is pending
   std::uint8_t read_size_ = 0;
   std::array<std::uint8_t, kReadBufferBytes> read_buffer_;
+  ClientFrameParser parser_;
+  DataFrameRateLimit data_frame_rate_;
   // TLS chunking cursor into write_buffers_, and the staging buffer (allocated at the first TLS write).
   std::size_t tls_buffer_index_ = 0;
   std::size_t tls_buffer_offset_ = 0;

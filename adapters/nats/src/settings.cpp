@@ -37,6 +37,7 @@ void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings) {
   flags.add_string("stream", &settings->stream, "JetStream stream holding competition.>");
   flags.add_bool("create-stream", &settings->create_stream,
                  "create the stream if it is missing (development; production streams are provisioned)");
+  flags.add_choice("driver", &settings->driver, {"nats"}, "message broker driver, as in the Go original");
   flags.add_deprecated("nats-cluster-id", true, "NATS Streaming is replaced by JetStream");
   flags.add_deprecated("nats-client-id", true, "NATS Streaming is replaced by JetStream");
 }

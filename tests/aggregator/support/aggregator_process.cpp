@@ -195,7 +195,12 @@ void AggregatorProcess::start() {
       options_.stream, "--hub-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"};
   if (options_.create_stream) arguments.emplace_back("--create-stream");
   arguments.insert(arguments.end(), options_.extra_args.begin(), options_.extra_args.end());
-  child_ = std::make_unique<testing::ChildProcess>(arguments, log_path_);
+  std::vector<std::string> environment = options_.environment;
+  if (std::none_of(environment.begin(), environment.end(),
+                   [](const std::string& entry) { return entry.starts_with("HOME="); })) {
+    environment.push_back("HOME=" + temp_dir_);
+  }
+  child_ = std::make_unique<testing::ChildProcess>(arguments, log_path_, environment);
 
   const auto deadline = Clock::now() + options_.start_timeout;
   while (Clock::now() < deadline) {

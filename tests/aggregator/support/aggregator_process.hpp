@@ -35,6 +35,9 @@ struct AggregatorOptions {
   bool create_stream = false;
   // More flags, e.g. {"--max-connections", "2"}.
   std::vector<std::string> extra_args;
+  // Environment variables ("NAME=value") set over the test's. HOME is the process's temporary directory
+  // unless set here, so that no $HOME/.aggregator.yaml of the machine's user is read.
+  std::vector<std::string> environment;
   // How long the constructor waits for both listeners to be up.
   std::chrono::milliseconds start_timeout = 15s;
 };

@@ -91,9 +91,10 @@ WsClient::WsClient(std::string uri, std::string trusted_certificate_pem_file)
     config.set_validate_certificates(false);
   } else {
     config.set_validate_certificates(true);
-    config.set_ssl_context_callback([file = std::move(trusted_certificate_pem_file)](boost::asio::ssl::context& context) {
-      context.load_verify_file(file);
-    });
+    config.set_ssl_context_callback(
+        [file = std::move(trusted_certificate_pem_file)](boost::asio::ssl::context& context) {
+          context.load_verify_file(file);
+        });
   }
   client_ = std::make_unique<Holder>(std::move(config));
   auto state = state_;
@@ -158,13 +159,26 @@ bool WsClient::wait_for(const std::function<bool(const std::vector<std::string>&
 }
 
 bool WsClient::wait_for_count(std::size_t count, std::chrono::milliseconds timeout) {
-  return wait_for([count](const std::vector<std::string>& messages) { return messages.size() >= count; }, timeout);
+  return wait_for([count](const std::vector<std::string>& messages) { return messages.size() >= count; },
+                  timeout);
 }
 
 bool WsClient::wait_for_last(const std::string& message, std::chrono::milliseconds timeout) {
   return wait_for(
-      [&message](const std::vector<std::string>& messages) { return !messages.empty() && messages.back() == message; },
+      [&message](const std::vector<std::string>& messages) {
+        return !messages.empty() && messages.back() == message;
+      },
       timeout);
+}
+
+bool WsClient::send_text(const std::string& text, std::chrono::milliseconds timeout) {
+  try {
+    ws::websocket_outgoing_message message;
+    message.set_utf8_message(text);
+    return wait_task(client_->client.send(message), timeout);
+  } catch (...) {
+    return false;
+  }
 }
 
 bool WsClient::wait_closed(std::chrono::milliseconds timeout) {
@@ -218,7 +232,9 @@ RawWsClient::RawWsClient(std::uint16_t port, int receive_buffer_bytes) {
   }
 }
 
-RawWsClient::~RawWsClient() { close(); }
+RawWsClient::~RawWsClient() {
+  close();
+}
 
 void RawWsClient::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -324,7 +340,8 @@ std::vector<std::string> RawWsClient::read_texts(std::size_t count, std::chrono:
   return texts;
 }
 
-std::optional<ServerFrame> RawWsClient::read_until_close(std::chrono::milliseconds timeout, std::size_t* data_frames) {
+std::optional<ServerFrame> RawWsClient::read_until_close(std::chrono::milliseconds timeout,
+                                                         std::size_t* data_frames) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     auto frame = read_frame(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));

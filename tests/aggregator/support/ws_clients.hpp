@@ -45,6 +45,9 @@ class WsClient {
   // Waits until the last message received equals `message`.
   bool wait_for_last(const std::string& message, std::chrono::milliseconds timeout);
 
+  // Sends a text message (what a browser app's heartbeat is); true once cpprest has written it.
+  bool send_text(const std::string& text, std::chrono::milliseconds timeout = 5s);
+
   bool wait_closed(std::chrono::milliseconds timeout);
   bool closed() const;
   int close_code() const;  // the code of the server's close frame, once closed
@@ -92,7 +95,8 @@ class RawWsClient {
   std::vector<std::string> read_texts(std::size_t count, std::chrono::milliseconds timeout);
   // Reads until the server's close frame (returned) or EOF/reset/timeout (nullopt), discarding data frames;
   // `data_frames` counts those.
-  std::optional<ServerFrame> read_until_close(std::chrono::milliseconds timeout, std::size_t* data_frames = nullptr);
+  std::optional<ServerFrame> read_until_close(std::chrono::milliseconds timeout,
+                                              std::size_t* data_frames = nullptr);
   bool eof() const { return eof_; }
   bool reset() const { return reset_; }
   void close();

@@ -96,6 +96,12 @@ class BasicBeastClient {
                timeout);
   }
 
+  // Sends one text message (what a browser's heartbeat is); true once written.
+  bool send_text(const std::string& text, std::chrono::milliseconds timeout) {
+    ws_.text(true);
+    return run([&](auto handler) { ws_.async_write(boost::asio::buffer(text), handler); }, timeout);
+  }
+
   // Starts the closing handshake and waits until it completes (the pending read ends).
   bool close(std::uint16_t code, std::chrono::milliseconds timeout) {
     if (!run([&](auto handler) { ws_.async_close(boost::beast::websocket::close_reason(code), handler); },

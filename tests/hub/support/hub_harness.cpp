@@ -44,6 +44,17 @@ void RecordingObserver::slow_consumer_closed() {
   ++slow_consumers;
 }
 
+void RecordingObserver::client_frame_limit_closed(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++limit_closes_[reason];
+}
+
+std::uint64_t RecordingObserver::limit_closes(const std::string& reason) const {
+  std::lock_guard lock(mutex_);
+  auto it = limit_closes_.find(reason);
+  return it == limit_closes_.end() ? 0 : it->second;
+}
+
 std::uint64_t RecordingObserver::rejected(const std::string& reason) const {
   std::lock_guard lock(mutex_);
   auto it = rejected_.find(reason);

@@ -34,9 +34,12 @@ class RecordingObserver final : public HubObserver {
   void slow_consumer_closed() override;
   void pong_coalesced() override { ++pongs_coalesced; }
   void reads_paused() override { ++read_pauses; }
+  void client_frame_discarded() override { ++client_frames_discarded; }
+  void client_frame_limit_closed(const std::string& reason) override;
 
   std::atomic<std::uint64_t> pongs_coalesced{0};
   std::atomic<std::uint64_t> read_pauses{0};
+  std::atomic<std::uint64_t> client_frames_discarded{0};
   std::atomic<std::uint64_t> opened{0};
   std::atomic<std::uint64_t> closed{0};
   std::atomic<std::uint64_t> writes{0};
@@ -48,12 +51,14 @@ class RecordingObserver final : public HubObserver {
   std::uint64_t rejected(const std::string& reason) const;
   std::uint64_t opened_on(const std::string& endpoint) const;
   std::uint64_t closed_on(const std::string& endpoint) const;
+  std::uint64_t limit_closes(const std::string& reason) const;
 
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::uint64_t> rejected_;
   std::map<std::string, std::uint64_t> opened_on_;
   std::map<std::string, std::uint64_t> closed_on_;
+  std::map<std::string, std::uint64_t> limit_closes_;
 };
 
 // The connections a websocket route opened and that are not closed yet, for the test to send to.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -25,14 +26,18 @@ std::string RecorderProcess::executable() {
 #endif
 }
 
-RecorderProcess::RecorderProcess(std::vector<std::string> args) {
+RecorderProcess::RecorderProcess(std::vector<std::string> args, std::vector<std::string> environment) {
   const std::string binary = executable();
   if (::access(binary.c_str(), X_OK) != 0) {
     throw std::runtime_error("recorder executable not found at " + binary + " (build the `recorder` target)");
   }
   temp_dir_ = testing::make_temp_dir("ovalstream-recorder");
   args.insert(args.begin(), binary);
-  child_ = std::make_unique<testing::ChildProcess>(std::move(args), temp_dir_ + "/recorder.log");
+  if (std::none_of(environment.begin(), environment.end(),
+                   [](const std::string& entry) { return entry.starts_with("HOME="); })) {
+    environment.push_back("HOME=" + temp_dir_);
+  }
+  child_ = std::make_unique<testing::ChildProcess>(std::move(args), temp_dir_ + "/recorder.log", environment);
 }
 
 RecorderProcess::~RecorderProcess() {
@@ -77,8 +82,9 @@ bool RecorderProcess::wait_for_log(const std::string& message, std::chrono::mill
   return child_->wait_for_log(message, timeout);
 }
 
-RecorderRun run_recorder(std::vector<std::string> args, std::chrono::milliseconds timeout) {
-  RecorderProcess process(std::move(args));
+RecorderRun run_recorder(std::vector<std::string> args, std::chrono::milliseconds timeout,
+                         std::vector<std::string> environment) {
+  RecorderProcess process(std::move(args), std::move(environment));
   RecorderRun run;
   run.exit_code = process.wait_exit(timeout);
   if (!run.exit_code) process.kill9();

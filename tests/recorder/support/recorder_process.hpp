@@ -26,10 +26,12 @@ class RecorderProcess {
   // ${OVALSTREAM_BINARY_DIR}/recorder/recorder (OVALSTREAM_RECORDER overrides it).
   static std::string executable();
 
-  // Starts `recorder <args...>` (args after the executable, e.g. {"record", "--file", f, "--nats-url", u}).
+  // Starts `recorder <args...>` (args after the executable, e.g. {"record", "--file", f, "--nats-url", u})
+  // with `environment` ("NAME=value") set over the test's. HOME is the process's temporary directory
+  // unless `environment` sets it, so that no $HOME/.eventrecorder.yaml of the machine's user is read.
   // Returns at once; use wait_for_log() to wait for it to be ready. Throws std::runtime_error when the
   // executable is missing.
-  explicit RecorderProcess(std::vector<std::string> args);
+  explicit RecorderProcess(std::vector<std::string> args, std::vector<std::string> environment = {});
   ~RecorderProcess();
   RecorderProcess(const RecorderProcess&) = delete;
   RecorderProcess& operator=(const RecorderProcess&) = delete;
@@ -62,7 +64,8 @@ struct RecorderRun {
   std::optional<int> exit_code;
   std::string output;
 };
-RecorderRun run_recorder(std::vector<std::string> args, std::chrono::milliseconds timeout = 30s);
+RecorderRun run_recorder(std::vector<std::string> args, std::chrono::milliseconds timeout = 30s,
+                         std::vector<std::string> environment = {});
 
 // The event bytes of each line of a recording file (without "_time"); a line that does not read is kept as
 // "<bad line: ...>" so comparisons show it.

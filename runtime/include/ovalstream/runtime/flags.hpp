@@ -6,10 +6,17 @@
 //                                                 "--debug false" is not a boolean value: it is refused
 //                                                 here with a hint instead of silently meaning true)
 // Differences from Go's flag package, on purpose: flags and positional arguments may be mixed
-// ("aggregator start --debug" and "aggregator --debug start" both work; "--" ends the flags), and every
-// flag is also read from the environment variable OVALSTREAM_<NAME> ('-' as '_', upper case). A flag on
-// the command line wins over its variable; a variable set to "" counts as unset (compose files pass
-// empty variables through); a variable is validated like the flag and an error names the variable.
+// ("aggregator start --debug" and "aggregator --debug start" both work; "--" ends the flags), a flag may
+// have a one-letter short name ("-d" for "--debug", as the Go original's cobra flags had), and a flag not
+// on the command line is read, in this order, from:
+//   1. the environment variable OVALSTREAM_<NAME> ('-' as '_', upper case),
+//   2. the environment variable VANTAGE_<NAME>, which the Go original read (its deployments set them),
+//   3. the config file, when add_config_file() enabled one (config_file.hpp): --config FILE (or its
+//      variables), else $HOME/<default name>, which may be missing.
+// A variable set to "" counts as unset (compose files pass empty variables through). Values from every
+// source are checked like the flag's, and an error names where the value came from. A value from a lower
+// source that a higher one overrides is not checked; a config file's keys and the shape of its values
+// (a plain value, or a list for a list flag) are, whatever overrides them.
 // Integers are decimal (Go also reads 0x.. and 0-prefixed octal).
 //
 // parse() never exits and never throws for user input: it returns whether to run or to exit with a code
@@ -35,11 +42,12 @@
 #include <vector>
 
 #include "ovalstream/runtime/address.hpp"
+#include "ovalstream/runtime/config_file.hpp"
 
 namespace ovalstream::runtime {
 
 // Where a flag's value came from.
-enum class FlagSource : std::uint8_t { kDefault, kEnvironment, kCommandLine };
+enum class FlagSource : std::uint8_t { kDefault, kConfigFile, kEnvironment, kCommandLine };
 
 // Looks up an environment variable by name; nullopt when unset. Injectable so tests need no real
 // environment.
@@ -67,6 +75,9 @@ struct ParseOutcome {
   // One line per deprecated flag or variable that was used, saying it has no effect: log them once a
   // logger exists (parse() runs before the log level is known, so it does not print them itself).
   std::vector<std::string> warnings;
+  // The config file whose values were applied; "" when none was read (none enabled, or the default one is
+  // missing).
+  std::string config_file;
   bool should_run() const noexcept { return action == Action::kRun; }
 };
 
@@ -105,6 +116,9 @@ class FlagSet {
   void add_string_list(std::string name, std::vector<std::string>* target, std::string help);
   // A listen address as parse_listen_address() reads it (":8080", "[::1]:8080").
   void add_listen_address(std::string name, ListenAddress* target, std::string help);
+  // One of a fixed set of words, matched exactly; with a single choice the error says that only it is
+  // supported (e.g. the Go original's --driver, whose one working value was nats).
+  void add_choice(std::string name, std::string* target, std::vector<std::string> choices, std::string help);
   // A flag of any other type. `type_name` and `default_text` are shown in --help. A boolean custom flag
   // (is_bool) is given "true" when written without a value.
   void add_custom(std::string name, std::string type_name, std::string default_text, std::string help,
@@ -113,12 +127,27 @@ class FlagSet {
   // ParseOutcome::warnings. `takes_value` false makes it a boolean switch.
   void add_deprecated(std::string name, bool takes_value, std::string note);
 
+  // A one-letter (or longer) alternative name for a registered flag, e.g. "d" for "debug": -d, --d, -d=false.
+  // It is not an environment variable or a config key.
+  void add_short_name(std::string short_name, std::string_view flag_name);
+  // Registers --config FILE: a YAML file of flag values (config_file.hpp), read after the environment.
+  // Without --config (or OVALSTREAM_CONFIG / VANTAGE_CONFIG) the file is $HOME/<default_file_name>, and
+  // its absence is fine; a file named explicitly must exist. "--config=" reads no file.
+  void add_config_file(std::string default_file_name);
+  // Keys the config file may hold for other commands of the same program (one file serves every command):
+  // skipped instead of refused as unknown.
+  void accept_config_keys(const std::vector<std::string>& keys);
+
   // `args` are the arguments after the program name.
+  // `environment` and `read_config` are injectable so that tests need no real environment or files; an
+  // empty one reads nothing.
   ParseOutcome parse(std::span<const std::string> args, std::ostream& out, std::ostream& err,
-                     const EnvironmentLookup& environment = process_environment);
+                     const EnvironmentLookup& environment = process_environment,
+                     const ConfigFileReader& read_config = read_config_file);
   // argv[0] (the program path) is skipped.
   ParseOutcome parse(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                     const EnvironmentLookup& environment = process_environment);
+                     const EnvironmentLookup& environment = process_environment,
+                     const ConfigFileReader& read_config = read_config_file);
 
   // Writes "<program>: <message>" and the --help hint to `err` and returns the kExit/2 outcome, so the
   // caller reports its own checks (e.g. an unknown subcommand) the same way parse() does.
@@ -128,6 +157,10 @@ class FlagSet {
   FlagSource source(std::string_view name) const;
   // The environment variable read for a flag, e.g. "OVALSTREAM_NATS_URL" for "nats-url".
   static std::string environment_variable(std::string_view flag_name);
+  // The Go original's variable for a flag, read after environment_variable(): "VANTAGE_NATS_URL".
+  static std::string legacy_environment_variable(std::string_view flag_name);
+  // The registered flags' names (short names and --help/--version excluded), e.g. for accept_config_keys().
+  std::vector<std::string> names() const;
 
   // The --help text.
   std::string usage() const;
@@ -140,12 +173,21 @@ class FlagSet {
                  Setter set);
   Flag* find(std::string_view name);
   const Flag* find(std::string_view name) const;
+  Flag* find_short(std::string_view short_name);
+  // The closest flag name to a misspelled one, for "did you mean"; "" when none is close.
+  std::string closest_name(std::string_view name) const;
+  // Applies the config file's values to the flags still at their defaults; the usage error, if any.
+  std::optional<std::string> apply_config_file(ParseOutcome& outcome, const EnvironmentLookup& environment,
+                                               const ConfigFileReader& read_config);
 
   std::string program_;
   std::string version_;
   std::string summary_;
   std::string synopsis_;
   std::vector<std::unique_ptr<Flag>> flags_;
+  std::optional<std::string> config_default_file_name_;  // set by add_config_file()
+  std::shared_ptr<std::string> config_path_ = std::make_shared<std::string>();
+  std::vector<std::string> accepted_config_keys_;  // lower case
 };
 
 template <std::integral T>

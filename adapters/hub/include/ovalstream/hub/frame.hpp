@@ -29,7 +29,14 @@ struct Frame {
   std::size_t size() const noexcept { return header_size + (payload ? payload->size() : 0); }
 };
 
-enum class Opcode : std::uint8_t { kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+enum class Opcode : std::uint8_t {
+  kContinuation = 0x0,  // received only: the hub sends no fragmented message
+  kText = 0x1,
+  kBinary = 0x2,
+  kClose = 0x8,
+  kPing = 0x9,
+  kPong = 0xA,
+};
 
 // A final, unmasked frame.
 Frame make_frame(Opcode opcode, Payload payload, std::int64_t published_ns = 0);
@@ -55,10 +62,11 @@ namespace close_code {
 inline constexpr std::uint16_t kNormal = 1000;
 inline constexpr std::uint16_t kGoingAway = 1001;  // drain, server shutdown
 inline constexpr std::uint16_t kProtocolError = 1002;
-inline constexpr std::uint16_t kUnsupportedData = 1003;  // a data frame from a client: the stream is one-way
+// Not sent by the hub: clients' data frames (heartbeats) are read and discarded, as by the original.
+inline constexpr std::uint16_t kUnsupportedData = 1003;
 inline constexpr std::uint16_t kInvalidPayload = 1007;   // a close reason that is not UTF-8
-inline constexpr std::uint16_t kPolicyViolation = 1008;  // slow consumer
-inline constexpr std::uint16_t kMessageTooBig = 1009;    // a client frame over the bound
+inline constexpr std::uint16_t kPolicyViolation = 1008;  // slow consumer; client data frames over the rate
+inline constexpr std::uint16_t kMessageTooBig = 1009;    // a client data message over the bound
 inline constexpr std::uint16_t kInternalError = 1011;
 }  // namespace close_code
 

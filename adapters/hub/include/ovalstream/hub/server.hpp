@@ -83,6 +83,11 @@ class HubObserver {
   virtual void pong_coalesced() {}
   // A connection stopped reading its client's frames because its queue is over the read-pause mark.
   virtual void reads_paused() {}
+  // A data frame from a client (a heartbeat), read and discarded.
+  virtual void client_frame_discarded() {}
+  // A connection closed for its client's data frames: "message_size" (1009, a message over
+  // max_client_message_bytes) or "frame_rate" (1008, over client_frame_rate).
+  virtual void client_frame_limit_closed(const std::string& reason) { (void)reason; }
   // A plain HTTP connection refused at accept ("http_connections", "http_connections_per_address",
   // "descriptor_reserve") or cut for lack of progress ("header_timeout", "request_timeout",
   // "write_stalled").
@@ -109,8 +114,13 @@ struct ServerOptions {
   std::size_t max_connections = 0;                 // websocket connections; 0 = unlimited. Over it: 503.
   std::size_t client_queue_bytes = 8 << 20;
   std::chrono::milliseconds ping_interval{54'000};
-  std::chrono::milliseconds pong_timeout{60'000};     // no frame from the peer for this long: close
-  std::size_t max_client_frame_bytes = 4096;          // larger client frames: close 1009
+  std::chrono::milliseconds pong_timeout{60'000};  // no frame from the peer for this long: close
+  // Data frames from clients (text, binary, continuations: the JSON heartbeats of browsers, which cannot
+  // ping) are read and discarded, never buffered, and count as signs of life, within two bounds:
+  std::uint64_t max_client_message_bytes = 64 * 1024;  // a message (all its frames) over it: close 1009
+  // Data frames per second, on average over 10 s (a bucket of 10 s worth); over it: close 1008. 0 = no
+  // limit. Control frames do not count.
+  std::uint32_t client_frame_rate = 10;
   std::chrono::milliseconds request_timeout{10'000};  // reading an HTTP request (header and body)
   std::uint64_t max_request_body_bytes = 8 * 1024;    // larger request bodies: 413
   // Reading a request's header (and waiting for the next request on a kept-alive connection): an

@@ -22,10 +22,13 @@ struct NatsSettings {
   std::string credentials_file;
   std::string stream = "VANTAGE";
   bool create_stream = false;
+  // The Go original's --driver; nats was its only working driver, and it is the only value accepted.
+  std::string driver = "nats";
 };
 
-// Registers --nats-url, --nats-username, --nats-password, --nats-tls, --nats-creds, --stream and
-// --create-stream bound to `settings`, and the original's NATS Streaming flags as deprecated no-ops.
+// Registers --nats-url, --nats-username, --nats-password, --nats-tls, --nats-creds, --stream,
+// --create-stream and --driver (nats only) bound to `settings`, and the original's NATS Streaming flags as
+// deprecated no-ops.
 void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings);
 
 // Connection options for these settings; `client_name` is what the server's monitoring shows.

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -41,6 +43,18 @@ class AggregatorAttack : public ::testing::Test {
     options.create_stream = true;
     options.extra_args = std::move(extra_args);
     aggregator_ = std::make_unique<AggregatorProcess>(options);
+    // The baseline is the steady state: ready (its consumer caught up), and the threads nats.c and the
+    // service start after the listeners (reconnect, timers) all there, on a loaded machine too.
+    aggregator::itest::wait_until(
+        [&] { return aggregator::itest::http_get(aggregator_->metrics_port(), "/readyz").status == 200; },
+        15s, 20ms);
+    std::uint64_t threads = process_stats(aggregator_->pid()).threads;
+    for (int stable = 0, round = 0; stable < 3 && round < 50; ++round) {
+      std::this_thread::sleep_for(100ms);
+      const std::uint64_t now = process_stats(aggregator_->pid()).threads;
+      stable = now == threads ? stable + 1 : 0;
+      threads = now;
+    }
   }
 
   std::uint64_t counter(const std::string& series) const {

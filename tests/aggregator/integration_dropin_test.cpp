@@ -41,12 +41,11 @@ TEST(DropIn, AClientLikeTheOriginalsKeepsItsConnection) {
   const std::size_t cut = events->size() / 2;
   std::vector<Published> published;
   for (std::size_t i = 0; i < cut; ++i) published.push_back(publisher.publish((*events)[i]));
-  const std::vector<std::string> snapshot = snapshot_bytes(state_after(competition_id, published, cut));
+  const core::CompetitionState at_cut = state_after(competition_id, published, cut);
+  const std::vector<std::string> snapshot = snapshot_bytes(at_cut);
+  const std::string view_at_cut = at_cut.state_view_json();
   ASSERT_TRUE(wait_until(
-      [&] {
-        return http_get(aggregator.hub_port(), "/v1/competitions/" + shouting).body ==
-               state_after(competition_id, published, cut).state_view_json();
-      },
+      [&] { return http_get(aggregator.hub_port(), "/v1/competitions/" + shouting).body == view_at_cut; },
       20s));
 
   WsClient client(aggregator.websocket_url("/v1/competitions/" + shouting));

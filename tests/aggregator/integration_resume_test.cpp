@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aggregator/support/aggregator_process.hpp"
+#include "aggregator/support/control_frames.hpp"
 #include "aggregator/support/publishing.hpp"
 #include "aggregator/support/ws_clients.hpp"
 #include "ovalstream/core/control_frame.hpp"
@@ -23,23 +24,6 @@ namespace ovalstream::aggregator::itest {
 namespace {
 
 using ovalstream::testing::NatsServerProcess;
-
-std::vector<std::string> events_only(const std::vector<std::string>& messages) {
-  std::vector<std::string> events;
-  for (const auto& message : messages) {
-    if (!core::parse_control_frame(message)) events.push_back(message);
-  }
-  return events;
-}
-
-// The latest control frame of `messages` with a position (live or position), if any.
-std::optional<core::ControlFrame> latest_position(const std::vector<std::string>& messages) {
-  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    auto control = core::parse_control_frame(*it);
-    if (control && control->kind != core::ControlFrame::Kind::kReset) return control;
-  }
-  return std::nullopt;
-}
 
 bool at_position(WsClient& client, core::Position position, std::chrono::milliseconds timeout) {
   return client.wait_for(

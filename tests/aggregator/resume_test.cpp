@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "aggregator/support/control_frames.hpp"
 #include "competition_registry.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "resume.hpp"
@@ -30,27 +31,12 @@ using testing::FakeConnection;
 using testing::kCompetition;
 using testing::kDistanceA;
 
-bool is_control(const std::string& payload) {
-  return payload.rfind(R"({"ovalstream":)", 0) == 0;
-}
-
-std::vector<std::string> events_only(const std::vector<std::string>& payloads) {
-  std::vector<std::string> events;
-  for (const auto& payload : payloads) {
-    if (!is_control(payload)) events.push_back(payload);
-  }
-  return events;
-}
+using itest::events_only;
 
 // The position of the last control frame that has one (0 when none).
 core::Position last_position(const std::vector<std::string>& payloads) {
-  for (auto it = payloads.rbegin(); it != payloads.rend(); ++it) {
-    if (!is_control(*it)) continue;
-    const auto at = it->find(R"("position":)");
-    if (at == std::string::npos) continue;
-    return std::stoull(it->substr(at + 11));
-  }
-  return 0;
+  const auto latest = itest::latest_position(payloads);
+  return latest ? latest->position : 0;
 }
 
 // A client's view: its event frames folded in arrival order (control frames skipped).

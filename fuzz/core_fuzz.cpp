@@ -3,7 +3,7 @@
 // and on the record's event bytes), every parsed event is applied to one CompetitionState, and after every
 // line the snapshot is checked (the state view after ignored events and at the end). A violated invariant
 // is __builtin_trap(), so libFuzzer reports it like a crash and keeps the input.
-// Run: see fuzz/run_core_fuzz.sh (the CTest test "core_fuzz", label "fuzz").
+// Run: scripts/fuzz (long runs) or the CTest test core_fuzz (label "fuzz"; fuzz/run_fuzzer.sh).
 #include <rapidjson/reader.h>
 
 #include <algorithm>

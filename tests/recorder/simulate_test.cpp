@@ -30,8 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // The repository root, from this file's path (tests/recorder/simulate_test.cpp).
+// From CMake, not __FILE__: with ccache's base_dir (or -ffile-prefix-map) __FILE__ is relative.
 fs::path source_root() {
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
+  return fs::path(OVALSTREAM_SOURCE_DIR);
 }
 
 std::vector<SimulatedEvent> simulate(std::uint64_t seed, std::optional<SimulatedDistance> only = std::nullopt,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # helm lint --strict and helm template over a matrix of values; every render validated (validate.mjs) and
-# yamllinted; the chart's refusals (schema, grace period, PodDisruptionBudget) and its rendered details
-# (websocket timeouts, ServiceMonitor labels, config checksum) checked.
+# yamllinted; the chart's refusals (schema, grace period, PodDisruptionBudget, NATS TLS, HTTPRoute) and its
+# rendered details (websocket timeouts, ServiceMonitor labels, per-component config checksums, pod templates
+# unchanged by a chart-only upgrade, image digests, NATS TLS, NOTES.txt warnings) checked; every value is
+# documented in the chart's README (check-chart-readme.mjs).
 #   check-helm.sh TOOLS_DIR WORK_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,11 +19,12 @@ fail() { echo "check-helm: FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # name | values files (comma-separated, relative to values/) | kinds that must be rendered
 matrix=(
-  "defaults||Deployment,Service,ServiceAccount,ConfigMap,Pod"
+  "defaults||Deployment,Service,ServiceAccount,ConfigMap,Pod,PodDisruptionBudget"
   "production|production.yaml|Deployment,Service,ConfigMap,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule"
   "recorder|recorder.yaml|Deployment,StatefulSet,ServiceMonitor"
   "access-control|access-control.yaml|Deployment,StatefulSet,NetworkPolicy"
-  "everything|production.yaml,recorder.yaml,access-control.yaml|Deployment,StatefulSet,Ingress,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule,NetworkPolicy"
+  "edge|edge.yaml|Deployment,StatefulSet,Service,HTTPRoute,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor"
+  "everything|production.yaml,recorder.yaml,access-control.yaml,edge.yaml|Deployment,StatefulSet,Ingress,HTTPRoute,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceMonitor,PrometheusRule,NetworkPolicy"
 )
 # NOTES.txt is not rendered by helm template: a copy of the chart renders it as a manifest's text.
 notes_chart="$work/notes-chart"
@@ -46,10 +49,15 @@ for entry in "${matrix[@]}"; do
   if notes=$("$helm" template ovalstream "$notes_chart" --namespace live "${args[@]}" --show-only templates/zz-notes.yaml) \
     && grep -q 'is installed as release ovalstream in namespace live' <<<"$notes"; then
     echo "check-helm: $name: NOTES.txt renders"
+    printf '%s\n' "$notes" >"$work/notes-$name.txt"
   else
     fail "$name: NOTES.txt does not render"
   fi
 done
+
+# The README documents every value (and no value that is gone); the check can fail.
+node "$here/check-chart-readme.mjs" "$chart" || fail "helm/ovalstream/README.md does not document every value"
+node "$here/check-chart-readme.mjs" --self-test "$chart" || fail "check-chart-readme.mjs self-test"
 
 # The checks themselves can fail: each of a set of breakages of the fullest render must be reported.
 node "$here/validate.mjs" --mutations "$work/helm-everything.yaml" || fail "validate.mjs self-test"
@@ -61,6 +69,7 @@ grep -q 'alert: OvalstreamNatsDisconnected' "$work/helm-production.yaml" || fail
 
 # Rendered details.
 everything="$work/helm-everything.yaml"
+everything_file=$everything
 grep -q 'nginx.ingress.kubernetes.io/proxy-read-timeout: "7200"' "$everything" \
   || fail "ingress: websocketTimeoutSeconds not written as proxy-read-timeout"
 grep -q 'cert-manager.io/cluster-issuer: letsencrypt' "$everything" || fail "ingress: user annotations lost"
@@ -90,12 +99,122 @@ printf 'aggregator:\n  allowedOrigins: []\n' >"$work/no-origins-values.yaml"
 "$helm" template ovalstream "$chart" --values "$work/no-origins-values.yaml" >"$work/no-origins.yaml" 2>&1 || true
 grep -q -- '- --allowed-origins=' "$work/no-origins.yaml" || fail "aggregator: an empty allowedOrigins should allow no origin"
 
-checksum() { grep -m1 'checksum/config:' "$1" | awk '{print $2}'; }
-"$helm" template ovalstream "$chart" >"$work/checksum-a.yaml"
-"$helm" template ovalstream "$chart" --set nats.url=nats://other:4222 >"$work/checksum-b.yaml"
-if [ -z "$(checksum "$work/checksum-a.yaml")" ] || [ "$(checksum "$work/checksum-a.yaml")" = "$(checksum "$work/checksum-b.yaml")" ]; then
-  fail "checksum/config does not change with the configuration"
-fi
+# Each component's checksum/config covers its own settings only: an aggregator setting rolls the
+# aggregators, a recorder setting the recorder, a shared one (NATS) both.
+checksum() { awk -v kind="$2" '/^kind: /{k=$2} k==kind && /checksum\/config:/{print $2; exit}' "$1"; }
+"$helm" template ovalstream "$chart" --set recorder.enabled=true >"$work/checksum-base.yaml"
+"$helm" template ovalstream "$chart" --set recorder.enabled=true --set nats.url=nats://other:4222 >"$work/checksum-nats.yaml"
+"$helm" template ovalstream "$chart" --set recorder.enabled=true --set aggregator.maxConnections=100 >"$work/checksum-aggregator.yaml"
+"$helm" template ovalstream "$chart" --set recorder.enabled=true --set 'recorder.allowedOrigins[0]=https://ops.example.com' >"$work/checksum-recorder.yaml"
+for kind in Deployment StatefulSet; do
+  [ -n "$(checksum "$work/checksum-base.yaml" $kind)" ] || fail "$kind: no checksum/config annotation"
+  [ "$(checksum "$work/checksum-base.yaml" $kind)" != "$(checksum "$work/checksum-nats.yaml" $kind)" ] \
+    || fail "$kind: checksum/config does not change with nats.url"
+done
+[ "$(checksum "$work/checksum-base.yaml" Deployment)" != "$(checksum "$work/checksum-aggregator.yaml" Deployment)" ] \
+  || fail "Deployment: checksum/config does not change with aggregator.maxConnections"
+[ "$(checksum "$work/checksum-base.yaml" StatefulSet)" = "$(checksum "$work/checksum-aggregator.yaml" StatefulSet)" ] \
+  || fail "StatefulSet: an aggregator setting changed the recorder's checksum/config (it would restart the recorder)"
+[ "$(checksum "$work/checksum-base.yaml" StatefulSet)" != "$(checksum "$work/checksum-recorder.yaml" StatefulSet)" ] \
+  || fail "StatefulSet: checksum/config does not change with recorder.allowedOrigins"
+[ "$(checksum "$work/checksum-base.yaml" Deployment)" = "$(checksum "$work/checksum-recorder.yaml" Deployment)" ] \
+  || fail "Deployment: a recorder setting changed the aggregators' checksum/config (it would restart them)"
+
+# A chart-only upgrade (new chart version, same appVersion and values) must leave every pod template as it was
+# (or every pod restarts and every client is disconnected), while the objects' own labels do change.
+bumped="$work/bumped-chart"
+rm -rf "$bumped" && cp -r "$chart" "$bumped"
+sed -i 's/^version: .*/version: 9.9.9/' "$bumped/Chart.yaml"
+every_values=(--values "$here/values/production.yaml" --values "$here/values/recorder.yaml"
+  --values "$here/values/access-control.yaml" --values "$here/values/edge.yaml")
+"$helm" template ovalstream "$bumped" --namespace live "${every_values[@]}" >"$work/helm-everything-bumped.yaml"
+grep -q 'helm.sh/chart: ovalstream-9.9.9' "$work/helm-everything-bumped.yaml" || fail "chart-only upgrade: the bumped chart did not render"
+node --input-type=module - "$everything_file" "$work/helm-everything-bumped.yaml" <<'JS' || fail "chart-only upgrade: a pod template changed"
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const tools = await import(pathToFileURL(join(process.env.OVALSTREAM_DEPLOY_TOOLS, 'node', 'tools-entry.mjs')).href);
+const templates = (file) => Object.fromEntries(tools.parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS())
+  .filter((o) => o && ['Deployment', 'StatefulSet'].includes(o.kind)).map((o) => [`${o.kind}/${o.metadata.name}`, JSON.stringify(o.spec.template)]));
+const [before, after] = process.argv.slice(2).map(templates);
+let changed = 0;
+for (const [name, template] of Object.entries(before)) {
+  if (after[name] !== template) { console.error(`check-helm: ${name}: its pod template differs after a chart-only upgrade`); ++changed; }
+}
+if (Object.keys(before).length < 2) { console.error('check-helm: expected the Deployment and the StatefulSet'); ++changed; }
+process.exitCode = changed ? 1 : 0;
+JS
+
+# Images by digest: repository@digest, the tag ignored.
+grep -q 'image: "registry.example.com/ovalstream/aggregator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"' \
+  "$work/helm-edge.yaml" || fail "image.digest: the aggregator's image is not repository@digest"
+grep -q 'image: "registry.example.com/ovalstream/recorder@sha256:fedcba98' "$work/helm-edge.yaml" \
+  || fail "recorder.image.digest: the recorder's image is not repository@digest"
+grep -q 'image: "ovalstream/aggregator:0.1.0"' "$work/helm-defaults.yaml" || fail "image: without a digest, repository:appVersion expected"
+
+# The websocket Service as a LoadBalancer has the websocket port only (validate.mjs also refuses any
+# exposed Service routing to a metrics port); the ServiceMonitor selects the metrics Services.
+node --input-type=module - "$work/helm-edge.yaml" <<'JS' || fail "LoadBalancer: the websocket Service is not websocket-only"
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const tools = await import(pathToFileURL(join(process.env.OVALSTREAM_DEPLOY_TOOLS, 'node', 'tools-entry.mjs')).href);
+const objects = tools.parseAllDocuments(readFileSync(process.argv[2], 'utf8')).map((d) => d.toJS()).filter(Boolean);
+const balancer = objects.filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer');
+const ports = balancer.flatMap((service) => service.spec.ports.map((port) => port.name));
+const metrics = objects.filter((o) => o.kind === 'Service' && o.metadata.name.endsWith('-metrics'));
+const problems = [];
+if (balancer.length !== 1 || JSON.stringify(ports) !== '["websocket"]') problems.push(`LoadBalancer ports: ${JSON.stringify(ports)}`);
+if (metrics.length !== 2 || metrics.some((service) => service.spec.type !== 'ClusterIP')) problems.push('expected two ClusterIP metrics Services');
+for (const p of problems) console.error(`check-helm: ${p}`);
+process.exitCode = problems.length ? 1 : 0;
+JS
+
+# NATS TLS: the files' paths in both ConfigMaps, the Secret mounted read-only in both components
+# (validate.mjs checks each file is under a read-only Secret mount).
+for variable in 'OVALSTREAM_NATS_TLS: "true"' 'OVALSTREAM_NATS_CA: "/etc/ovalstream/nats-tls/ca.crt"' \
+  'OVALSTREAM_NATS_CERT: "/etc/ovalstream/nats-tls/tls.crt"' 'OVALSTREAM_NATS_KEY: "/etc/ovalstream/nats-tls/tls.key"'; do
+  [ "$(grep -c "$variable" "$work/helm-edge.yaml")" = 2 ] || fail "NATS TLS: $variable not in both ConfigMaps"
+done
+[ "$(grep -c 'secretName: ovalstream-nats-tls' "$work/helm-edge.yaml")" = 2 ] || fail "NATS TLS: the Secret is not a volume of both components"
+if grep -q 'OVALSTREAM_NATS_CA' "$work/helm-defaults.yaml"; then fail "NATS TLS: CA configured although nats.tls is off"; fi
+"$helm" template ovalstream "$chart" --set nats.tls.enabled=true --set nats.tls.secretName=ca-only \
+  --set nats.tls.certKey= --set nats.tls.keyKey= >"$work/tls-ca-only.yaml"
+grep -q 'OVALSTREAM_NATS_CA' "$work/tls-ca-only.yaml" && ! grep -q 'OVALSTREAM_NATS_CERT\|OVALSTREAM_NATS_KEY' "$work/tls-ca-only.yaml" \
+  || fail "NATS TLS: a CA-only Secret should set --nats-ca only"
+
+# Extra volumes, mounts and environment reach each component.
+grep -q 'OVALSTREAM_MAX_HTTP_CONNECTIONS_PER_ADDRESS' "$work/helm-edge.yaml" || fail "aggregator.extraEnv not rendered"
+grep -q 'mountPath: /etc/ovalstream/site' "$work/helm-edge.yaml" || fail "aggregator.extraVolumeMounts not rendered"
+grep -q 'secretName: ovalstream-site' "$work/helm-edge.yaml" || fail "aggregator.extraVolumes not rendered"
+grep -q 'name: OVALSTREAM_MAX_REPLAYS' "$work/helm-edge.yaml" || fail "recorder.extraEnv not rendered"
+grep -q 'sizeLimit: 64Mi' "$work/helm-edge.yaml" || fail "recorder.extraVolumes not rendered"
+
+# Gateway API: the HTTPRoute's websocket timeouts; ingress-nginx's annotations only for the nginx class.
+grep -q 'request: "0s"' "$work/helm-edge.yaml" || fail "HTTPRoute: the request timeout is not turned off"
+"$helm" template ovalstream "$chart" --values "$here/values/production.yaml" --set ingress.className=traefik >"$work/ingress-traefik.yaml"
+if grep -q 'nginx.ingress.kubernetes.io' "$work/ingress-traefik.yaml"; then fail "ingress: ingress-nginx annotations with className traefik"; fi
+grep -q 'cert-manager.io/cluster-issuer: letsencrypt' "$work/ingress-traefik.yaml" || fail "ingress: user annotations lost (traefik)"
+
+# Autoscaling on connections per pod: the HPA's metric is the one docs/deploy.md's prometheus-adapter rule
+# serves, over a series the aggregator registers; CPU stays as the fallback.
+grep -q 'name: ovalstream_websocket_connections$' "$work/helm-edge.yaml" || fail "HPA: connections metric not rendered"
+grep -q 'averageUtilization: 70' "$work/helm-edge.yaml" || fail "HPA: CPU fallback missing beside the connections metric"
+grep -q 'as: "ovalstream_websocket_connections"' "$repo/docs/deploy.md" || fail "docs/deploy.md: no adapter rule serving ovalstream_websocket_connections"
+adapter_series=$(grep -o "seriesQuery: '[a-z_]*" "$repo/docs/deploy.md" | head -1 | sed "s/seriesQuery: '//" || true)
+{ [ -n "$adapter_series" ] && grep -rq "\"$adapter_series\"" "$repo/aggregator/src" "$repo/adapters"; } \
+  || fail "docs/deploy.md: the adapter rule's series '$adapter_series' is not registered by the aggregator"
+
+# NOTES.txt: warns when no one creates the stream and when the PodDisruptionBudget is off, not otherwise.
+grep -q 'WARNING: nothing in this release creates stream VANTAGE' "$work/notes-defaults.txt" || fail "NOTES.txt: no warning about the stream"
+if grep -q 'creates stream' "$work/notes-production.txt"; then fail "NOTES.txt: stream warning despite nats.streamProvisioned"; fi
+if grep -q 'WARNING: podDisruptionBudget' "$work/notes-defaults.txt"; then fail "NOTES.txt: PDB warning although it is on"; fi
+notes() { "$helm" template ovalstream "$notes_chart" --namespace live --show-only templates/zz-notes.yaml "$@"; }
+notes --set podDisruptionBudget.enabled=false | grep -q 'WARNING: podDisruptionBudget.enabled is false' \
+  || fail "NOTES.txt: no warning when the PodDisruptionBudget is off"
+notes --set nats.createStream=true | grep -q 'nats.createStream is on' || fail "NOTES.txt: no note about createStream"
+if notes --set nats.createStream=true | grep -q 'WARNING: nothing in this release'; then fail "NOTES.txt: stream warning despite createStream"; fi
+notes --set replicaCount=1 | grep -q 'WARNING: replicaCount is 1' || fail "NOTES.txt: no warning for a single aggregator"
 
 # Refusals: each must fail with its message.
 refuse() {
@@ -122,6 +241,14 @@ refuse "auth required without a Secret" "set auth.existingSecret" --set aggregat
 refuse "recorder auth required without a key" "set auth.hmacSecretKey or auth.publicKeysKey" \
   --set recorder.enabled=true --set recorder.auth=required --set auth.existingSecret=ovalstream-auth
 refuse "unknown auth mode" "aggregator.auth" --set aggregator.auth=maybe
+refuse "malformed image digest" "digest" --set image.digest=latest
+refuse "NATS TLS Secret with TLS off" "nats.tls.enabled is false" --set nats.tls.secretName=ovalstream-nats-tls
+refuse "NATS client certificate without its key" "nats.tls.certKey needs nats.tls.keyKey" \
+  --set nats.tls.enabled=true --set nats.tls.secretName=ovalstream-nats-tls --set nats.tls.keyKey=
+refuse "nats.tls as a boolean (the old form)" "nats.tls" --set nats.tls=true
+refuse "HTTPRoute without a Gateway" "parentRefs" --set httpRoute.enabled=true
+refuse "HTTPRoute timeout malformed" "request" --set httpRoute.timeouts.request=forever
+refuse "topology spread neither soft nor hard" "whenUnsatisfiable" --set topologySpread.whenUnsatisfiable=Sometimes
 
 if [ "$failures" -ne 0 ]; then
   echo "check-helm: $failures failure(s)" >&2

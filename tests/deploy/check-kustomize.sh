@@ -15,7 +15,8 @@ node "$here/validate.mjs" \
   --expect-kinds Namespace,ServiceAccount,ConfigMap,Deployment,Service,PodDisruptionBudget,HorizontalPodAutoscaler,StatefulSet,ServiceMonitor \
   "$out"
 yamllint -c "$here/yamllint-rendered.yaml" "$out"
-# The development NATS and the recorder keep their data on claims; the recorder runs as one replica.
+# The development NATS and the recorder keep their data on claims; the recorder runs as one replica; metrics
+# are on their own Services; the aggregators spread over zones and hosts.
 node --input-type=module - "$out" <<'JS'
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,23 @@ const nats = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name ===
 if (nats && !JSON.stringify(nats.spec.template.spec.containers[0].args).includes('nats.conf')) problems.push('nats: not started with nats.conf');
 const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('ovalstream-config-'));
 if (!config || config.data.OVALSTREAM_NATS_URL !== 'nats://nats:4222') problems.push('ovalstream-config: OVALSTREAM_NATS_URL is not the development NATS');
+// As in the chart: the metrics on their own ClusterIP Services, which the ServiceMonitor selects; the
+// websocket and API Services carry no metrics port.
+const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+const scraped = objects.filter((o) => o.kind === 'Service' &&
+  Object.entries(monitor?.spec.selector.matchLabels ?? { none: 'none' }).every(([k, v]) => o.metadata.labels?.[k] === v));
+if (JSON.stringify(scraped.map((o) => o.metadata.name).sort()) !== '["ovalstream-aggregator-metrics","ovalstream-recorder-metrics"]') {
+  problems.push(`ServiceMonitor selects ${JSON.stringify(scraped.map((o) => o.metadata.name))}, expected the two metrics Services`);
+}
+for (const name of ['ovalstream-aggregator', 'ovalstream-recorder']) {
+  const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === name);
+  if (!service || service.spec.ports.some((port) => port.name === 'metrics')) problems.push(`Service ${name}: missing or has a metrics port`);
+}
+const spread = objects.find((o) => o.kind === 'Deployment')?.spec.template.spec.topologySpreadConstraints ?? [];
+if (JSON.stringify(spread.map((c) => c.topologyKey)) !== '["topology.kubernetes.io/zone","kubernetes.io/hostname"]' ||
+    spread.some((c) => c.whenUnsatisfiable !== 'ScheduleAnyway')) {
+  problems.push('aggregator: expected soft topology spread over zones and hosts');
+}
 for (const p of problems) console.error(`check-kustomize: ${p}`);
 process.exitCode = problems.length ? 1 : 0;
 JS

@@ -2,7 +2,9 @@
 // schema (npm kubernetes-models, @kubernetes-models/prometheus-operator), then our own checks across the
 // objects: Service selectors match pod template labels, named ports exist, probes and resources are set,
 // pods run as non-root with a read-only root filesystem and all capabilities dropped, the aggregator's grace
-// period outlasts its drain, configuration changes roll the pods.
+// period outlasts its drain, configuration changes roll the pods, pod templates carry no chart version,
+// metrics ports stay off exposed Services, replicated Deployments have a PodDisruptionBudget, topology spread
+// selects the workload's own pods, NATS key files come read-only from Secrets, HTTPRoutes reach a Service.
 //
 //   node validate.mjs [--expect-kinds Kind,Kind...] [--mutations] FILE.yaml
 //
@@ -25,6 +27,9 @@ const tools = await import(pathToFileURL(join(toolsDir, 'node', 'tools-entry.mjs
 function modelSpecifier(apiVersion, kind) {
   if (apiVersion === 'monitoring.coreos.com/v1') {
     return `@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`;
+  }
+  if (apiVersion.startsWith('gateway.networking.k8s.io/')) {
+    return `@kubernetes-models/gateway-api/${apiVersion}/${kind}`;
   }
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
@@ -186,6 +191,25 @@ function checkAccessControl(where, template, container, configMaps, problems) {
   }
 }
 
+// NATS files (TLS CA, client certificate and key, credentials) as the executables will see them: each set one
+// is a file of a Secret volume, mounted read-only.
+const NATS_FILE_FLAGS = ['nats-ca', 'nats-cert', 'nats-key', 'nats-creds'];
+function checkNatsFiles(where, template, container, configMaps, problems) {
+  const volumes = new Map((template.spec?.volumes ?? []).map((volume) => [volume.name, volume]));
+  for (const flag of NATS_FILE_FLAGS) {
+    const file = flagValue(container, flag, configMaps);
+    if (!file) continue;
+    const mount = (container.volumeMounts ?? []).find((candidate) => file.startsWith(`${candidate.mountPath.replace(/\/$/, '')}/`));
+    if (!mount) problems.push(`${where}: --${flag} ${file} is not under a volume mount`);
+    else if (!volumes.get(mount.name)?.secret) problems.push(`${where}: --${flag} ${file} is not from a Secret volume`);
+    else if (mount.readOnly !== true) problems.push(`${where}: --${flag} ${file} is on a mount that is not read-only`);
+  }
+}
+
+// Labels that change with the chart's version: on a pod template they restart every pod on a chart-only
+// upgrade (and disconnect every client).
+const CHART_VERSION_LABELS = ['helm.sh/chart'];
+
 export async function check(objects) {
   const problems = [];
   const byKind = (kind) => objects.filter((object) => object.kind === kind);
@@ -248,6 +272,7 @@ export async function check(objects) {
       }
       if (LONG_RUNNING_KINDS.has(workload.kind) && (isAggregator(container) || isRecorder(container))) {
         checkAccessControl(at, template, container, configMaps, problems);
+        checkNatsFiles(at, template, container, configMaps, problems);
       }
       for (const source of container.envFrom ?? []) {
         const name = source.configMapRef?.name;
@@ -339,6 +364,62 @@ export async function check(objects) {
     if (podsOf(budget.spec?.selector?.matchLabels).length === 0) problems.push(`${nameOf(budget)}: selector matches no pod template`);
   }
 
+  const autoscaled = new Set(byKind('HorizontalPodAutoscaler').map((hpa) => `${hpa.spec?.scaleTargetRef?.kind}/${hpa.spec?.scaleTargetRef?.name}`));
+  for (const workload of workloads.filter((object) => LONG_RUNNING_KINDS.has(object.kind))) {
+    const where = nameOf(workload);
+    const template = podTemplate(workload);
+    const podLabels = template.metadata?.labels ?? {};
+    for (const label of CHART_VERSION_LABELS) {
+      if (podLabels[label] !== undefined) {
+        problems.push(`${where}: pod template carries ${label} (a chart-only upgrade would restart every pod)`);
+      }
+    }
+    // Several replicas: a node drain must not evict them all at once.
+    const replicated = workload.kind === 'Deployment' && (autoscaled.has(where) || (workload.spec?.replicas ?? 1) > 1);
+    if (replicated && !byKind('PodDisruptionBudget').some((budget) => labelsMatch(budget.spec?.selector?.matchLabels, podLabels))) {
+      problems.push(`${where}: no PodDisruptionBudget selects its pods`);
+    }
+    // Spreading counts the pods its selector matches: exactly the workload's own.
+    const selector = workload.spec?.selector?.matchLabels ?? {};
+    for (const constraint of template.spec?.topologySpreadConstraints ?? []) {
+      const spread = constraint.labelSelector?.matchLabels ?? {};
+      if (JSON.stringify(Object.entries(spread).sort()) !== JSON.stringify(Object.entries(selector).sort())) {
+        problems.push(`${where}: topologySpreadConstraints (${constraint.topologyKey}) labelSelector ${JSON.stringify(spread)} ` +
+                      `is not the workload's selector ${JSON.stringify(selector)}`);
+      }
+    }
+  }
+
+  // /metrics, /healthz and /readyz stay inside the cluster: no Service that is reachable from outside it
+  // (LoadBalancer, NodePort) may route to a metrics port.
+  for (const service of services.filter((candidate) => ['LoadBalancer', 'NodePort'].includes(candidate.spec?.type))) {
+    for (const port of service.spec?.ports ?? []) {
+      const target = port.targetPort ?? port.port;
+      const metricsPorts = podsOf(service.spec?.selector).flatMap((workload) =>
+        (podTemplate(workload).spec?.containers ?? []).flatMap((container) => container.ports ?? []))
+        .filter((containerPort) => containerPort.name === 'metrics');
+      if (port.name === 'metrics' || metricsPorts.some((containerPort) => containerPort.name === target || containerPort.containerPort === target)) {
+        problems.push(`${nameOf(service)}: type ${service.spec.type} exposes the metrics port (${port.name ?? port.port})`);
+      }
+    }
+  }
+
+  for (const route of byKind('HTTPRoute')) {
+    const where = nameOf(route);
+    if ((route.spec?.parentRefs ?? []).length === 0) problems.push(`${where}: no parentRefs (attached to no Gateway)`);
+    for (const rule of route.spec?.rules ?? []) {
+      for (const backend of rule.backendRefs ?? []) {
+        const service = services.find((candidate) => candidate.metadata.name === backend.name);
+        if (!service) problems.push(`${where}: backend Service ${backend.name} is not rendered`);
+        else if (!(service.spec?.ports ?? []).some((port) => port.port === backend.port)) {
+          problems.push(`${where}: backend port ${backend.port} is not a port of ${nameOf(service)}`);
+        } else if ((service.spec?.ports ?? []).some((port) => port.port === backend.port && port.name === 'metrics')) {
+          problems.push(`${where}: routes to the metrics port of ${nameOf(service)}`);
+        }
+      }
+    }
+  }
+
   for (const autoscaler of byKind('HorizontalPodAutoscaler')) {
     const ref = autoscaler.spec?.scaleTargetRef ?? {};
     const target = objects.find((object) => object.kind === ref.kind && object.metadata.name === ref.name);
@@ -357,6 +438,11 @@ export async function check(objects) {
     if (selected.length === 0) {
       problems.push(`${where}: selects no Service`);
       continue;
+    }
+    for (const service of selected) {
+      if ((service.spec?.type ?? 'ClusterIP') !== 'ClusterIP') {
+        problems.push(`${where}: scrapes ${nameOf(service)} of type ${service.spec.type} (metrics belong on a ClusterIP Service)`);
+      }
     }
     for (const endpoint of monitor.spec?.endpoints ?? []) {
       if (!selected.some((service) => (service.spec?.ports ?? []).some((port) => port.name === endpoint.port))) {
@@ -438,6 +524,38 @@ const MUTATIONS = [
   }],
   ['NetworkPolicy selecting nothing', 'podSelector matches no pod template', (objects) => {
     objects.find((object) => object.kind === 'NetworkPolicy').spec.podSelector.matchLabels['app.kubernetes.io/component'] = 'x';
+  }],
+  ['pod template with the chart version', 'pod template carries helm.sh/chart', (objects) => {
+    objects.find((object) => object.kind === 'Deployment').spec.template.metadata.labels['helm.sh/chart'] = 'ovalstream-0.1.0';
+  }],
+  ['PodDisruptionBudget removed', 'no PodDisruptionBudget selects its pods', (objects) => {
+    objects.splice(objects.findIndex((object) => object.kind === 'PodDisruptionBudget'), 1);
+  }],
+  ['topology spread over other pods', 'is not the workload\'s selector', (objects) => {
+    const constraint = objects.find((object) => object.kind === 'Deployment').spec.template.spec.topologySpreadConstraints[0];
+    delete constraint.labelSelector.matchLabels['app.kubernetes.io/instance'];
+  }],
+  ['metrics port on a LoadBalancer', 'exposes the metrics port', (objects) => {
+    const service = objects.find((object) => object.kind === 'Service' && object.spec?.type === 'LoadBalancer');
+    service.spec.ports.push({ name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' });
+  }],
+  ['ServiceMonitor over the LoadBalancer', 'metrics belong on a ClusterIP Service', (objects) => {
+    const service = objects.find((object) => object.kind === 'Service' && object.spec?.type === 'LoadBalancer');
+    const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
+    Object.assign(service.metadata.labels, monitor.spec.selector.matchLabels);
+  }],
+  ['NATS TLS mount removed', '--nats-ca', (objects) => {
+    const container = firstContainer(objects, 'Deployment');
+    container.volumeMounts = container.volumeMounts.filter((mount) => mount.name !== 'nats-tls');
+  }],
+  ['NATS TLS mount writable', 'not read-only', (objects) => {
+    firstContainer(objects, 'StatefulSet').volumeMounts.find((mount) => mount.name === 'nats-tls').readOnly = false;
+  }],
+  ['HTTPRoute to an unknown Service', 'backend Service', (objects) => {
+    objects.find((object) => object.kind === 'HTTPRoute').spec.rules[0].backendRefs[0].name = 'nothing';
+  }],
+  ['HTTPRoute timeout malformed', 'schema', (objects) => {
+    objects.find((object) => object.kind === 'HTTPRoute').spec.rules[0].timeouts.request = 'forever';
   }],
 ];
 

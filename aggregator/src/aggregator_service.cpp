@@ -135,12 +135,15 @@ int AggregatorService::Impl::run() {
 
 void AggregatorService::Impl::connect_nats() {
   std::weak_ptr<Impl> weak = weak_from_this();
-  nats_ = nats::connect_logged(config_.nats, "ovalstream-aggregator", logger_, [weak](bool connected) {
-    if (auto self = weak.lock()) {
-      self->nats_connected_ = connected;
-      self->telemetry_->set_nats_connected(connected);
-    }
-  });
+  nats_ = nats::connect_logged(
+      config_.nats, "ovalstream-aggregator", logger_,
+      [weak](bool connected) {
+        if (auto self = weak.lock()) {
+          self->nats_connected_ = connected;
+          self->telemetry_->set_nats_connected(connected);
+        }
+      },
+      [telemetry = telemetry_] { telemetry->nats_async_error(); });
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);
   RegistryOptions registry_options;
@@ -175,6 +178,26 @@ void AggregatorService::Impl::start_servers() {
   auto access = make_access_control();
   hub_ = std::make_unique<hub::Server>(
       io_, hub_options, make_hub_router(registry_, draining_, static_files, access, expiry_), telemetry_);
+  telemetry_->set_limits(hub_options.max_connections, hub_options.client_queue_bytes);
+  {
+    // Read when scraped, on the metrics server's thread; the hub and the registry outlive its io threads.
+    std::weak_ptr<Impl> self = weak_from_this();
+    Telemetry::Sources sources;
+    sources.competitions = [self] {
+      auto me = self.lock();
+      return me && me->registry_ ? me->registry_->held_competitions()
+                                 : std::vector<CompetitionRegistry::HeldCompetition>{};
+    };
+    sources.queued_bytes = [self] {
+      auto me = self.lock();
+      return me && me->hub_ ? me->hub_->queued_bytes() : hub::QueuedBytes{};
+    };
+    sources.ready = [self] {
+      auto me = self.lock();
+      return me && me->readiness_problems().empty();
+    };
+    telemetry_->attach(std::move(sources));
+  }
   hub::ServerOptions metrics_options;
   metrics_options.host = config_.metrics_address.host;
   metrics_options.port = config_.metrics_address.port;
@@ -349,6 +372,7 @@ void AggregatorService::Impl::on_signal(int signal) {
 // open connections with 1001, spread over --drain-seconds so their reconnects do not arrive all at once.
 void AggregatorService::Impl::drain() {
   draining_->store(true);
+  telemetry_->set_draining(true);
   logger_.info("draining", {{"delay", runtime::format_go_duration(config_.drain_delay)},
                             {"drainSeconds", config_.drain_seconds},
                             {"connections", hub_->open_connections()}});

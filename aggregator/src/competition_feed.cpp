@@ -45,6 +45,15 @@ bool CompetitionFeed::wait_for_room(std::chrono::milliseconds timeout) {
   return inbox_room_.wait_for(lock, timeout, [&] { return inbox_.size() <= kInboxLimit; });
 }
 
+std::size_t CompetitionFeed::inbox_events() {
+  std::lock_guard lock(inbox_mutex_);
+  return inbox_.size();
+}
+
+void CompetitionFeed::count_clients() {
+  clients_.store(subscribers_.size() + pending_resumes_.size(), std::memory_order_relaxed);
+}
+
 void CompetitionFeed::drain() {
   {
     std::lock_guard lock(inbox_mutex_);
@@ -63,6 +72,7 @@ void CompetitionFeed::drain() {
   }
   forward_pending();
   if (!pending_resumes_.empty()) serve_pending_resumes();
+  count_clients();  // forwarding drops the closed ones
   // A burst's capacity is given back; the usual batch is a few events.
   if (draining_.capacity() > kMaxBlockEvents) {
     std::vector<Inbound>().swap(draining_);
@@ -147,10 +157,11 @@ void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection, ResumeRe
                               request = std::move(request), context = std::move(context)] {
     if (request.positions) {
       self->join_with_positions(connection, request, context);
-      return;
+    } else {
+      if (self->state_) self->send_snapshot(connection);
+      self->subscribers_.push_back({connection, false});
     }
-    if (self->state_) self->send_snapshot(connection);
-    self->subscribers_.push_back({connection, false});
+    self->count_clients();
   });
 }
 
@@ -234,6 +245,7 @@ void CompetitionFeed::leave(std::shared_ptr<hub::Connection> connection) {
       if (subscriber.positions) --self->position_subscribers_;
       return true;
     });
+    self->count_clients();
   });
 }
 

@@ -10,6 +10,7 @@
 // joiner's snapshot holds after it), since clients reset their view at an activation.
 // Thread safety: all public members may be called from any thread; they post to the strand.
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -87,6 +88,11 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Calls `done` on the strand with the JSON state view ("null" when not followed).
   void state_view(std::function<void(std::string)> done);
 
+  // Its websocket clients (subscribed, or waiting for a resume), as of the last change on the strand.
+  std::size_t clients() const noexcept { return clients_.load(std::memory_order_relaxed); }
+  // Events waiting in the inbox now (bounded by kInboxLimit plus what arrived while over it).
+  std::size_t inbox_events();
+
   // The number of subscribers and whether the state is empty, read on the strand.
   void inspect(std::function<void(std::size_t subscribers, bool followed)> done);
 
@@ -129,6 +135,8 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // back to the snapshot for those it never will (the window's floor passed them).
   void serve_pending_resumes();
   void resume_deadline_passed(const std::shared_ptr<hub::Connection>& connection);
+  // On the strand, after subscribers_ or pending_resumes_ changed: publishes clients().
+  void count_clients();
   const std::string& epoch() const;
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -138,6 +146,7 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Guarded by inbox_mutex_.
   std::vector<Inbound> inbox_;
   bool drain_posted_ = false;
+  std::atomic<std::size_t> clients_{0};  // written on the strand, read by scrapes
 
   // Strand only.
   std::vector<Inbound> draining_;           // the inbox taken by the drain running

@@ -31,6 +31,7 @@ void CompetitionRegistry::on_message(FeedMessage message) {
   std::optional<core::Event> event = validate(message);
   observer_->message_consumed(message);
   std::shared_ptr<CompetitionFeed> full_feed;
+  const bool applied = event && follows(event->header.competition_id);
   bool reached_end = false;
   {
     std::lock_guard lock(mutex_);
@@ -49,6 +50,7 @@ void CompetitionRegistry::on_message(FeedMessage message) {
       reached_end = true;
     }
   }
+  if (applied) observer_->event_applied(message);
   if (reached_end) observer_->caught_up(message.stream_sequence);
   wait_for_feed(full_feed);
 }
@@ -231,6 +233,16 @@ std::uint64_t CompetitionRegistry::highest_sequence() const {
 std::size_t CompetitionRegistry::held_count() const {
   std::lock_guard lock(mutex_);
   return held_.size();
+}
+
+std::vector<CompetitionRegistry::HeldCompetition> CompetitionRegistry::held_competitions() const {
+  std::lock_guard lock(mutex_);
+  std::vector<HeldCompetition> competitions;
+  competitions.reserve(held_.size());
+  for (const auto& [id, held] : held_) {
+    competitions.push_back({id, held.last_event_ns, held.feed->clients(), held.feed->inbox_events()});
+  }
+  return competitions;
 }
 
 }  // namespace ovalstream::aggregator

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "activation_feed.hpp"
 #include "competition_feed.hpp"
@@ -35,6 +36,8 @@ class IngestObserver {
   // Every message the consumer delivered, valid or not: its stream position, stored time and the messages
   // still pending behind it (the consumer's lag).
   virtual void message_consumed(const FeedMessage& message) = 0;
+  // A valid event handed to the feed of a competition held (one --filter follows), after message_consumed.
+  virtual void event_applied(const FeedMessage& message) { (void)message; }
   virtual void competitions_held(std::size_t count) = 0;
   virtual void competition_held(const std::string& competition_id, std::uint64_t from_sequence) = 0;
   // `reason`: "idle" (no event for idle_drop_ns) or "limit" (max_competitions reached, the least recently
@@ -108,6 +111,15 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   std::uint64_t highest_sequence() const;
 
   std::size_t held_count() const;
+
+  // The competitions held now, for metrics: O(competitions held), each feed's inbox locked in turn.
+  struct HeldCompetition {
+    std::string competition_id;
+    std::int64_t last_event_ns = 0;  // when JetStream stored its last event
+    std::size_t clients = 0;
+    std::size_t inbox_events = 0;
+  };
+  std::vector<HeldCompetition> held_competitions() const;
 
  private:
   struct Held {

@@ -21,6 +21,16 @@ bool subject_agrees(const std::string& subject, const core::RoutingHeader& heade
 
 }  // namespace
 
+std::vector<std::string> rejection_reasons() {
+  std::vector<std::string> reasons;
+  for (int i = 1; i < core::kParseErrorCount; ++i) {
+    reasons.emplace_back(core::parse_error_name(static_cast<core::ParseError>(i)));
+  }
+  reasons.emplace_back("schema");
+  reasons.emplace_back("subject_mismatch");
+  return reasons;
+}
+
 EventValidator::EventValidator() : schemas_(std::make_unique<core::EventSchemas>()) {}
 EventValidator::~EventValidator() = default;
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "ovalstream/core/event.hpp"
 
@@ -18,6 +19,9 @@ struct Rejection {
   std::string reason;  // metric label: a core parse error name, "schema", "subject_mismatch"
   std::string detail;  // for the log line
 };
+
+// Every reason validate() may give, for metrics that show each one from the start.
+std::vector<std::string> rejection_reasons();
 
 class EventValidator {
  public:

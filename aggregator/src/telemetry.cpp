@@ -1,11 +1,15 @@
 #include "telemetry.hpp"
 
-#include <prometheus/text_serializer.h>
+#include <algorithm>
 
-#include <sstream>
+#include "event_validator.hpp"
+#include "ovalstream/metrics/exposition.hpp"
 
 namespace ovalstream::aggregator {
 namespace {
+
+// Statuses the aggregator's routes and the hub answer with, shown from the start.
+constexpr unsigned kHttpStatuses[] = {200, 400, 401, 403, 404, 405, 413, 426, 431, 500, 503};
 
 prometheus::Histogram::BucketBoundaries exponential(double start, double factor, int count) {
   prometheus::Histogram::BucketBoundaries buckets;
@@ -147,12 +151,62 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
               .Help("Times a consumer held back its next event because a competition's "
                     "feed had its limit of events queued, per outcome (drained, timeout)")
               .Register(*registry_)),
+      nats_reconnects_(prometheus::BuildCounter()
+                           .Name("ovalstream_nats_reconnects_total")
+                           .Help("Times the NATS connection came back after it was lost")
+                           .Register(*registry_)
+                           .Add({})),
+      nats_async_errors_(prometheus::BuildCounter()
+                             .Name("ovalstream_nats_async_errors_total")
+                             .Help("Asynchronous errors nats.c reported on the connection (e.g. a slow "
+                                   "consumer on a subscription)")
+                             .Register(*registry_)
+                             .Add({})),
+      websocket_closes_(prometheus::BuildCounter()
+                            .Name("ovalstream_websocket_closes_total")
+                            .Help("Websocket connections closed, per reason (client_close, client_gone, "
+                                  "ping_timeout, slow_consumer, message_size, frame_rate, protocol_error, "
+                                  "server, shutdown)")
+                            .Register(*registry_)),
+      http_responses_(prometheus::BuildCounter()
+                          .Name("ovalstream_http_responses_total")
+                          .Help("Plain HTTP responses (not websocket upgrades) on the client-facing "
+                                "listener, per status code")
+                          .Register(*registry_)),
+      snapshot_sent_bytes_(prometheus::BuildCounter()
+                               .Name("ovalstream_snapshot_sent_bytes_total")
+                               .Help("Bytes of event payload sent to new clients in their snapshots")
+                               .Register(*registry_)
+                               .Add({})),
+      last_event_applied_timestamp_(
+          prometheus::BuildGauge()
+              .Name("ovalstream_last_event_applied_timestamp_seconds")
+              .Help("When JetStream stored the last valid event handed to a competition held (Unix seconds; "
+                    "0 before the first)")
+              .Register(*registry_)
+              .Add({})),
+      draining_(prometheus::BuildGauge()
+                    .Name("ovalstream_draining")
+                    .Help("1 from the shutdown signal on: upgrades refused, connections being closed")
+                    .Register(*registry_)
+                    .Add({})),
+      max_connections_(prometheus::BuildGauge()
+                           .Name("ovalstream_websocket_max_connections")
+                           .Help("Websocket connections allowed (--max-connections; 0 = no limit)")
+                           .Register(*registry_)
+                           .Add({})),
+      queue_limit_bytes_(prometheus::BuildGauge()
+                             .Name("ovalstream_websocket_queue_limit_bytes")
+                             .Help("Memory one connection may have queued before it is closed as a slow "
+                                   "consumer (--client-queue-bytes)")
+                             .Register(*registry_)
+                             .Add({})),
       auth_metrics_(std::make_shared<auth::AuthMetrics>(*registry_)) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")
       .Register(*registry_)
-      .Add({{"version", std::move(version)}})
+      .Add({{"version", std::move(version)}, {"component", "aggregator"}})
       .Set(1);
   for (int i = 0; i < core::kEventTypeCount; ++i) {
     const auto type = static_cast<core::EventType>(i);
@@ -165,16 +219,133 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
     client_frame_limit_closes_.Add({{"reason", reason}});
   for (const char* endpoint : {"competitions", "competition"}) {
     open_by_endpoint_[endpoint] = &connections_open_.Add({{"endpoint", endpoint}});
-    connections_accepted_.Add({{"endpoint", endpoint}});
+    labelled(connections_accepted_, "endpoint", endpoint);
   }
+  // Every other labelled counter too, with every value it can take.
+  for (const char* reason : hub::kUpgradeRejectionReasons) labelled(connections_rejected_, "reason", reason);
+  for (const char* reason : hub::kHttpDropReasons) labelled(http_connections_dropped_, "reason", reason);
+  for (const char* reason : hub::kWebSocketCloseReasons) labelled(websocket_closes_, "reason", reason);
+  for (const std::string& reason : rejection_reasons()) labelled(events_rejected_, "reason", reason);
+  for (const char* reason : {"idle", "limit"}) labelled(competitions_dropped_, "reason", reason);
+  for (const char* outcome : {"drained", "timeout"}) labelled(feed_backpressure_waits_, "outcome", outcome);
+  for (const unsigned status : kHttpStatuses) labelled(http_responses_, "code", std::to_string(status));
+  add_scrape_gauges();
+}
+
+void Telemetry::add_scrape_gauges() {
+  using Samples = metrics::ScrapeGauges::Samples;
+  scrape_gauges_.add("ovalstream_ready",
+                     "1 while /readyz answers 200 (NATS connected, stream found, caught up, "
+                     "not draining)",
+                     [this] {
+                       const Sources sources = this->sources();
+                       return sources.ready && sources.ready() ? 1.0 : 0.0;
+                     });
+  scrape_gauges_.add("ovalstream_websocket_queued_bytes",
+                     "Memory queued to websocket clients, not yet taken by them, over every connection",
+                     [this] {
+                       const Sources sources = this->sources();
+                       return sources.queued_bytes ? static_cast<double>(sources.queued_bytes().total) : 0.0;
+                     });
+  scrape_gauges_.add("ovalstream_websocket_queued_max_bytes",
+                     "Memory queued to the one websocket client with the most (compare "
+                     "ovalstream_websocket_queue_limit_bytes)",
+                     [this] {
+                       const Sources sources = this->sources();
+                       return sources.queued_bytes ? static_cast<double>(sources.queued_bytes().largest)
+                                                   : 0.0;
+                     });
+  scrape_gauges_.add("ovalstream_feed_inbox_limit_events",
+                     "Events a competition's feed queues before the consumer waits for it",
+                     [] { return static_cast<double>(CompetitionFeed::kInboxLimit); });
+  scrape_gauges_.add("ovalstream_feed_inbox_max_events",
+                     "Events waiting in the fullest competition feed's inbox (compare "
+                     "ovalstream_feed_inbox_limit_events)",
+                     [this] {
+                       const Sources sources = this->sources();
+                       std::size_t deepest = 0;
+                       if (sources.competitions) {
+                         for (const auto& held : sources.competitions())
+                           deepest = std::max(deepest, held.inbox_events);
+                       }
+                       return static_cast<double>(deepest);
+                     });
+  scrape_gauges_.add(
+      "ovalstream_competition_clients",
+      "Websocket clients per competition held (series go with the competition; at most "
+      "--max-competitions)",
+      std::function<Samples()>([this] {
+        Samples samples;
+        const Sources sources = this->sources();
+        if (!sources.competitions) return samples;
+        for (const auto& held : sources.competitions()) {
+          samples.push_back({{{"competition", held.competition_id}}, static_cast<double>(held.clients)});
+        }
+        return samples;
+      }));
+  scrape_gauges_.add("ovalstream_competition_last_event_timestamp_seconds",
+                     "When JetStream stored the last event of each competition held (Unix seconds)",
+                     std::function<Samples()>([this] {
+                       Samples samples;
+                       const Sources sources = this->sources();
+                       if (!sources.competitions) return samples;
+                       for (const auto& held : sources.competitions()) {
+                         samples.push_back({{{"competition", held.competition_id}},
+                                            static_cast<double>(held.last_event_ns) / 1e9});
+                       }
+                       return samples;
+                     }));
+}
+
+void Telemetry::attach(Sources sources) {
+  std::lock_guard lock(sources_mutex_);
+  sources_ = std::move(sources);
+}
+
+Telemetry::Sources Telemetry::sources() const {
+  std::lock_guard lock(sources_mutex_);
+  return sources_;
 }
 
 std::string Telemetry::scrape() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  return metrics::expose({registry_.get(), &process_, &scrape_gauges_});
+}
+
+void Telemetry::set_limits(std::size_t max_connections, std::size_t client_queue_bytes) {
+  max_connections_.Set(static_cast<double>(max_connections));
+  queue_limit_bytes_.Set(static_cast<double>(client_queue_bytes));
+}
+
+void Telemetry::set_draining(bool draining) {
+  draining_.Set(draining ? 1 : 0);
 }
 
 void Telemetry::set_nats_connected(bool connected) {
   nats_connected_.Set(connected ? 1 : 0);
+  std::lock_guard lock(nats_mutex_);
+  if (!connected) {
+    nats_lost_ = nats_ever_connected_;
+    return;
+  }
+  if (nats_lost_) nats_reconnects_.Increment();
+  nats_lost_ = false;
+  nats_ever_connected_ = true;
+}
+
+void Telemetry::nats_async_error() {
+  nats_async_errors_.Increment();
+}
+
+void Telemetry::websocket_closed(const std::string& reason) {
+  labelled(websocket_closes_, "reason", reason).Increment();
+}
+
+void Telemetry::http_response(unsigned status) {
+  labelled(http_responses_, "code", std::to_string(status)).Increment();
+}
+
+void Telemetry::event_applied(const FeedMessage& message) {
+  last_event_applied_timestamp_.Set(static_cast<double>(message.timestamp_ns) / 1e9);
 }
 
 prometheus::Counter& Telemetry::labelled(prometheus::Family<prometheus::Counter>& family,
@@ -298,6 +469,7 @@ void Telemetry::feed_backpressure(const std::string& competition_id, bool draine
 
 void Telemetry::snapshot_sent(std::size_t, std::size_t bytes) {
   snapshot_bytes_.Observe(static_cast<double>(bytes));
+  snapshot_sent_bytes_.Increment(static_cast<double>(bytes));
 }
 
 void Telemetry::resume_served(bool exact, std::size_t bytes) {

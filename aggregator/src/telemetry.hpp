@@ -1,8 +1,11 @@
 #pragma once
 // The aggregator's metrics (Prometheus text, names per Prometheus conventions) and the log lines that go
 // with them. It observes the hub, the ingest and the feeds.
+// Every labelled counter shows each of its known label values at 0 from the start, so an alert on its rate
+// or increase sees the first episode. The scrape adds the process metrics (metrics::ProcessCollector) and
+// gauges read from the running service when scraped (Sources: competitions held, queued bytes, readiness).
 // Thread safety: every member may be called from any thread (prometheus-cpp metrics are thread-safe; the
-// logger serializes lines).
+// logger serializes lines; the sources are guarded by a mutex and must themselves be thread-safe).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -12,6 +15,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +25,8 @@
 #include "ovalstream/auth/auth_metrics.hpp"
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/hub/server.hpp"
+#include "ovalstream/metrics/process_collector.hpp"
+#include "ovalstream/metrics/scrape_gauges.hpp"
 #include "ovalstream/runtime/log.hpp"
 
 namespace ovalstream::aggregator {
@@ -35,7 +41,20 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   // Prometheus text exposition of every metric.
   std::string scrape() const;
 
+  // What the scrape reads from the running service; each may be empty (its gauges then read 0 or have no
+  // series). Called on the scraping thread: each must be thread-safe.
+  struct Sources {
+    std::function<std::vector<CompetitionRegistry::HeldCompetition>()> competitions;
+    std::function<hub::QueuedBytes()> queued_bytes;
+    std::function<bool()> ready;  // /readyz would answer 200
+  };
+  void attach(Sources sources);
+  // The configured bounds (--max-connections, 0 = none; --client-queue-bytes), as gauges.
+  void set_limits(std::size_t max_connections, std::size_t client_queue_bytes);
+  void set_draining(bool draining);
+
   void set_nats_connected(bool connected);
+  void nats_async_error();
   // Access control's refusals and key reloads (ovalstream_auth_*).
   std::shared_ptr<auth::AuthObserver> auth_observer() const { return auth_metrics_; }
 
@@ -51,12 +70,15 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   void client_frame_discarded() override;
   void client_frame_limit_closed(const std::string& reason) override;
   void http_connection_dropped(const std::string& reason) override;
+  void websocket_closed(const std::string& reason) override;
+  void http_response(unsigned status) override;
 
   // IngestObserver
   void event_received(const core::Event& event) override;
   void event_rejected(const FeedMessage& message, const std::string& reason,
                       const std::string& detail) override;
   void message_consumed(const FeedMessage& message) override;
+  void event_applied(const FeedMessage& message) override;
   void competitions_held(std::size_t count) override;
   void competition_held(const std::string& competition_id, std::uint64_t from_sequence) override;
   void competition_dropped(const std::string& competition_id, const std::string& reason) override;
@@ -71,6 +93,9 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
  private:
   prometheus::Counter& labelled(prometheus::Family<prometheus::Counter>& family, const std::string& key,
                                 const std::string& value);
+  // Registers the gauges computed at scrape time from sources_.
+  void add_scrape_gauges();
+  Sources sources() const;
 
   runtime::Logger logger_;
   std::shared_ptr<prometheus::Registry> registry_;
@@ -100,7 +125,24 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Histogram& publish_to_write_seconds_;
   prometheus::Gauge& nats_connected_;
   prometheus::Family<prometheus::Counter>& feed_backpressure_waits_;
+  prometheus::Counter& nats_reconnects_;
+  prometheus::Counter& nats_async_errors_;
+  prometheus::Family<prometheus::Counter>& websocket_closes_;
+  prometheus::Family<prometheus::Counter>& http_responses_;
+  prometheus::Counter& snapshot_sent_bytes_;
+  prometheus::Gauge& last_event_applied_timestamp_;
+  prometheus::Gauge& draining_;
+  prometheus::Gauge& max_connections_;
+  prometheus::Gauge& queue_limit_bytes_;
   std::shared_ptr<auth::AuthMetrics> auth_metrics_;
+  metrics::ProcessCollector process_;
+  metrics::ScrapeGauges scrape_gauges_;
+
+  mutable std::mutex sources_mutex_;
+  Sources sources_;
+  std::mutex nats_mutex_;
+  bool nats_ever_connected_ = false;  // guarded by nats_mutex_
+  bool nats_lost_ = false;            // guarded by nats_mutex_: lost since last connected
 
   std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};
   mutable std::mutex labels_mutex_;

@@ -1,11 +1,14 @@
 #include "recorder_telemetry.hpp"
 
-#include <prometheus/text_serializer.h>
-
 #include <chrono>
+
+#include "ovalstream/metrics/exposition.hpp"
 
 namespace ovalstream::recorder {
 namespace {
+
+// Statuses the recorder's API and the hub answer with, shown from the start.
+constexpr unsigned kHttpStatuses[] = {200, 201, 400, 401, 403, 404, 405, 413, 415, 431, 500, 503};
 
 prometheus::Counter& counter(prometheus::Registry& registry, const std::string& name,
                              const std::string& help) {
@@ -24,7 +27,7 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
                                "Events written to recording files")),
       bytes_written_(counter(*registry_, "ovalstream_recorder_bytes_written_total",
                              "Bytes written to recording files, newlines included")),
-      duplicates_skipped_(counter(*registry_, "ovalstream_recorder_duplicates_skipped_total",
+      duplicates_skipped_(counter(*registry_, "ovalstream_recorder_events_duplicate_total",
                                   "Redelivered messages already written, acknowledged without writing")),
       events_rejected_(counter(*registry_, "ovalstream_recorder_events_rejected_total",
                                "Messages that cannot be recorded (not a JSON object, no competition)")),
@@ -58,6 +61,16 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
               .Help("HTTP connections refused at accept (connection bounds, descriptor reserve) or cut for "
                     "lack of progress, per reason")
               .Register(*registry_)),
+      nats_reconnects_(counter(*registry_, "ovalstream_nats_reconnects_total",
+                               "Times the NATS connection came back after it was lost")),
+      nats_async_errors_(
+          counter(*registry_, "ovalstream_nats_async_errors_total",
+                  "Asynchronous errors nats.c reported on the connection (e.g. a slow consumer "
+                  "on a subscription)")),
+      http_responses_(prometheus::BuildCounter()
+                          .Name("ovalstream_http_responses_total")
+                          .Help("Plain HTTP responses of the API listener, per status code")
+                          .Register(*registry_)),
       auth_metrics_(
           std::make_shared<auth::AuthMetrics>(*registry_, std::vector<std::string>{"content_type"})) {
   prometheus::BuildGauge()
@@ -67,12 +80,42 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
       .Add({{"version", std::move(version)}, {"component", "recorder"}})
       .Set(1);
   for (const ReplayEnd end : {ReplayEnd::kFinished, ReplayEnd::kCancelled, ReplayEnd::kFailed}) {
-    replays_ended_.Add({{"end", std::string(replay_end_name(end))}});
+    replays_ended_.Add({{"outcome", std::string(replay_end_name(end))}});
   }
+  for (const char* reason : hub::kHttpDropReasons) {
+    dropped_by_reason_[reason] = &http_connections_dropped_.Add({{"reason", reason}});
+  }
+  for (const unsigned status : kHttpStatuses) {
+    responses_by_status_[status] = &http_responses_.Add({{"code", std::to_string(status)}});
+  }
+  scrape_gauges_.add("ovalstream_ready", "1 while /readyz answers 200 (NATS connected, recording)", [this] {
+    std::function<bool()> ready;
+    {
+      std::lock_guard lock(state_mutex_);
+      ready = ready_;
+    }
+    return ready && ready() ? 1.0 : 0.0;
+  });
 }
 
 std::string RecorderTelemetry::scrape() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  return metrics::expose({registry_.get(), &process_, &scrape_gauges_});
+}
+
+void RecorderTelemetry::attach_readiness(std::function<bool()> ready) {
+  std::lock_guard lock(state_mutex_);
+  ready_ = std::move(ready);
+}
+
+void RecorderTelemetry::nats_async_error() {
+  nats_async_errors_.Increment();
+}
+
+void RecorderTelemetry::http_response(unsigned status) {
+  std::lock_guard lock(state_mutex_);
+  auto& counter = responses_by_status_[status];
+  if (!counter) counter = &http_responses_.Add({{"code", std::to_string(status)}});
+  counter->Increment();
 }
 
 void RecorderTelemetry::on_open_files_closed_at_bound() {
@@ -80,7 +123,10 @@ void RecorderTelemetry::on_open_files_closed_at_bound() {
 }
 
 void RecorderTelemetry::http_connection_dropped(const std::string& reason) {
-  http_connections_dropped_.Add({{"reason", reason}}).Increment();
+  std::lock_guard lock(state_mutex_);
+  auto& counter = dropped_by_reason_[reason];
+  if (!counter) counter = &http_connections_dropped_.Add({{"reason", reason}});
+  counter->Increment();
 }
 
 void RecorderTelemetry::download_started() {
@@ -97,6 +143,14 @@ void RecorderTelemetry::download_refused() {
 
 void RecorderTelemetry::set_nats_connected(bool connected) {
   nats_connected_.Set(connected ? 1 : 0);
+  std::lock_guard lock(state_mutex_);
+  if (!connected) {
+    nats_lost_ = nats_ever_connected_;
+    return;
+  }
+  if (nats_lost_) nats_reconnects_.Increment();
+  nats_lost_ = false;
+  nats_ever_connected_ = true;
 }
 
 void RecorderTelemetry::on_recorded(std::size_t bytes) {
@@ -153,7 +207,7 @@ void RecorderTelemetry::replay_ended(const std::string& replay_id, ReplayEnd end
   progress_by_replay_.erase(gauge);
   sent_by_replay_.erase(replay_id);
   replays_active_.Decrement();
-  replays_ended_.Add({{"end", std::string(replay_end_name(end))}}).Increment();
+  replays_ended_.Add({{"outcome", std::string(replay_end_name(end))}}).Increment();
 }
 
 }  // namespace ovalstream::recorder

@@ -1,8 +1,10 @@
 #pragma once
 // The recorder service's metrics (Prometheus text; names shared with the Grafana dashboard and the alert
 // rules in deploy/): what was recorded and written, write errors, consumer lag, and the replays it runs.
+// Labelled counters show each known label value at 0 from the start; the scrape adds the process metrics
+// (metrics::ProcessCollector) and ovalstream_ready (read from the service when scraped).
 // Thread safety: every member may be called from any thread (prometheus-cpp metrics are thread-safe; the
-// per-replay gauges are guarded by a mutex).
+// per-replay gauges and the readiness source are guarded by mutexes).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -10,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +20,8 @@
 
 #include "ovalstream/auth/auth_metrics.hpp"
 #include "ovalstream/hub/server.hpp"
+#include "ovalstream/metrics/process_collector.hpp"
+#include "ovalstream/metrics/scrape_gauges.hpp"
 #include "record_observer.hpp"
 #include "replayer.hpp"
 
@@ -30,6 +35,9 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   std::string scrape() const;
 
   void set_nats_connected(bool connected);
+  void nats_async_error();
+  // Whether /readyz would answer 200, read when scraped (on the scraping thread: must be thread-safe).
+  void attach_readiness(std::function<bool()> ready);
   // The API's access control: refusals (with "content_type" for a 415) and key reloads (ovalstream_auth_*).
   std::shared_ptr<auth::AuthObserver> auth_observer() const { return auth_metrics_; }
 
@@ -49,6 +57,7 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   void publish_to_write(std::chrono::nanoseconds) override {}
   void slow_consumer_closed() override {}
   void http_connection_dropped(const std::string& reason) override;
+  void http_response(unsigned status) override;
 
   // Downloads (GET /v1/recordings/{name}) being written, and those refused at --max-downloads.
   void download_started();
@@ -78,7 +87,20 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   prometheus::Gauge& downloads_active_;
   prometheus::Counter& downloads_refused_;
   prometheus::Family<prometheus::Counter>& http_connections_dropped_;
+  prometheus::Counter& nats_reconnects_;
+  prometheus::Counter& nats_async_errors_;
+  prometheus::Family<prometheus::Counter>& http_responses_;
   std::shared_ptr<auth::AuthMetrics> auth_metrics_;
+  metrics::ProcessCollector process_;
+  metrics::ScrapeGauges scrape_gauges_;
+
+  std::mutex state_mutex_;
+  std::function<bool()> ready_;       // guarded by state_mutex_
+  bool nats_ever_connected_ = false;  // guarded by state_mutex_
+  bool nats_lost_ = false;            // guarded by state_mutex_: lost since last connected
+  // Label value -> counter, filled in the constructor and for statuses first seen later (state_mutex_).
+  std::map<std::string, prometheus::Counter*> dropped_by_reason_;
+  std::map<unsigned, prometheus::Counter*> responses_by_status_;
 
   std::mutex replays_mutex_;
   std::map<std::string, prometheus::Gauge*> progress_by_replay_;

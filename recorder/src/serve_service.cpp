@@ -141,11 +141,18 @@ int ServeService::Impl::run() {
 
 void ServeService::Impl::connect_nats() {
   std::weak_ptr<Impl> weak = weak_from_this();
-  nats_ = nats::connect_logged(config_.nats, "ovalstream-recorder", logger_, [weak](bool connected) {
-    if (auto self = weak.lock()) {
-      self->nats_connected_ = connected;
-      self->telemetry_->set_nats_connected(connected);
-    }
+  nats_ = nats::connect_logged(
+      config_.nats, "ovalstream-recorder", logger_,
+      [weak](bool connected) {
+        if (auto self = weak.lock()) {
+          self->nats_connected_ = connected;
+          self->telemetry_->set_nats_connected(connected);
+        }
+      },
+      [telemetry = telemetry_] { telemetry->nats_async_error(); });
+  telemetry_->attach_readiness([weak] {
+    auto self = weak.lock();
+    return self && self->readiness_problems().empty();
   });
   nats_connected_ = nats_->connected();
   telemetry_->set_nats_connected(nats_connected_);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cctype>
 
 #include <atomic>
@@ -38,12 +40,14 @@ class RecordingObserver final : public IngestObserver {
   void competition_dropped(const std::string& id, const std::string& reason) override {
     dropped.push_back(id + ":" + reason);
   }
+  void event_applied(const FeedMessage& message) override { applied_times.push_back(message.timestamp_ns); }
   void caught_up(std::uint64_t) override { ++caught_up_reports; }
   void feed_backpressure(const std::string&, bool drained) override {
     (drained ? backpressure_drained : backpressure_timeouts)++;
   }
 
   int received = 0;
+  std::vector<std::int64_t> applied_times;
   std::vector<std::string> rejected;
   std::size_t held = 0;
   std::vector<std::string> dropped;
@@ -360,6 +364,61 @@ TEST_F(RegistryTest, PastMaxCompetitionsTheLeastRecentlyActiveOneGoes) {
   EXPECT_EQ(view_of("b"), "null");
   EXPECT_NE(view_of("a"), "null");
   EXPECT_NE(view_of("c"), "null");
+}
+
+// What the metrics read when scraped (ovalstream_competition_clients, ..._last_event_timestamp_seconds,
+// ovalstream_feed_inbox_max_events): one entry per competition held, gone with the competition.
+TEST_F(RegistryTest, HeldCompetitionsReportClientsLastEventAndInboxAndGoWhenDropped) {
+  make_registry({}, 2);
+  auto activation = [&](const std::string& id, std::uint64_t sequence, std::int64_t time_ns) {
+    testing::EventSequence seq(id);
+    seq.competition_activated();
+    registry->on_message(message(core::PositionedEvent{sequence, seq.events()[0].event}, 0, time_ns));
+  };
+  auto first = std::make_shared<FakeConnection>(), second = std::make_shared<FakeConnection>();
+  registry->join("a", first);
+  registry->join("a", second);
+  registry->join("waiting", std::make_shared<FakeConnection>());  // not held: no series
+  activation("a", 1, 100);
+  activation("b", 2, 200);
+  // Queued, not yet applied: the inbox holds it until the strand runs.
+  EXPECT_EQ(registry->held_competitions().size(), 2u);
+  std::size_t queued = 0;
+  for (const auto& held : registry->held_competitions()) queued += held.inbox_events;
+  EXPECT_EQ(queued, 2u);
+  settle();
+
+  auto held = registry->held_competitions();
+  ASSERT_EQ(held.size(), 2u);
+  std::sort(held.begin(), held.end(),
+            [](const auto& x, const auto& y) { return x.competition_id < y.competition_id; });
+  EXPECT_EQ(held[0].competition_id, "a");
+  EXPECT_EQ(held[0].clients, 2u);
+  EXPECT_EQ(held[0].last_event_ns, 100);
+  EXPECT_EQ(held[0].inbox_events, 0u);
+  EXPECT_EQ(held[1].competition_id, "b");
+  EXPECT_EQ(held[1].clients, 0u);
+  EXPECT_EQ(held[1].last_event_ns, 200);
+  EXPECT_EQ(observer->applied_times, (std::vector<std::int64_t>{100, 200}));
+
+  registry->leave("a", first);
+  settle();
+  activation("c", 3, 300);  // a is the least recently active: dropped
+  settle();
+  held = registry->held_competitions();
+  ASSERT_EQ(held.size(), 2u);
+  for (const auto& competition : held) EXPECT_NE(competition.competition_id, "a");
+}
+
+TEST_F(RegistryTest, RejectedOrFilteredEventsAreNotApplied) {
+  make_registry({"a"});
+  testing::EventSequence seq("b");
+  seq.competition_activated();
+  registry->on_message(message(seq.events()[0], 0, 500));  // filtered out
+  registry->on_message(raw_message("competition.a", "not json", 2));
+  settle();
+  EXPECT_TRUE(observer->applied_times.empty());
+  EXPECT_TRUE(registry->held_competitions().empty());
 }
 
 TEST_F(RegistryTest, RebuildForgetsEveryStateAndClientsGetTheCompetitionAfresh) {

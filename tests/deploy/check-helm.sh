@@ -67,6 +67,34 @@ cmp "$repo/deploy/prometheus/ovalstream-alerts.yaml" "$chart/files/ovalstream-al
   || fail "helm/ovalstream/files/ovalstream-alerts.yaml differs from deploy/prometheus/ovalstream-alerts.yaml: copy it"
 grep -q 'alert: OvalstreamNatsDisconnected' "$work/helm-production.yaml" || fail "PrometheusRule: rules not rendered"
 
+# The optional dashboard ConfigMap: the same dashboard as deploy/grafana (files/ holds an identical copy),
+# rendered byte for byte under the sidecar's label; absent by default.
+cmp "$repo/deploy/grafana/ovalstream-dashboard.json" "$chart/files/ovalstream-dashboard.json" \
+  || fail "helm/ovalstream/files/ovalstream-dashboard.json differs from deploy/grafana/ovalstream-dashboard.json: copy it"
+grep -q 'grafana_dashboard' "$work/helm-defaults.yaml" && fail "dashboard ConfigMap rendered although dashboard.enabled is false"
+dashboard_render="$work/helm-dashboard.yaml"
+if "$helm" template ovalstream "$chart" --namespace live --set dashboard.enabled=true \
+  --set dashboard.labels.team=timing --show-only templates/dashboard-configmap.yaml >"$dashboard_render"; then
+  node "$here/validate.mjs" --expect-kinds ConfigMap "$dashboard_render" || fail "dashboard ConfigMap: validate.mjs"
+  node --input-type=module - "$dashboard_render" "$repo/deploy/grafana/ovalstream-dashboard.json" <<'NODE' \
+    || fail "dashboard ConfigMap: labels or content wrong"
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const tools = await import(pathToFileURL(join(process.env.OVALSTREAM_DEPLOY_TOOLS, 'node', 'tools-entry.mjs')).href);
+const [render, dashboard] = process.argv.slice(2);
+const configMap = tools.parseYaml(readFileSync(render, 'utf8'));
+const labels = configMap.metadata.labels;
+if (labels.grafana_dashboard !== '1' || labels.team !== 'timing') throw new Error(`labels: ${JSON.stringify(labels)}`);
+const shipped = configMap.data['ovalstream-dashboard.json'];
+if (shipped.trimEnd() !== readFileSync(dashboard, 'utf8').trimEnd()) throw new Error('the JSON differs from deploy/grafana');
+JSON.parse(shipped);
+console.log('check-helm: dashboard ConfigMap: labelled, same JSON as deploy/grafana');
+NODE
+else
+  fail "dashboard ConfigMap: helm template --set dashboard.enabled=true"
+fi
+
 # Rendered details.
 everything="$work/helm-everything.yaml"
 everything_file=$everything

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs the real aggregator against a real nats-server (loopback, random ports, temporary store) with the
-# environment of the Helm chart's ConfigMap (so the chart's OVALSTREAM_* values are ones the executable
-# accepts), then checks /healthz, /readyz and /metrics: `promtool check metrics` on the scrape, and every
-# aggregator metric the dashboard and alerts name is in the scrape (or, for a labelled family with no
-# series yet, registered in the sources). Every wait is bounded; both processes are stopped on exit.
+# Runs the real aggregator and `recorder serve` against a real nats-server (loopback, random ports,
+# temporary store) with the environment of the Helm chart's ConfigMaps (so the chart's OVALSTREAM_* values
+# are ones the executables accept), then checks /healthz, /readyz and /metrics at start, before any event:
+# - `promtool check metrics` on each scrape;
+# - every family of the explicit lists below is there with its TYPE (process metrics, the issue 17
+#   metrics), and every labelled counter has its known series at 0 (so increase() and the alerts see the
+#   first episode);
+# - every ovalstream_* family the dashboard and the alerts name is in one of the two scrapes.
+# Every wait is bounded; the processes are stopped on exit.
 #   check-metrics.sh TOOLS_DIR WORK_DIR AGGREGATOR [--recorder RECORDER]
-# --recorder is the hook for `recorder serve` (HOOK recorder-scrape below): not passed by CMake until the
-# recorder's serve command exists.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -88,32 +90,103 @@ fi
 failures=0
 fail() { echo "check-metrics: FAIL: $*" >&2; failures=$((failures + 1)); }
 
-# scrape NAME URL: promtool check metrics, and the families the dashboard and alerts name with PREFIX.
+# Families each service must expose at start, "name type" (the TYPE line of the text format).
+process_families=(
+  "process_cpu_seconds_total counter" "process_open_fds gauge" "process_max_fds gauge"
+  "process_virtual_memory_bytes gauge" "process_resident_memory_bytes gauge" "process_start_time_seconds gauge"
+)
+shared_families=(
+  "ovalstream_build_info gauge" "ovalstream_ready gauge" "ovalstream_nats_connected gauge"
+  "ovalstream_nats_reconnects_total counter" "ovalstream_nats_async_errors_total counter"
+  "ovalstream_http_responses_total counter" "ovalstream_http_connections_dropped_total counter"
+  "ovalstream_auth_failures_total counter" "ovalstream_auth_key_reloads_total counter"
+)
+aggregator_families=(
+  "ovalstream_last_event_applied_timestamp_seconds gauge" "ovalstream_last_event_timestamp_seconds gauge"
+  "ovalstream_consumer_pending_messages gauge" "ovalstream_competitions_held gauge"
+  "ovalstream_competition_clients gauge" "ovalstream_competition_last_event_timestamp_seconds gauge"
+  "ovalstream_websocket_connections_open gauge" "ovalstream_websocket_max_connections gauge"
+  "ovalstream_websocket_connections_rejected_total counter" "ovalstream_websocket_closes_total counter"
+  "ovalstream_websocket_queued_bytes gauge" "ovalstream_websocket_queued_max_bytes gauge"
+  "ovalstream_websocket_queue_limit_bytes gauge" "ovalstream_feed_inbox_max_events gauge"
+  "ovalstream_feed_inbox_limit_events gauge" "ovalstream_feed_backpressure_waits_total counter"
+  "ovalstream_draining gauge" "ovalstream_snapshot_sent_bytes_total counter"
+  "ovalstream_events_rejected_total counter" "ovalstream_events_duplicate_total counter"
+  "ovalstream_publish_to_write_seconds histogram"
+)
+recorder_families=(
+  "ovalstream_recorder_events_duplicate_total counter" "ovalstream_recorder_replays_total counter"
+  "ovalstream_recorder_consumer_pending_messages gauge" "ovalstream_recorder_last_write_timestamp_seconds gauge"
+  "ovalstream_recorder_write_errors_total counter"
+)
+# Labelled series that must exist at 0 before anything happened.
+shared_zero_series=(
+  'ovalstream_auth_failures_total{reason="forbidden"}' 'ovalstream_auth_failures_total{reason="origin"}'
+  'ovalstream_auth_key_reloads_total{outcome="failed"}' 'ovalstream_http_responses_total{code="200"}'
+  'ovalstream_http_responses_total{code="404"}' 'ovalstream_http_responses_total{code="503"}'
+  'ovalstream_http_connections_dropped_total{reason="http_connections"}'
+  'ovalstream_http_connections_dropped_total{reason="descriptor_reserve"}'
+  'ovalstream_http_connections_dropped_total{reason="header_timeout"}'
+  'ovalstream_nats_reconnects_total' 'ovalstream_nats_async_errors_total'
+)
+aggregator_zero_series=(
+  'ovalstream_events_rejected_total{reason="schema"}' 'ovalstream_events_rejected_total{reason="not_json"}'
+  'ovalstream_events_rejected_total{reason="subject_mismatch"}' 'ovalstream_events_rejected_total{reason="too_deep"}'
+  'ovalstream_websocket_connections_rejected_total{reason="draining"}'
+  'ovalstream_websocket_connections_rejected_total{reason="max_connections"}'
+  'ovalstream_feed_backpressure_waits_total{outcome="drained"}'
+  'ovalstream_feed_backpressure_waits_total{outcome="timeout"}'
+  'ovalstream_websocket_client_frame_limit_closes_total{reason="message_size"}'
+  'ovalstream_websocket_client_frame_limit_closes_total{reason="frame_rate"}'
+  'ovalstream_competitions_dropped_total{reason="idle"}' 'ovalstream_competitions_dropped_total{reason="limit"}'
+  'ovalstream_websocket_closes_total{reason="client_close"}' 'ovalstream_websocket_closes_total{reason="client_gone"}'
+  'ovalstream_websocket_closes_total{reason="ping_timeout"}' 'ovalstream_websocket_closes_total{reason="slow_consumer"}'
+  'ovalstream_websocket_closes_total{reason="message_size"}' 'ovalstream_websocket_closes_total{reason="frame_rate"}'
+  'ovalstream_websocket_closes_total{reason="protocol_error"}' 'ovalstream_websocket_closes_total{reason="server"}'
+  'ovalstream_websocket_closes_total{reason="shutdown"}'
+  'ovalstream_websocket_connections_accepted_total{endpoint="competition"}'
+  'ovalstream_http_responses_total{code="426"}' 'ovalstream_last_event_applied_timestamp_seconds'
+  'ovalstream_draining' 'ovalstream_websocket_queued_bytes' 'ovalstream_websocket_queued_max_bytes'
+  'ovalstream_feed_inbox_max_events' 'ovalstream_snapshot_sent_bytes_total'
+)
+recorder_zero_series=(
+  'ovalstream_recorder_replays_total{outcome="finished"}' 'ovalstream_recorder_replays_total{outcome="failed"}'
+  'ovalstream_recorder_replays_total{outcome="cancelled"}' 'ovalstream_auth_failures_total{reason="content_type"}'
+  'ovalstream_http_responses_total{code="415"}'
+)
+
+# scrape NAME URL FAMILIES... -- ZERO_SERIES...: promtool check metrics, the families with their types, and
+# the series at 0.
 scrape() {
-  local name=$1 url=$2 filter=$3
+  local name=$1 url=$2
+  shift 2
   curl -sf -m 10 "$url" >"$tmp/$name.metrics" || { fail "$name: GET $url"; return; }
   if promtool check metrics <"$tmp/$name.metrics"; then
     echo "check-metrics: $name: promtool check metrics: clean ($(grep -c '^# TYPE' "$tmp/$name.metrics") families)"
   else
     fail "$name: promtool check metrics reported problems"
   fi
-  local family
-  while read -r family; do
-    if grep -q "^# TYPE $family " "$tmp/$name.metrics"; then
-      echo "check-metrics: $name: $family scraped"
-    elif grep -rqs "\"$family\"" "$repo/aggregator/src" "$repo/recorder/src"; then
-      echo "check-metrics: $name: $family registered, no series yet (a labelled family)"
+  local entry family type series zero=0 count=0
+  for entry in "$@"; do
+    if [ "$entry" = "--" ]; then zero=1; continue; fi
+    count=$((count + 1))
+    if [ "$zero" = 0 ]; then
+      read -r family type <<<"$entry"
+      grep -qxF "# TYPE $family $type" "$tmp/$name.metrics" || fail "$name: no family $family of type $type"
     else
-      fail "$name: $family is named by the dashboard or alerts but neither scraped nor registered"
+      series=$entry
+      grep -qxF "$series 0" "$tmp/$name.metrics" || fail "$name: $series is not there at 0 ($(grep -F "$series" "$tmp/$name.metrics" || echo absent))"
     fi
-  done < <(node "$here/check-monitoring.mjs" --metric-names | grep -E "$filter")
+  done
+  echo "check-metrics: $name: checked $count families and series"
 }
 
-scrape aggregator "$base/metrics" '^ovalstream_(websocket|events|publish|nats)_'
+scrape aggregator "$base/metrics" "${process_families[@]}" "${shared_families[@]}" "${aggregator_families[@]}" \
+  -- "${shared_zero_series[@]}" "${aggregator_zero_series[@]}"
 grep -q '^ovalstream_nats_connected 1' "$tmp/aggregator.metrics" || fail "aggregator: ovalstream_nats_connected is not 1"
+grep -q '^ovalstream_ready 1' "$tmp/aggregator.metrics" || fail "aggregator: ovalstream_ready is not 1 although /readyz is 200"
+grep -q '^ovalstream_build_info{component="aggregator",' "$tmp/aggregator.metrics" || fail "aggregator: build_info has no component"
 
-# HOOK recorder-scrape: start `recorder serve` the same way and scrape it. Enabled by passing --recorder
-# (CMake: add `--recorder $<TARGET_FILE:recorder>` to deploy_metrics) once serve is implemented.
 if [ -n "$recorder" ]; then
   node "$here/chart-env.mjs" <("$tools/bin/helm" template ovalstream "$repo/helm/ovalstream" --set recorder.enabled=true) \
     -recorder >"$tmp/recorder.env"
@@ -129,12 +202,24 @@ if [ -n "$recorder" ]; then
   pids+=($!)
   if wait_http "http://127.0.0.1:$recorder_metrics_port/healthz" 200 30 \
     && wait_http "http://127.0.0.1:$recorder_metrics_port/readyz" 200 60; then
-    scrape recorder "http://127.0.0.1:$recorder_metrics_port/metrics" '^ovalstream_(recorder_|nats_)'
+    scrape recorder "http://127.0.0.1:$recorder_metrics_port/metrics" "${process_families[@]}" \
+      "${shared_families[@]}" "${recorder_families[@]}" -- "${shared_zero_series[@]}" "${recorder_zero_series[@]}"
+    grep -q '^ovalstream_build_info{component="recorder",' "$tmp/recorder.metrics" || fail "recorder: build_info has no component"
   else
     fail "recorder: not healthy and ready"
     cat "$tmp/recorder.log" >&2
   fi
 fi
+
+# Every family the dashboard and the alerts name is exposed at start by one of the services (a labelled
+# family included: each shows its series at 0, or, per competition, its TYPE line).
+while read -r family; do
+  if grep -qs "^# TYPE $family " "$tmp/aggregator.metrics" "$tmp/recorder.metrics"; then
+    echo "check-metrics: $family (dashboard or alerts) scraped"
+  else
+    fail "$family is named by the dashboard or alerts but not in the scrapes"
+  fi
+done < <(node "$here/check-monitoring.mjs" --metric-names)
 
 if [ "$failures" -ne 0 ]; then
   echo "check-metrics: aggregator log:" >&2

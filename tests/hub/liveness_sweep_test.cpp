@@ -39,6 +39,7 @@ class RegistryProbe final : public TrackedConnection {
   }
   void abort() override {}
   bool is_torn_down() const override { return false; }
+  std::size_t queued_bytes() const override { return 0; }
   bool send(std::span<const Frame>) override { return true; }
   void close(std::uint16_t, std::string_view) override {}
   bool is_open() const override { return true; }

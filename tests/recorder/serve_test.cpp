@@ -160,7 +160,7 @@ TEST_F(ServeTest, ServesRecordingsAndReplaysThemUnderAPrefix) {
   EXPECT_TRUE(wait_until(
       [&] {
         return metric_value(http_get(metrics_port_, "/metrics").body,
-                            "ovalstream_recorder_replays_total{end=\"cancelled\"}") == 1;
+                            "ovalstream_recorder_replays_total{outcome=\"cancelled\"}") == 1;
       },
       10s));
 

@@ -271,6 +271,7 @@ void HttpSession<Stream>::write_response(HttpResponse response, bool keep_alive)
       file_response_->body() = std::move(file);
       file_response_->prepare_payload();
       file_serializer_.emplace(*file_response_);
+      hub_->observer().http_response(response.status);
       write_next_piece(*file_serializer_, keep_alive);
       return;
     }
@@ -282,6 +283,7 @@ void HttpSession<Stream>::write_response(HttpResponse response, bool keep_alive)
   response_->body() = std::move(response.body);
   response_->prepare_payload();
   serializer_.emplace(*response_);
+  hub_->observer().http_response(response.status);
   write_next_piece(*serializer_, keep_alive);
 }
 

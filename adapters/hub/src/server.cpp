@@ -1,5 +1,7 @@
 #include <utility>
 
+#include <algorithm>
+
 #include "ovalstream/hub/server.hpp"
 
 #include <openssl/ssl.h>
@@ -87,6 +89,16 @@ void Server::close_all(std::uint16_t code, std::string reason, std::chrono::mill
 
 std::size_t Server::open_connections() const {
   return impl_->hub_->open_connections();
+}
+
+QueuedBytes Server::queued_bytes() const {
+  QueuedBytes queued;
+  for (const auto& connection : impl_->hub_->snapshot()) {
+    const std::size_t bytes = connection->queued_bytes();
+    queued.total += bytes;
+    queued.largest = std::max(queued.largest, bytes);
+  }
+  return queued;
 }
 
 }  // namespace ovalstream::hub

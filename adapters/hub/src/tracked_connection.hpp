@@ -22,6 +22,8 @@ class TrackedConnection : public Connection {
   virtual void abort() = 0;
   // True once the socket is closed and on_close has been called (or is being called).
   virtual bool is_torn_down() const = 0;
+  // The memory queued now (what client_queue_bytes bounds). Thread-safe.
+  virtual std::size_t queued_bytes() const = 0;
 
   // Position in HubState's registry; read and written only by HubState under its mutex.
   std::size_t registry_index = kNotRegistered;

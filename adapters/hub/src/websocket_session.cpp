@@ -181,7 +181,8 @@ bool WebSocketSession<Stream>::enqueue(std::span<const Frame> frames, bool is_po
       // What is in flight cannot be cut short (the frame stream would break), so the close frame goes
       // right behind it and everything queued is dropped.
       slow_consumer = true;
-      begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer);
+      begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer,
+                         "slow_consumer");
       start_writer = claim_writer_locked();
     } else if (can_write_inline_locked(frames)) {
       written_inline = write_inline_locked(frames);
@@ -206,6 +207,12 @@ bool WebSocketSession<Stream>::enqueue(std::span<const Frame> frames, bool is_po
   if (slow_consumer) hub_->observer().slow_consumer_closed();
   if (written_inline != 0) report_write(frames.first(whole_frames_inline), written_inline);
   return !slow_consumer;
+}
+
+template <class Stream>
+std::size_t WebSocketSession<Stream>::queued_bytes() const {
+  std::lock_guard lock(mutex_);
+  return queued_bytes_;
 }
 
 template <class Stream>
@@ -283,7 +290,7 @@ void WebSocketSession<Stream>::close(std::uint16_t code, std::string_view reason
   {
     std::lock_guard lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return;
-    begin_close_locked(code, reason, false, AfterClose::kAwaitPeer);
+    begin_close_locked(code, reason, false, AfterClose::kAwaitPeer, "server");
     start_writer = claim_writer_locked();
   }
   if (start_writer) post_write_start();
@@ -291,7 +298,8 @@ void WebSocketSession<Stream>::close(std::uint16_t code, std::string_view reason
 
 template <class Stream>
 void WebSocketSession<Stream>::begin_close_locked(std::uint16_t code, std::string_view reason,
-                                                  bool drop_queue, AfterClose after) {
+                                                  bool drop_queue, AfterClose after, const char* why) {
+  close_reason_ = why;
   if (drop_queue) {
     std::optional<Frame> rest;  // the frame stream would break without it
     if (queue_starts_with_rest_) rest = std::move(queue_.front());
@@ -560,7 +568,7 @@ bool WebSocketSession<Stream>::refuse_input(std::uint16_t code, std::string_view
     return false;
   }
   if (limit != nullptr) hub_->observer().client_frame_limit_closed(limit);
-  fail(code, reason, AfterClose::kAwaitPeer);
+  fail(code, reason, AfterClose::kAwaitPeer, limit != nullptr ? limit : "protocol_error");
   return true;
 }
 
@@ -586,15 +594,17 @@ void WebSocketSession<Stream>::handle_frame(const ClientFrame& frame) {
         const int code = client_close_code(frame.payload);
         const auto reason = frame.payload.size() > 2 ? frame.payload.subspan(2) : frame.payload.subspan(0, 0);
         if (code < 0) {
-          fail(close_code::kProtocolError, "bad close frame", AfterClose::kTeardown);
+          fail(close_code::kProtocolError, "bad close frame", AfterClose::kTeardown, "protocol_error");
         } else if (!core::is_valid_utf8(
                        std::string_view(reinterpret_cast<const char*>(reason.data()), reason.size()))) {
           // The reason must be UTF-8 (RFC 6455 section 5.5.1): inconsistent data.
-          fail(close_code::kInvalidPayload, "close reason is not UTF-8", AfterClose::kTeardown);
+          fail(close_code::kInvalidPayload, "close reason is not UTF-8", AfterClose::kTeardown,
+               "protocol_error");
         } else {
           // Echo the peer's code (1000 when it gave none), then close the TCP connection: the server closes
           // first (RFC 6455 section 7.1.1).
-          fail(code == 0 ? close_code::kNormal : static_cast<std::uint16_t>(code), {}, AfterClose::kTeardown);
+          fail(code == 0 ? close_code::kNormal : static_cast<std::uint16_t>(code), {}, AfterClose::kTeardown,
+               "client_close");
         }
       }
       // else: our close is queued; once written, peer_close_received_ tears down.
@@ -606,12 +616,13 @@ void WebSocketSession<Stream>::handle_frame(const ClientFrame& frame) {
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::fail(std::uint16_t code, std::string_view reason, AfterClose after) {
+void WebSocketSession<Stream>::fail(std::uint16_t code, std::string_view reason, AfterClose after,
+                                    const char* why) {
   bool start_writer = false;
   {
     std::lock_guard lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return;
-    begin_close_locked(code, reason, true, after);
+    begin_close_locked(code, reason, true, after, why);
     start_writer = claim_writer_locked();
   }
   if (start_writer) start_write();
@@ -633,7 +644,7 @@ void WebSocketSession<Stream>::check_liveness(std::int64_t steady_now_ns) {
     if (!silence_close_posted_.exchange(true)) {
       // The peer is presumed gone: a best-effort close frame, then the socket closes without waiting.
       boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-        self->fail(close_code::kGoingAway, "ping timeout", AfterClose::kTeardown);
+        self->fail(close_code::kGoingAway, "ping timeout", AfterClose::kTeardown, "ping_timeout");
       });
     }
     return;
@@ -646,14 +657,17 @@ void WebSocketSession<Stream>::check_liveness(std::int64_t steady_now_ns) {
 
 template <class Stream>
 void WebSocketSession<Stream>::abort() {
-  boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->teardown(); });
+  boost::asio::post(stream_.get_executor(),
+                    [self = this->shared_from_this()] { self->teardown("shutdown"); });
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::teardown() {
+void WebSocketSession<Stream>::teardown(const char* why) {
   if (torn_down_.exchange(true, std::memory_order_acq_rel)) return;
   {
     std::lock_guard lock(mutex_);
+    if (close_reason_ == nullptr) close_reason_ = why;
+    why = close_reason_;
     state_.store(State::kClosed, std::memory_order_release);
     queue_.clear();
     queued_pong_index_ = kNoPong;
@@ -665,6 +679,7 @@ void WebSocketSession<Stream>::teardown() {
   close_transport(stream_);
   hub_->remove(*this);
   hub_->observer().connection_closed(handlers_.endpoint);
+  hub_->observer().websocket_closed(why);
   if (auto on_close = std::move(handlers_.on_close)) {
     handlers_.on_close = nullptr;
     try {

@@ -60,6 +60,7 @@ class WebSocketSession final : public TrackedConnection,
   void check_liveness(std::int64_t steady_now_ns) override;
   void abort() override;
   bool is_torn_down() const override { return torn_down_.load(std::memory_order_acquire); }
+  std::size_t queued_bytes() const override;
 
  private:
   enum class State : std::uint8_t { kOpen, kClosing, kClosed };
@@ -70,7 +71,9 @@ class WebSocketSession final : public TrackedConnection,
   // send() and the pong of a ping: at most one pong waits in the queue, a later ping's pong replaces it.
   bool enqueue(std::span<const Frame> frames, bool is_pong);
   // Under mutex_.
-  void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after);
+  // `why`: the close reason for the observer (kWebSocketCloseReasons).
+  void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after,
+                          const char* why);
   bool claim_writer_locked();
   // Plain TCP, open, nothing queued or in flight, and few enough buffers for one sendmsg.
   bool can_write_inline_locked(std::span<const Frame> frames) const;
@@ -105,8 +108,9 @@ class WebSocketSession final : public TrackedConnection,
   // The peer broke the protocol or a bound (`limit`, for the observer, when it is one of the data frame
   // limits): the input is no longer parsed and the connection closes with `code`. False once torn down.
   bool refuse_input(std::uint16_t code, std::string_view reason, const char* limit = nullptr);
-  void fail(std::uint16_t code, std::string_view reason, AfterClose after);
-  void teardown();
+  void fail(std::uint16_t code, std::string_view reason, AfterClose after, const char* why);
+  // `why`: the close reason reported when no close had begun (else the one given when it began).
+  void teardown(const char* why = "client_gone");
 
   // 2 + 4 + 125: the largest frame we ever need whole (a masked control frame), rounded up. Data frames'
   // payloads pass through it too, a buffer at a time.
@@ -138,6 +142,7 @@ class WebSocketSession final : public TrackedConnection,
   // anything else, even when the queue is dropped for a close.
   bool queue_starts_with_rest_ = false;
   AfterClose after_close_ = AfterClose::kAwaitPeer;
+  const char* close_reason_ = nullptr;      // set when the close begins (kWebSocketCloseReasons)
   std::atomic<State> state_{State::kOpen};  // written under mutex_, read anywhere
 
   // Strand only.

@@ -55,7 +55,8 @@ ConnectionOptions connection_options(const NatsSettings& settings, std::string c
 
 std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::string client_name,
                                            const runtime::Logger& logger,
-                                           std::function<void(bool connected)> on_change) {
+                                           std::function<void(bool connected)> on_change,
+                                           std::function<void()> on_error) {
   ConnectionOptions options = connection_options(settings, std::move(client_name));
   options.on_connection_change = [logger, url = redact_url_credentials(settings.url),
                                   on_change](bool connected) {
@@ -66,7 +67,8 @@ std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::st
     }
     if (on_change) on_change(connected);
   };
-  options.on_error = [logger](const Status& status) {
+  options.on_error = [logger, on_error](const Status& status) {
+    if (on_error) on_error();
     logger.log_every("nats-error", std::chrono::seconds(10), runtime::LogLevel::kWarn, "nats error",
                      {{"status", status.message}});
   };

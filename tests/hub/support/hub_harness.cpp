@@ -49,6 +49,27 @@ void RecordingObserver::client_frame_limit_closed(const std::string& reason) {
   ++limit_closes_[reason];
 }
 
+void RecordingObserver::websocket_closed(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ++close_reasons_[reason];
+}
+
+void RecordingObserver::http_response(unsigned status) {
+  std::lock_guard lock(mutex_);
+  ++responses_[status];
+}
+
+std::map<std::string, std::uint64_t> RecordingObserver::close_reasons() const {
+  std::lock_guard lock(mutex_);
+  return close_reasons_;
+}
+
+std::uint64_t RecordingObserver::responses(unsigned status) const {
+  std::lock_guard lock(mutex_);
+  auto it = responses_.find(status);
+  return it == responses_.end() ? 0 : it->second;
+}
+
 std::uint64_t RecordingObserver::limit_closes(const std::string& reason) const {
   std::lock_guard lock(mutex_);
   auto it = limit_closes_.find(reason);

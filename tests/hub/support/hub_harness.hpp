@@ -36,6 +36,8 @@ class RecordingObserver final : public HubObserver {
   void reads_paused() override { ++read_pauses; }
   void client_frame_discarded() override { ++client_frames_discarded; }
   void client_frame_limit_closed(const std::string& reason) override;
+  void websocket_closed(const std::string& reason) override;
+  void http_response(unsigned status) override;
 
   std::atomic<std::uint64_t> pongs_coalesced{0};
   std::atomic<std::uint64_t> read_pauses{0};
@@ -52,6 +54,9 @@ class RecordingObserver final : public HubObserver {
   std::uint64_t opened_on(const std::string& endpoint) const;
   std::uint64_t closed_on(const std::string& endpoint) const;
   std::uint64_t limit_closes(const std::string& reason) const;
+  // websocket_closed() by reason, and http_response() by status.
+  std::map<std::string, std::uint64_t> close_reasons() const;
+  std::uint64_t responses(unsigned status) const;
 
  private:
   mutable std::mutex mutex_;
@@ -59,6 +64,8 @@ class RecordingObserver final : public HubObserver {
   std::map<std::string, std::uint64_t> opened_on_;
   std::map<std::string, std::uint64_t> closed_on_;
   std::map<std::string, std::uint64_t> limit_closes_;
+  std::map<std::string, std::uint64_t> close_reasons_;
+  std::map<unsigned, std::uint64_t> responses_;
 };
 
 // The connections a websocket route opened and that are not closed yet, for the test to send to.

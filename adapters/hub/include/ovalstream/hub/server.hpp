@@ -92,6 +92,36 @@ class HubObserver {
   // "descriptor_reserve") or cut for lack of progress ("header_timeout", "request_timeout",
   // "write_stalled").
   virtual void http_connection_dropped(const std::string& reason) { (void)reason; }
+  // Why a websocket closed (one of kWebSocketCloseReasons), once per connection, after connection_closed.
+  virtual void websocket_closed(const std::string& reason) { (void)reason; }
+  // A plain HTTP response (not a 101) about to be written, by its status code.
+  virtual void http_response(unsigned status) { (void)status; }
+};
+
+// Why a websocket closed, as HubObserver::websocket_closed reports it; the first cause wins:
+//   client_close    the client sent a close frame
+//   client_gone     the connection ended without a close handshake (EOF, reset, a failed write)
+//   ping_timeout    no frame from the client for pong_timeout (1001)
+//   slow_consumer   the queue passed client_queue_bytes (1008)
+//   message_size    a client message over max_client_message_bytes (1009)
+//   frame_rate      client data frames over client_frame_rate (1008)
+//   protocol_error  the client broke the websocket protocol (1002, 1007)
+//   server          the application closed it (Connection::close, close_all when draining)
+//   shutdown        the server was destroyed with the connection open
+inline constexpr const char* kWebSocketCloseReasons[] = {"client_close",   "client_gone",  "ping_timeout",
+                                                         "slow_consumer",  "message_size", "frame_rate",
+                                                         "protocol_error", "server",       "shutdown"};
+// The reasons HubObserver::connection_rejected reports for a refused upgrade.
+inline constexpr const char* kUpgradeRejectionReasons[] = {"draining", "max_connections"};
+// The reasons HubObserver::http_connection_dropped reports.
+inline constexpr const char* kHttpDropReasons[] = {"http_connections",   "http_connections_per_address",
+                                                   "descriptor_reserve", "header_timeout",
+                                                   "request_timeout",    "write_stalled"};
+
+// Memory queued to websocket clients (what client_queue_bytes bounds per connection), at one moment.
+struct QueuedBytes {
+  std::size_t total = 0;    // over every open connection
+  std::size_t largest = 0;  // of one connection
 };
 
 // Bounds on connections that are not (yet) websockets: from accept until the 101 is written, or for as
@@ -148,6 +178,8 @@ class Server {
   void close_all(std::uint16_t code, std::string reason, std::chrono::milliseconds spread,
                  std::function<void()> done);
   std::size_t open_connections() const;
+  // Locks each open connection's queue in turn: O(connections), for a scrape, not for a hot path.
+  QueuedBytes queued_bytes() const;
 
  private:
   class Impl;

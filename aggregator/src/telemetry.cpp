@@ -140,28 +140,12 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
               .Help("From JetStream storing an event to its frame being written to a client")
               .Register(*registry_)
               .Add({}, exponential(0.0001, 2.5, 12))),
-      nats_connected_(prometheus::BuildGauge()
-                          .Name("ovalstream_nats_connected")
-                          .Help("1 while connected to NATS")
-                          .Register(*registry_)
-                          .Add({})),
       feed_backpressure_waits_(
           prometheus::BuildCounter()
               .Name("ovalstream_feed_backpressure_waits_total")
               .Help("Times a consumer held back its next event because a competition's "
                     "feed had its limit of events queued, per outcome (drained, timeout)")
               .Register(*registry_)),
-      nats_reconnects_(prometheus::BuildCounter()
-                           .Name("ovalstream_nats_reconnects_total")
-                           .Help("Times the NATS connection came back after it was lost")
-                           .Register(*registry_)
-                           .Add({})),
-      nats_async_errors_(prometheus::BuildCounter()
-                             .Name("ovalstream_nats_async_errors_total")
-                             .Help("Asynchronous errors nats.c reported on the connection (e.g. a slow "
-                                   "consumer on a subscription)")
-                             .Register(*registry_)
-                             .Add({})),
       websocket_closes_(prometheus::BuildCounter()
                             .Name("ovalstream_websocket_closes_total")
                             .Help("Websocket connections closed, per reason (client_close, client_gone, "
@@ -201,7 +185,8 @@ Telemetry::Telemetry(std::string version, runtime::Logger logger)
                                    "consumer (--client-queue-bytes)")
                              .Register(*registry_)
                              .Add({})),
-      auth_metrics_(std::make_shared<auth::AuthMetrics>(*registry_)) {
+      auth_metrics_(std::make_shared<auth::AuthMetrics>(*registry_)),
+      nats_(*registry_) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")
@@ -321,19 +306,11 @@ void Telemetry::set_draining(bool draining) {
 }
 
 void Telemetry::set_nats_connected(bool connected) {
-  nats_connected_.Set(connected ? 1 : 0);
-  std::lock_guard lock(nats_mutex_);
-  if (!connected) {
-    nats_lost_ = nats_ever_connected_;
-    return;
-  }
-  if (nats_lost_) nats_reconnects_.Increment();
-  nats_lost_ = false;
-  nats_ever_connected_ = true;
+  nats_.set_connected(connected);
 }
 
 void Telemetry::nats_async_error() {
-  nats_async_errors_.Increment();
+  nats_.async_error();
 }
 
 void Telemetry::websocket_closed(const std::string& reason) {

@@ -25,6 +25,7 @@
 #include "ovalstream/auth/auth_metrics.hpp"
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/hub/server.hpp"
+#include "ovalstream/metrics/nats_connection_metrics.hpp"
 #include "ovalstream/metrics/process_collector.hpp"
 #include "ovalstream/metrics/scrape_gauges.hpp"
 #include "ovalstream/runtime/log.hpp"
@@ -123,10 +124,7 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Gauge& last_event_timestamp_;
   prometheus::Histogram& snapshot_bytes_;
   prometheus::Histogram& publish_to_write_seconds_;
-  prometheus::Gauge& nats_connected_;
   prometheus::Family<prometheus::Counter>& feed_backpressure_waits_;
-  prometheus::Counter& nats_reconnects_;
-  prometheus::Counter& nats_async_errors_;
   prometheus::Family<prometheus::Counter>& websocket_closes_;
   prometheus::Family<prometheus::Counter>& http_responses_;
   prometheus::Counter& snapshot_sent_bytes_;
@@ -135,14 +133,12 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   prometheus::Gauge& max_connections_;
   prometheus::Gauge& queue_limit_bytes_;
   std::shared_ptr<auth::AuthMetrics> auth_metrics_;
+  metrics::NatsConnectionMetrics nats_;
   metrics::ProcessCollector process_;
   metrics::ScrapeGauges scrape_gauges_;
 
   mutable std::mutex sources_mutex_;
   Sources sources_;
-  std::mutex nats_mutex_;
-  bool nats_ever_connected_ = false;  // guarded by nats_mutex_
-  bool nats_lost_ = false;            // guarded by nats_mutex_: lost since last connected
 
   std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};
   mutable std::mutex labels_mutex_;

@@ -37,7 +37,6 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
                               "Messages of the recorded subjects in JetStream not yet fetched (lag)")),
       last_write_timestamp_(gauge(*registry_, "ovalstream_recorder_last_write_timestamp_seconds",
                                   "Unix time of the last line written")),
-      nats_connected_(gauge(*registry_, "ovalstream_nats_connected", "1 while connected to NATS")),
       replays_active_(gauge(*registry_, "ovalstream_recorder_replays_active", "Replays running")),
       replay_events_published_(counter(*registry_, "ovalstream_recorder_replay_events_published_total",
                                        "Events published by replays")),
@@ -61,18 +60,13 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
               .Help("HTTP connections refused at accept (connection bounds, descriptor reserve) or cut for "
                     "lack of progress, per reason")
               .Register(*registry_)),
-      nats_reconnects_(counter(*registry_, "ovalstream_nats_reconnects_total",
-                               "Times the NATS connection came back after it was lost")),
-      nats_async_errors_(
-          counter(*registry_, "ovalstream_nats_async_errors_total",
-                  "Asynchronous errors nats.c reported on the connection (e.g. a slow consumer "
-                  "on a subscription)")),
       http_responses_(prometheus::BuildCounter()
                           .Name("ovalstream_http_responses_total")
                           .Help("Plain HTTP responses of the API listener, per status code")
                           .Register(*registry_)),
       auth_metrics_(
-          std::make_shared<auth::AuthMetrics>(*registry_, std::vector<std::string>{"content_type"})) {
+          std::make_shared<auth::AuthMetrics>(*registry_, std::vector<std::string>{"content_type"})),
+      nats_(*registry_) {
   prometheus::BuildGauge()
       .Name("ovalstream_build_info")
       .Help("Build information")
@@ -108,7 +102,7 @@ void RecorderTelemetry::attach_readiness(std::function<bool()> ready) {
 }
 
 void RecorderTelemetry::nats_async_error() {
-  nats_async_errors_.Increment();
+  nats_.async_error();
 }
 
 void RecorderTelemetry::http_response(unsigned status) {
@@ -142,15 +136,7 @@ void RecorderTelemetry::download_refused() {
 }
 
 void RecorderTelemetry::set_nats_connected(bool connected) {
-  nats_connected_.Set(connected ? 1 : 0);
-  std::lock_guard lock(state_mutex_);
-  if (!connected) {
-    nats_lost_ = nats_ever_connected_;
-    return;
-  }
-  if (nats_lost_) nats_reconnects_.Increment();
-  nats_lost_ = false;
-  nats_ever_connected_ = true;
+  nats_.set_connected(connected);
 }
 
 void RecorderTelemetry::on_recorded(std::size_t bytes) {

@@ -20,6 +20,7 @@
 
 #include "ovalstream/auth/auth_metrics.hpp"
 #include "ovalstream/hub/server.hpp"
+#include "ovalstream/metrics/nats_connection_metrics.hpp"
 #include "ovalstream/metrics/process_collector.hpp"
 #include "ovalstream/metrics/scrape_gauges.hpp"
 #include "record_observer.hpp"
@@ -78,7 +79,6 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   prometheus::Counter& write_errors_;
   prometheus::Gauge& consumer_pending_;
   prometheus::Gauge& last_write_timestamp_;
-  prometheus::Gauge& nats_connected_;
   prometheus::Gauge& replays_active_;
   prometheus::Counter& replay_events_published_;
   prometheus::Family<prometheus::Counter>& replays_ended_;
@@ -87,17 +87,14 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   prometheus::Gauge& downloads_active_;
   prometheus::Counter& downloads_refused_;
   prometheus::Family<prometheus::Counter>& http_connections_dropped_;
-  prometheus::Counter& nats_reconnects_;
-  prometheus::Counter& nats_async_errors_;
   prometheus::Family<prometheus::Counter>& http_responses_;
   std::shared_ptr<auth::AuthMetrics> auth_metrics_;
+  metrics::NatsConnectionMetrics nats_;
   metrics::ProcessCollector process_;
   metrics::ScrapeGauges scrape_gauges_;
 
   std::mutex state_mutex_;
-  std::function<bool()> ready_;       // guarded by state_mutex_
-  bool nats_ever_connected_ = false;  // guarded by state_mutex_
-  bool nats_lost_ = false;            // guarded by state_mutex_: lost since last connected
+  std::function<bool()> ready_;  // guarded by state_mutex_
   // Label value -> counter, filled in the constructor and for statuses first seen later (state_mutex_).
   std::map<std::string, prometheus::Counter*> dropped_by_reason_;
   std::map<unsigned, prometheus::Counter*> responses_by_status_;

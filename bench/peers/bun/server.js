@@ -9,7 +9,7 @@
 //
 //   bun server.js --nats-url nats://127.0.0.1:4222 [--port 0] [--host 127.0.0.1] [--stream VANTAGE]
 // Prints one line "ready port=<port> events=<n>" once it has read the stream up to its last sequence as of
-// its start. A slow client (over --backpressure-bytes queued, default 16 MiB) is closed, not skipped, so a
+// its start. A slow client (over --backpressure-bytes queued, default 8 MiB as ours) is closed, not skipped, so a
 // client never misses a frame silently.
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -23,7 +23,8 @@ const natsUrl = option("--nats-url", "nats://127.0.0.1:4222");
 const host = option("--host", "127.0.0.1");
 const port = Number(option("--port", "0"));
 const streamName = option("--stream", "VANTAGE");
-const backpressureBytes = Number(option("--backpressure-bytes", String(16 * 1024 * 1024)));
+// 8 MiB: the aggregator's --client-queue-bytes default, so both close a slow client at the same point.
+const backpressureBytes = Number(option("--backpressure-bytes", String(8 * 1024 * 1024)));
 // For the tests that the load tool notices a wrong peer (CTest load_smoke_detects_*), never in a
 // measurement: every 7th live event is published altered ("corrupt"), not at all ("drop") or twice
 // ("repeat"). The snapshot stays right.
@@ -73,10 +74,14 @@ const server = Bun.serve({
     perMessageDeflate: false,
     idleTimeout: 0,
     open(ws) {
-      const events = history.get(ws.data.competition);
-      if (events) for (const event of events) ws.send(event);
-      if (ws.data.positions) ws.send('{"ovalstream":"live"}');
-      ws.subscribe(ws.data.competition);
+      // Corked: the snapshot's frames leave in as few writes as the socket takes (ours writes it as one
+      // block).
+      ws.cork(() => {
+        const events = history.get(ws.data.competition);
+        if (events) for (const event of events) ws.send(event);
+        if (ws.data.positions) ws.send('{"ovalstream":"live"}');
+        ws.subscribe(ws.data.competition);
+      });
     },
     message() {}, // clients only listen
   },

@@ -493,7 +493,9 @@ class Runner {
           format_number(step.publish_rate) + "/s (asked " + format_number(rate) + "), offered " +
           format_number(step.publish_rate * clients) + " events delivered/s, delivered " +
           std::to_string(step.got) + "/" + std::to_string(step.expected) + " at " + format_number(delivered) +
-          "/s" + (step.lossless ? "" : " WITH LOSS") + "; CPU s: server " + format_number(step.server_cpu) +
+          "/s" + (step.lossless ? "" : " WITH LOSS") + ", clients closed so far " +
+          std::to_string(shared->failed.load()) + ", gaps so far " +
+          std::to_string(shared->sequence_gaps.load()) + "; CPU s: server " + format_number(step.server_cpu) +
           ", nats-server feeding it " + format_number(step.feeder_cpu) + ", this tool " +
           format_number(step.own_cpu) + " over " + format_number(step.seconds) + " s");
       if (!step.lossless) {
@@ -598,7 +600,8 @@ class Runner {
     double failed_rate = 0;
     int refinements = 0;
     for (int steps = 0; steps < options_.max_steps; ++steps) {
-      const auto events = static_cast<std::uint64_t>(std::max(20.0, std::round(rate * options_.duration)));
+      // Each rate is held for the duration (however few events that is): the bound is on time, not count.
+      const auto events = static_cast<std::uint64_t>(std::max(1.0, std::round(rate * options_.duration)));
       shared->record_latency = true;
       const Step step = publish_step(*shared, events, rate, options_.duration + 60);
       shared->record_latency = false;
@@ -624,9 +627,9 @@ class Runner {
         rate *= 2;
         continue;
       }
-      if (held == 0) {  // even the first rate failed: halve
+      if (held == 0) {  // even the first rate failed: halve, down to 1 event/s
         rate /= 2;
-        if (rate * clients < 100) break;
+        if (rate < 1) break;
         continue;
       }
       if (refinements++ >= options_.refine) break;
@@ -813,8 +816,8 @@ void print_table(const Rows& rows) {
       } else {
         medians[target] = median_of(measured);
         cell = format(medians[target], meta.decimals);
-        if (measured.size() > 1) {
-          const auto [low, high] = std::minmax_element(measured.begin(), measured.end());
+        const auto [low, high] = std::minmax_element(measured.begin(), measured.end());
+        if (measured.size() > 1 && *low != *high) {
           cell += " (" + format(*low, meta.decimals) + " to " + format(*high, meta.decimals) + ")";
         }
         if (measured.size() != runs)

@@ -27,11 +27,19 @@ const streamName = option("--stream", "VANTAGE");
 const backpressureBytes = Number(option("--backpressure-bytes", String(8 * 1024 * 1024)));
 // For the tests that the load tool notices a wrong peer (CTest load_smoke_detects_*), never in a
 // measurement: every 7th live event is published altered ("corrupt"), not at all ("drop") or twice
-// ("repeat"). The snapshot stays right.
+// ("repeat"); or a joiner is subscribed only after the next event ("late-join": a gap between its
+// snapshot and its live events). The snapshot itself stays right.
 const fault = process.env.OVALSTREAM_BENCH_PEER_FAULT ?? "";
-if (!["", "corrupt", "drop", "repeat"].includes(fault)) throw new Error(`unknown fault ${fault}`);
+if (!["", "corrupt", "drop", "repeat", "late-join"].includes(fault)) throw new Error(`unknown fault ${fault}`);
 let published = 0;
+let lateJoiners = [];
 function publishLive(competition, text) {
+  if (fault === "late-join") {
+    server.publish(competition, text);
+    for (const ws of lateJoiners) ws.subscribe(ws.data.competition);
+    lateJoiners = [];
+    return;
+  }
   const faulty = fault !== "" && ++published % 7 === 0;
   if (!faulty) return server.publish(competition, text);
   if (fault === "corrupt") server.publish(competition, text.slice(0, -2) + (text.at(-2) === "0" ? "1" : "0") + "}");
@@ -80,7 +88,8 @@ const server = Bun.serve({
         const events = history.get(ws.data.competition);
         if (events) for (const event of events) ws.send(event);
         if (ws.data.positions) ws.send('{"ovalstream":"live"}');
-        ws.subscribe(ws.data.competition);
+        if (fault === "late-join") lateJoiners.push(ws);
+        else ws.subscribe(ws.data.competition);
       });
     },
     message() {}, // clients only listen

@@ -7,7 +7,9 @@
 // Thread safety: plain values.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ovalstream::bench {
@@ -29,5 +31,8 @@ BenchData load_bench_data(std::size_t prefix_events);
 
 // `json` with "_bench":<sequence>, inserted after its opening brace; the aggregator passes it through.
 std::string with_bench_sequence(const std::string& json, std::uint64_t sequence);
+
+// A hash of an event's bytes (never 0): the publisher records it per sequence, the clients compare.
+std::uint64_t content_hash(std::string_view bytes) noexcept;
 
 }  // namespace ovalstream::bench

@@ -1,5 +1,7 @@
 #include "load_client.hpp"
 
+#include "bench_data.hpp"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -37,7 +39,7 @@ std::uint64_t bench_sequence(std::string_view payload) {
 }  // namespace
 
 LoadClient::LoadClient(boost::asio::io_context& io, RunShared& shared, std::uint32_t index)
-    : socket_(io), shared_(shared), index_(index) {}
+    : socket_(io), shared_(shared), index_(index), in_snapshot_(shared.live_marker) {}
 
 void LoadClient::start() {
   namespace ip = boost::asio::ip;
@@ -197,6 +199,14 @@ bool LoadClient::on_ws_frame(int opcode, std::string_view payload, std::int64_t 
     case 1:
     case 2:
       if (shared_.mode == TargetMode::kOurs) {
+        // Control frames ({"ovalstream":...}: live, position) are not events.
+        if (payload.substr(0, 14) == R"({"ovalstream":)") {
+          if (in_snapshot_ && payload.find(R"("live")") != std::string_view::npos) {
+            in_snapshot_ = false;
+            mark_complete(now);
+          }
+          return true;
+        }
         on_event(payload, {}, now);
         return true;
       }
@@ -289,32 +299,31 @@ bool LoadClient::on_nats_bytes(std::string_view bytes, std::int64_t now) {
   return true;
 }
 
+void LoadClient::mark_complete(std::int64_t now) {
+  if (complete_) return;
+  complete_ = true;
+  ++shared_.complete;
+  shared_.last_complete_ns.store(now, std::memory_order_relaxed);
+}
+
 void LoadClient::on_event(std::string_view payload, std::string_view reply, std::int64_t now) {
   ++frames_;
   ++shared_.frames;
   const std::uint64_t sequence = bench_sequence(payload);
   if (!complete_) {
-    bool done = false;
     if (shared_.mode == TargetMode::kOurs) {
-      done = frames_ >= shared_.snapshot_frames.load(std::memory_order_relaxed);
+      if (!shared_.live_marker && frames_ >= shared_.snapshot_frames.load(std::memory_order_relaxed)) {
+        mark_complete(now);
+      }
     } else if (shared_.mode == TargetMode::kNatsReplay) {
       // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>
       const auto dot = reply.rfind('.');
-      done = dot != std::string_view::npos && reply.substr(dot + 1) == "0";
-    }
-    if (done) {
-      complete_ = true;
-      ++shared_.complete;
-      shared_.last_complete_ns.store(now, std::memory_order_relaxed);
+      if (dot != std::string_view::npos && reply.substr(dot + 1) == "0") mark_complete(now);
     }
   }
   if (sequence == 0 || sequence < shared_.live_from.load(std::memory_order_relaxed)) return;
-  if (sequence <= last_live_sequence_) {
-    // A repeat (a second snapshot after a rebuild, or what a re-activation resends) or out of order: not a
-    // new live frame.
-    ++shared_.repeated_frames;
-    return;
-  }
+  check_sequence(sequence, payload);
+  if (sequence <= last_live_sequence_) return;
   last_live_sequence_ = sequence;
   ++live_frames_;
   ++shared_.live_frames;
@@ -322,9 +331,37 @@ void LoadClient::on_event(std::string_view payload, std::string_view reply, std:
   if (!shared_.record_latency.load(std::memory_order_relaxed)) return;
   const std::uint64_t slot = sequence - shared_.sequence_base;
   if (sequence < shared_.sequence_base || slot >= shared_.sequence_capacity) return;
-  const std::int64_t published = shared_.publish_ns[slot].load(std::memory_order_acquire);
-  if (published <= 0 || now < published) return;
-  shared_.latency_us.push_back(static_cast<std::uint32_t>((now - published) / 1000));
+  const std::int64_t scheduled = shared_.publish_ns[slot].load(std::memory_order_acquire);
+  if (scheduled <= 0 || now < scheduled) return;
+  shared_.latency_us.push_back(
+      static_cast<std::uint32_t>(std::min<std::int64_t>((now - scheduled) / 1000, UINT32_MAX)));
+}
+
+// Content: the frame's bytes hash to what the publisher published under its sequence. Order: the live
+// sequences (those of the current measure) a client receives are each the one after the last, starting at
+// the first of the measure or just after the last its snapshot held. Inside a compacted snapshot (ours,
+// before the live marker) superseded events are left out, so there they need only increase.
+void LoadClient::check_sequence(std::uint64_t sequence, std::string_view payload) {
+  const std::uint64_t slot = sequence - shared_.sequence_base;
+  if (sequence >= shared_.sequence_base && slot < shared_.sequence_capacity) {
+    const std::uint64_t expected_hash = shared_.content_hash[slot].load(std::memory_order_acquire);
+    if (expected_hash != 0 && expected_hash != content_hash(payload)) {
+      ++shared_.content_mismatches;
+      shared_.note_error("content of sequence " + std::to_string(sequence) +
+                         " differs from what was published: " + std::string(payload.substr(0, 120)));
+    }
+  }
+  const std::uint64_t live_from = shared_.live_from.load(std::memory_order_relaxed);
+  const std::uint64_t next = last_live_sequence_ < live_from ? live_from : last_live_sequence_ + 1;
+  if (sequence < next) {
+    ++shared_.repeated_frames;
+    shared_.note_error("sequence " + std::to_string(sequence) + " again or out of order, after " +
+                       std::to_string(last_live_sequence_));
+  } else if (sequence > next && !in_snapshot_) {
+    ++shared_.sequence_gaps;
+    shared_.note_error("sequence gap: expected " + std::to_string(next) + ", got " +
+                       std::to_string(sequence));
+  }
 }
 
 void LoadClient::send_frame(int opcode, std::string_view payload) {

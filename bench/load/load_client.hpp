@@ -28,6 +28,9 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   std::uint64_t live_frames() const noexcept { return live_frames_; }
   void reset_live() noexcept { live_frames_ = 0; }
   bool is_open() const noexcept { return open_; }
+  bool is_complete() const noexcept { return complete_; }
+  // The highest bench sequence this client received, 0 before any.
+  std::uint64_t last_sequence() const noexcept { return last_live_sequence_; }
 
  private:
   void on_connect(const boost::system::error_code& error);
@@ -37,6 +40,8 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   bool on_ws_frame(int opcode, std::string_view payload, std::int64_t now_ns);
   bool on_nats_bytes(std::string_view bytes, std::int64_t now_ns);
   void on_event(std::string_view payload, std::string_view reply, std::int64_t now_ns);
+  void mark_complete(std::int64_t now_ns);
+  void check_sequence(std::uint64_t sequence, std::string_view payload);
   void send_frame(int opcode, std::string_view payload);
   void send_raw(std::string bytes);
   void flush();
@@ -57,6 +62,7 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   std::uint64_t frames_ = 0;
   std::uint64_t live_frames_ = 0;
   std::uint64_t last_live_sequence_ = 0;
+  bool in_snapshot_ = false;  // kOurs with the live marker: before {"ovalstream":"live"}
 };
 
 }  // namespace ovalstream::bench

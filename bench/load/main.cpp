@@ -1,7 +1,8 @@
 // ovalstream_load: the load tool of docs/benchmarks.md. Opens N websocket clients against the aggregator
-// (ours) and against nats-server's own websocket listener, publishes live events of real size and shape
-// into JetStream, and measures delivery throughput, latency, memory per connection and a join storm, for
-// both servers in one run. Every wait is bounded; the tool stops by itself.
+// (ours), the Bun peer (bench/peers/bun) or nats-server's own websocket listener, publishes live events of
+// real size and shape into JetStream, and measures events delivered/s, latency, the sustained rate, memory
+// per connection and a join storm, checking every live frame's bytes and order. Every wait is bounded; the
+// tool stops by itself.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -30,31 +32,43 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kUsage =
-    R"(ovalstream_load: websocket load against the aggregator and nats-server (docs/benchmarks.md)
+    R"(ovalstream_load: websocket load against the aggregator, the Bun peer and nats-server (docs/benchmarks.md)
 
 Usage:
-  ovalstream_load prepare --nats-url URL [--prefix-events 280]
-      publish the first events of the recording (a competition in the middle of a heat), acknowledged
-  ovalstream_load run --measure throughput|latency|memory|storm [flags]
-      run one measure against ours, then nats-server, and print its table rows (markdown)
+  ovalstream_load prepare --nats-url URL [--create-stream] [--prefix-events 280]
+      (create the stream, then) publish the first events of the recording (a competition in the middle of a
+      heat), each acknowledged
+  ovalstream_load run --measure throughput|latency|sustained|memory|storm [flags]
+      run one measure against each target in turn; print its table (markdown) and append its rows to
+      --results
+  ovalstream_load summarize FILE...
+      one table from the rows of several runs: per target the median, with min and max beside it
 
 Flags of run:
   --nats-url URL            the publisher's NATS URL (required)
-  --ours-port PORT          the aggregator's websocket port (required for target ours)
-  --ours-pid PID            the aggregator's pid (CPU and RSS)
-  --nats-ws-port PORT       nats-server's websocket port (required for target nats)
-  --nats-pid PID            nats-server's pid (CPU and RSS)
-  --targets LIST            ours,nats (default both, in that order)
+  --targets LIST            of ours,bun,nats (default ours,nats), measured in this order
+  --ours-port PORT --ours-pid PID    the aggregator's websocket port and pid (CPU and RSS)
+  --bun-port PORT --bun-pid PID      the Bun peer's (bench/peers/bun)
+  --nats-ws-port PORT --nats-pid PID nats-server's websocket port and pid; for ours and bun, nats-server's
+                            CPU is reported as "feeding it"
   --clients N               websocket clients (default 50)
   --per-address N           clients per loopback source address 127.0.0.x (default 10000)
   --first-address K         the first source address 127.0.0.K (default 1)
   --rate R                  latency: events/s (default 100)
-  --duration S              latency: seconds of publishing; throughput: seconds per step (default 2)
-  --start-frames N          throughput: delivered frames/s of the first step (default 50000); doubled per step
-  --max-steps N             throughput: at most this many steps (default 10)
+  --duration S              latency: seconds of publishing; throughput: seconds per step; sustained:
+                            seconds each rate is held (default 2)
+  --start-frames N          throughput, sustained: events delivered/s offered by the first step (default
+                            50000); doubled per step
+  --max-steps N             throughput, sustained: at most this many steps (default 20)
+  --plateau-steps N         throughput: stop after N steps in a row that gain < 10 % (default 2)
+  --p99-bound-ms MS         sustained: the p99 a rate must hold (default 50)
+  --refine N                sustained: bisections between the last rate held and the first not (default 2)
+  --storm-rate R            storm: live events/s published while the clients join (default 0)
   --timeout S               connect, snapshot and storm bound in seconds (default 60)
   --stream NAME             the JetStream stream (default VANTAGE)
-  --check                   exit 1 unless every client got every live frame (and latencies were measured)
+  --results FILE            append the rows (tab separated) for summarize
+  --check                   exit 1 unless every client got every live frame, in order, once, with the
+                            published bytes (and latencies were measured); wrong content fails always
 
 Data: the real recording from OVALSTREAM_DATA_DIR (else the build's OVALSTREAM_SHARED_DATA_DIR), or a small
 built-in sample when it is absent.
@@ -65,8 +79,10 @@ struct Options {
   std::string measure;
   std::string nats_url;
   std::uint16_t ours_port = 0;
+  std::uint16_t bun_port = 0;
   std::uint16_t nats_ws_port = 0;
   pid_t ours_pid = 0;
+  pid_t bun_pid = 0;
   pid_t nats_pid = 0;
   std::vector<std::string> targets = {"ours", "nats"};
   std::size_t clients = 50;
@@ -75,11 +91,18 @@ struct Options {
   double rate = 100;
   double duration = 2;
   double start_frames = 50000;
-  int max_steps = 10;
+  int max_steps = 20;
+  int plateau_steps = 2;
+  double p99_bound_ms = 50;
+  int refine = 2;
+  double storm_rate = 0;
   double timeout = 60;
   std::string stream = "VANTAGE";
+  std::string results_path;
+  std::vector<std::string> files;  // summarize
   std::size_t prefix_events = 280;
   bool check = false;
+  bool create_stream = false;
 };
 
 Options parse_options(int argc, char** argv) {
@@ -100,6 +123,14 @@ Options parse_options(int argc, char** argv) {
       options.check = true;
       continue;
     }
+    if (flag == "--create-stream") {
+      options.create_stream = true;
+      continue;
+    }
+    if (options.command == "summarize" && flag.rfind("--", 0) != 0) {
+      options.files.push_back(flag);
+      continue;
+    }
     if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
     const std::string value = argv[++i];
     if (flag == "--measure") {
@@ -108,6 +139,10 @@ Options parse_options(int argc, char** argv) {
       options.nats_url = value;
     } else if (flag == "--ours-port") {
       options.ours_port = static_cast<std::uint16_t>(std::stoul(value));
+    } else if (flag == "--bun-port") {
+      options.bun_port = static_cast<std::uint16_t>(std::stoul(value));
+    } else if (flag == "--bun-pid") {
+      options.bun_pid = static_cast<pid_t>(std::stol(value));
     } else if (flag == "--nats-ws-port") {
       options.nats_ws_port = static_cast<std::uint16_t>(std::stoul(value));
     } else if (flag == "--ours-pid") {
@@ -119,7 +154,9 @@ Options parse_options(int argc, char** argv) {
       std::stringstream list(value);
       std::string item;
       while (std::getline(list, item, ',')) {
-        if (item != "ours" && item != "nats") throw std::invalid_argument("unknown target " + item);
+        if (item != "ours" && item != "bun" && item != "nats") {
+          throw std::invalid_argument("unknown target " + item);
+        }
         options.targets.push_back(item);
       }
     } else if (flag == "--clients") {
@@ -136,6 +173,16 @@ Options parse_options(int argc, char** argv) {
       options.start_frames = std::stod(value);
     } else if (flag == "--max-steps") {
       options.max_steps = std::stoi(value);
+    } else if (flag == "--plateau-steps") {
+      options.plateau_steps = std::max(1, std::stoi(value));
+    } else if (flag == "--p99-bound-ms") {
+      options.p99_bound_ms = std::stod(value);
+    } else if (flag == "--refine") {
+      options.refine = std::stoi(value);
+    } else if (flag == "--storm-rate") {
+      options.storm_rate = std::stod(value);
+    } else if (flag == "--results") {
+      options.results_path = value;
     } else if (flag == "--timeout") {
       options.timeout = std::stod(value);
     } else if (flag == "--stream") {
@@ -146,13 +193,18 @@ Options parse_options(int argc, char** argv) {
       throw std::invalid_argument("unknown flag " + flag);
     }
   }
+  if (options.command == "summarize") return options;
   if (options.nats_url.empty()) throw std::invalid_argument("--nats-url is required");
   if (options.command == "run" && options.measure != "throughput" && options.measure != "latency" &&
-      options.measure != "memory" && options.measure != "storm") {
-    throw std::invalid_argument("--measure must be throughput, latency, memory or storm");
+      options.measure != "sustained" && options.measure != "memory" && options.measure != "storm") {
+    throw std::invalid_argument("--measure must be throughput, latency, sustained, memory or storm");
   }
-  if (options.rate <= 0 || options.duration <= 0 || options.timeout <= 0 || options.clients == 0) {
-    throw std::invalid_argument("--rate, --duration, --timeout and --clients must be positive");
+  if (options.rate <= 0 || options.duration <= 0 || options.timeout <= 0 || options.clients == 0 ||
+      options.start_frames <= 0 || options.p99_bound_ms <= 0 || options.storm_rate < 0 ||
+      options.max_steps < 1 || options.refine < 0) {
+    throw std::invalid_argument(
+        "--rate, --duration, --timeout, --clients, --start-frames, --p99-bound-ms and --max-steps must be "
+        "positive, --storm-rate and --refine not negative");
   }
   return options;
 }
@@ -184,6 +236,13 @@ std::string format_number(double value) {
   return buffer;
 }
 
+// A number as short as it reads (100, 0.5, 2.5), for labels.
+std::string short_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
 bool wait_until(const std::function<bool()>& condition, double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (!condition()) {
@@ -193,35 +252,73 @@ bool wait_until(const std::function<bool()>& condition, double seconds) {
   return true;
 }
 
-// One target's results, by metric key; NaN when not measured.
-using Results = std::map<std::string, double>;
+// One row of a measure's table for one target: the label names the measure and N; decimals -1 marks a
+// yes/no row (1 = yes), summarized as "k/n runs".
+struct Row {
+  std::string label;
+  int decimals;
+  std::string goal;
+  std::string target;
+  double value;
+};
+using Rows = std::vector<Row>;
+
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
 
 class Runner {
  public:
   Runner(const Options& options, Publisher& publisher) : options_(options), publisher_(publisher) {}
 
-  Results run(const std::string& target) {
+  Rows run(const std::string& target) {
     target_ = target;
-    if (options_.measure == "throughput") return throughput();
-    if (options_.measure == "latency") return latency();
-    if (options_.measure == "memory") return memory();
-    if (options_.measure == "storm") return storm();
-    throw std::invalid_argument("unknown measure " + options_.measure);
+    rows_.clear();
+    if (options_.measure == "throughput") {
+      throughput();
+    } else if (options_.measure == "latency") {
+      latency();
+    } else if (options_.measure == "sustained") {
+      sustained();
+    } else if (options_.measure == "memory") {
+      memory();
+    } else if (options_.measure == "storm") {
+      storm();
+    } else {
+      throw std::invalid_argument("unknown measure " + options_.measure);
+    }
+    return rows_;
   }
 
   bool ok() const noexcept { return ok_; }
+  bool content_ok() const noexcept { return content_ok_; }
 
  private:
-  bool ours() const { return target_ == "ours"; }
-  pid_t server_pid() const { return ours() ? options_.ours_pid : options_.nats_pid; }
+  bool nats() const { return target_ == "nats"; }
+  pid_t server_pid() const {
+    return target_ == "ours" ? options_.ours_pid : target_ == "bun" ? options_.bun_pid : options_.nats_pid;
+  }
+  // The nats-server that feeds ours and the Bun peer (its CPU is theirs too); none for nats-server itself.
+  pid_t feeder_pid() const { return nats() ? 0 : options_.nats_pid; }
+  std::string n() const { return std::to_string(options_.clients); }
 
-  std::unique_ptr<RunShared> make_shared(TargetMode nats_mode = TargetMode::kNats) const {
+  void add(const std::string& label, int decimals, double value, const std::string& goal = "") {
+    rows_.push_back({label, decimals, goal, target_, value});
+  }
+
+  std::unique_ptr<RunShared> make_shared(TargetMode nats_mode = TargetMode::kNats,
+                                         bool live_marker = false) const {
     auto shared = std::make_unique<RunShared>();
     const std::string& cid = publisher_.data().competition_id;
-    shared->mode = ours() ? TargetMode::kOurs : nats_mode;
-    shared->port = ours() ? options_.ours_port : options_.nats_ws_port;
+    shared->mode = nats() ? nats_mode : TargetMode::kOurs;
+    shared->port = target_ == "ours"  ? options_.ours_port
+                   : target_ == "bun" ? options_.bun_port
+                                      : options_.nats_ws_port;
     if (shared->port == 0) throw std::invalid_argument("no port given for target " + target_);
-    shared->path = ours() ? "/v1/competitions/" + cid : "/";
+    shared->live_marker = !nats() && live_marker;
+    shared->path = nats() ? "/" : "/v1/competitions/" + cid + (shared->live_marker ? "?positions=1" : "");
     shared->subject = "competition." + cid + ".>";
     shared->filter_subject = shared->subject;
     shared->stream = options_.stream;
@@ -230,6 +327,7 @@ class Runner {
     shared->sequence_base = publisher_.sequence_base();
     shared->sequence_capacity = publisher_.capacity();
     shared->publish_ns = publisher_.publish_times();
+    shared->content_hash = publisher_.content_hashes();
     return shared;
   }
 
@@ -259,9 +357,9 @@ class Runner {
     return last;
   }
 
-  // Starts N clients and waits until each is subscribed (ours: holds its snapshot). False on a failure.
+  // Starts N clients and waits until each is subscribed (ours, Bun: holds its snapshot). False on a failure.
   bool connect_all(ClientPool& pool, RunShared& shared) {
-    if (ours()) {
+    if (!nats()) {
       shared.snapshot_frames = probe_snapshot_frames();
       if (shared.snapshot_frames == 0) {
         log("the probe client received no snapshot: is the competition followed?");
@@ -271,15 +369,13 @@ class Runner {
     }
     const auto start = steady_now_ns();
     pool.start(options_.clients);
-    auto& ready = ours() ? shared.complete : shared.connected;
+    auto& ready = nats() ? shared.connected : shared.complete;
     const bool done = wait_until([&] { return ready + shared.failed >= options_.clients; }, options_.timeout);
     log("connected " + std::to_string(ready.load()) + "/" + std::to_string(options_.clients) + " in " +
         std::to_string((steady_now_ns() - start) / 1e9) + " s, failed " +
         std::to_string(shared.failed.load()));
     if (shared.failed != 0) {
-      std::string first_error;
-      pool.run_on_io([&](auto&) { first_error = shared.first_error; });
-      log("first error: " + first_error);
+      log("first error: " + first_error(pool, shared));
       ok_ = false;  // --check wants every client
     }
     // Up to 1 % of the clients may fail (on a loaded machine the server may close a handshake it could not
@@ -294,6 +390,12 @@ class Runner {
     return true;
   }
 
+  static std::string first_error(ClientPool& pool, RunShared& shared) {
+    std::string error;
+    pool.run_on_io([&](auto&) { error = shared.first_error; });
+    return error;
+  }
+
   // Clients that received exactly `expected` live frames.
   std::uint64_t clients_with(ClientPool& pool, std::uint64_t expected) {
     std::uint64_t count = 0;
@@ -304,170 +406,279 @@ class Runner {
     return count;
   }
 
-  Results throughput() {
-    Results results;
+  // The content and order rows every measure ends with; wrong bytes fail the run even without --check,
+  // repeats and (where no loss is expected) gaps fail it with --check.
+  void add_content_rows(RunShared& shared, ClientPool& pool, bool gaps_are_errors) {
+    add("content: live frames whose bytes differ from the published, N=" + n(), 0,
+        static_cast<double>(shared.content_mismatches.load()), "0");
+    add("order: live frames repeated or out of order, N=" + n(), 0,
+        static_cast<double>(shared.repeated_frames.load()), "0");
+    add("order: gaps (a live frame missed, then a later one), N=" + n(), 0,
+        static_cast<double>(shared.sequence_gaps.load()), gaps_are_errors ? "0" : "");
+    if (shared.content_mismatches != 0) {
+      content_ok_ = false;
+      log("WRONG CONTENT: " + first_error(pool, shared));
+    }
+    if (shared.repeated_frames != 0 || (gaps_are_errors && shared.sequence_gaps != 0)) {
+      ok_ = false;
+      log("order check failed: " + first_error(pool, shared));
+    }
+  }
+
+  struct Step {
+    std::uint64_t published = 0;
+    std::uint64_t expected = 0;
+    std::uint64_t got = 0;
+    double seconds = 0;       // first publish to last arrival
+    double publish_rate = 0;  // events/s the publisher reached
+    double own_cpu = 0;       // this tool's CPU s
+    double server_cpu = -1;   // the server's CPU s (-1: unreadable)
+    double feeder_cpu = -1;   // nats-server's, for ours and Bun
+    bool lossless = false;
+  };
+
+  // Publishes `events` at `rate` to the connected clients and waits for them (bounded by `wait_s`).
+  Step publish_step(RunShared& shared, std::uint64_t events, double rate, double wait_s) {
+    Step step;
+    shared.live_from = publisher_.next_sequence();
+    const std::uint64_t before = shared.live_frames;
+    const std::uint64_t failed_before = shared.failed;
+    const std::uint64_t gaps_before = shared.sequence_gaps;
+    const std::int64_t start = steady_now_ns();
+    const double own_before = own_cpu_seconds();
+    const auto server_before = cpu_seconds(server_pid());
+    const auto feeder_before = feeder_pid() ? cpu_seconds(feeder_pid()) : std::nullopt;
+    const PublishStats published = publisher_.publish_live(events, rate);
+    step.published = published.published;
+    step.publish_rate = published.published / std::max(1e-6, published.seconds);
+    step.expected = published.published * connected_;
+    // Done when every frame arrived, a client failed, or nothing arrived for 5 s (frames lost).
+    wait_until(
+        [&] {
+          return shared.live_frames - before >= step.expected || shared.failed != failed_before ||
+                 steady_now_ns() - std::max(shared.last_live_ns.load(), start) > 5'000'000'000;
+        },
+        wait_s);
+    step.got = shared.live_frames - before;
+    step.seconds = std::max(1e-6, (std::max(shared.last_live_ns.load(), start) - start) / 1e9);
+    step.own_cpu = own_cpu_seconds() - own_before;
+    const auto server_after = cpu_seconds(server_pid());
+    if (server_before && server_after) step.server_cpu = *server_after - *server_before;
+    const auto feeder_after = feeder_pid() ? cpu_seconds(feeder_pid()) : std::nullopt;
+    if (feeder_before && feeder_after) step.feeder_cpu = *feeder_after - *feeder_before;
+    step.lossless = step.got >= step.expected && shared.failed == failed_before &&
+                    shared.sequence_gaps == gaps_before && published.errors == 0;
+    return step;
+  }
+
+  void throughput() {
     auto shared = make_shared();
     ClientPool pool(*shared);
-    if (!connect_all(pool, *shared)) return results;
-    const double n = static_cast<double>(connected_);
-    double rate = std::max(1.0, options_.start_frames / n);
-    const auto cpu_before = cpu_seconds(server_pid());
-    std::uint64_t total = 0;
-    double best = 0;
-    double previous_best = 0;
+    if (!connect_all(pool, *shared)) return;
+    const double clients = static_cast<double>(connected_);
+    double rate = std::max(1.0, options_.start_frames / clients);
+    Step best;
+    double best_delivered = 0;
+    double reference = 0;  // the best delivered rate before the current run of flat steps
+    int flat = 0;
     int steps = 0;
+    std::string stop = "step limit reached before a plateau (raise --max-steps)";
     bool saturated = false;
     for (; steps < options_.max_steps; ++steps) {
       // At least 20 events per step: with fewer, the spacing of single events decides the rate.
       const auto events = static_cast<std::uint64_t>(std::max(20.0, std::round(rate * options_.duration)));
-      shared->live_from = publisher_.next_sequence();
-      const std::uint64_t before = shared->live_frames;
-      const std::int64_t start = steady_now_ns();
-      const double own_cpu_before = own_cpu_seconds();
-      const auto server_cpu_before = cpu_seconds(server_pid());
-      const PublishStats published = publisher_.publish_live(events, rate);
-      const std::uint64_t expected = published.published * connected_;
-      const std::uint64_t failed_before = shared->failed;
-      wait_until([&] { return shared->live_frames - before >= expected || shared->failed != failed_before; },
-                 options_.duration + 15);
-      // Stragglers after a failure or the bound are not waited for; what arrived counts.
-      const std::uint64_t got = shared->live_frames - before;
-      const double seconds = std::max(1e-6, (shared->last_live_ns.load() - start) / 1e9);
-      const double delivered = got / seconds;
-      const double offered = published.published / published.seconds * n;
-      const double own_cpu = own_cpu_seconds() - own_cpu_before;
-      const auto server_cpu_after = cpu_seconds(server_pid());
-      const double server_cpu =
-          server_cpu_before && server_cpu_after ? *server_cpu_after - *server_cpu_before : -1;
-      total += got;
-      best = std::max(best, delivered);
-      log("step " + std::to_string(steps) + ": publish " + std::to_string(published.published) +
-          " events at " + std::to_string(published.published / published.seconds) + "/s, offered " +
-          std::to_string(offered) + " frames/s, delivered " + std::to_string(got) + "/" +
-          std::to_string(expected) + " frames at " + std::to_string(delivered) + "/s, repeated " +
-          std::to_string(shared->repeated_frames.load()) + ", clients failed " +
-          std::to_string(shared->failed.load()) + "; CPU s: server " + format_number(server_cpu) +
-          ", this tool " + format_number(own_cpu) + " over " + format_number(seconds) + " s");
-      // Saturated: frames lost, a client closed, or no gain of 10 % over the best step so far (doubling the
-      // offer no longer raises delivery; on 2 shared cores the publisher itself may fall behind the doubled
-      // rate, then the offer stops growing too, and the plateau of what was delivered is the figure).
-      const bool plateau = steps > 0 && delivered < 1.1 * previous_best;
-      if (got < expected || shared->failed != failed_before || plateau) {
+      const Step step = publish_step(*shared, events, rate, options_.duration + 30);
+      const double delivered = static_cast<double>(step.got) / step.seconds;
+      log("step " + std::to_string(steps) + ": published " + std::to_string(step.published) + " events at " +
+          format_number(step.publish_rate) + "/s (asked " + format_number(rate) + "), offered " +
+          format_number(step.publish_rate * clients) + " events delivered/s, delivered " +
+          std::to_string(step.got) + "/" + std::to_string(step.expected) + " at " + format_number(delivered) +
+          "/s" + (step.lossless ? "" : " WITH LOSS") + ", clients closed so far " +
+          std::to_string(shared->failed.load()) + ", gaps so far " +
+          std::to_string(shared->sequence_gaps.load()) + "; CPU s: server " + format_number(step.server_cpu) +
+          ", nats-server feeding it " + format_number(step.feeder_cpu) + ", this tool " +
+          format_number(step.own_cpu) + " over " + format_number(step.seconds) + " s");
+      if (!step.lossless) {
         saturated = true;
+        stop = "loss at this step (not counted)";
         ++steps;
         break;
       }
-      previous_best = best;
+      if (delivered > best_delivered) {
+        best_delivered = delivered;
+        best = step;
+      }
+      // A plateau: doubling the offer no longer raises delivery by 10 % (on 2 shared cores the publisher
+      // itself may fall behind the doubled rate; then the offer stops growing too, which the log shows).
+      if (delivered < 1.1 * reference) {
+        if (++flat >= options_.plateau_steps) {
+          saturated = true;
+          stop = "plateau (" + std::to_string(flat) + " steps without 10 % gain)";
+          ++steps;
+          break;
+        }
+      } else {
+        flat = 0;
+        reference = std::max(reference, delivered);
+      }
       rate *= 2;
     }
-    const auto cpu_after = cpu_seconds(server_pid());
-    results["frames_per_s"] = best;
-    results["repeated_frames"] = static_cast<double>(shared->repeated_frames.load());
-    results["saturated"] = saturated ? 1 : 0;
-    results["failed_clients"] = static_cast<double>(shared->failed.load());
-    if (cpu_before && cpu_after && total > 0) {
-      results["cpu_s_per_mframes"] = (*cpu_after - *cpu_before) / (static_cast<double>(total) / 1e6);
-    }
-    return results;
+    log("stopped after " + std::to_string(steps) + " steps: " + stop + "; best loss-free " +
+        format_number(best_delivered) + " events delivered/s");
+    add("events delivered/s, best loss-free step, N=" + n(), 0, best_delivered > 0 ? best_delivered : NAN,
+        "ours >= 1.5x nats-server");
+    add("saturated (loss or plateau before the step limit), N=" + n(), -1, saturated ? 1 : 0, "yes");
+    const double cores = best.seconds > 0 ? 1.0 / best.seconds : NAN;
+    add("server CPU, cores, at the best step, N=" + n(), 2,
+        best.server_cpu >= 0 ? best.server_cpu * cores : NAN);
+    add("nats-server feeding it, CPU cores, at the best step, N=" + n(), 2,
+        best.feeder_cpu >= 0 ? best.feeder_cpu * cores : NAN);
+    add("load tool CPU, cores, at the best step, N=" + n(), 2, best.own_cpu * cores);
+    add("server CPU s per million events delivered, best step, N=" + n(), 2,
+        best.got > 0 && best.server_cpu >= 0 ? best.server_cpu / (static_cast<double>(best.got) / 1e6) : NAN);
+    add("clients closed by the server, N=" + n(), 0, static_cast<double>(shared->failed.load()), "0");
+    add_content_rows(*shared, pool, false);
   }
 
-  Results latency() {
-    Results results;
+  // Quantile of sorted samples (µs) in ms.
+  static double quantile_ms(const std::vector<std::uint32_t>& sorted, double q) {
+    if (sorted.empty()) return NAN;
+    const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
+    return sorted[std::min(index, sorted.size() - 1)] / 1000.0;
+  }
+
+  std::vector<std::uint32_t> take_samples(ClientPool& pool, RunShared& shared) {
+    std::vector<std::uint32_t> samples;
+    pool.run_on_io([&](auto&) { samples.swap(shared.latency_us); });
+    std::sort(samples.begin(), samples.end());
+    return samples;
+  }
+
+  void latency() {
     auto shared = make_shared();
     ClientPool pool(*shared);
-    if (!connect_all(pool, *shared)) return results;
+    if (!connect_all(pool, *shared)) return;
     const auto events =
         static_cast<std::uint64_t>(std::max(1.0, std::round(options_.rate * options_.duration)));
-    shared->live_from = publisher_.next_sequence();
     shared->record_latency = true;
-    const std::uint64_t before = shared->live_frames;
-    const double own_cpu_before = own_cpu_seconds();
-    const auto server_cpu_before = cpu_seconds(server_pid());
-    const PublishStats published = publisher_.publish_live(events, options_.rate);
-    const std::uint64_t expected = published.published * connected_;
-    // Done when every frame arrived, or when none arrived for 15 s (frames lost: no use waiting longer).
-    wait_until(
-        [&] {
-          return shared->live_frames - before >= expected ||
-                 steady_now_ns() - shared->last_live_ns.load() > 15'000'000'000;
-        },
-        options_.timeout);
+    const Step step = publish_step(*shared, events, options_.rate, options_.timeout);
     shared->record_latency = false;
-    // CPU per event of each side: on 2 cores the server's fan-out and this tool's reading of every client
-    // share the machine, and the tool's reading alone bounds how soon its last client can see an event.
-    const double own_cpu = own_cpu_seconds() - own_cpu_before;
-    const auto server_cpu_after = cpu_seconds(server_pid());
-    if (published.published > 0) {
-      const double per_event_ms = 1000.0 / static_cast<double>(published.published);
-      results["tool_cpu_ms_per_event"] = own_cpu * per_event_ms;
-      if (server_cpu_before && server_cpu_after) {
-        results["server_cpu_ms_per_event"] = (*server_cpu_after - *server_cpu_before) * per_event_ms;
-      }
-    }
-    std::vector<std::uint32_t> samples;
-    pool.run_on_io([&](auto&) { samples.swap(shared->latency_us); });
-    const std::uint64_t got = shared->live_frames - before;
-    const std::uint64_t complete = clients_with(pool, published.published);
-    log("published " + std::to_string(published.published) + " at " +
-        std::to_string(published.published / published.seconds) + "/s; delivered " + std::to_string(got) +
-        "/" + std::to_string(expected) + "; clients with every live frame " + std::to_string(complete) + "/" +
-        std::to_string(options_.clients) + "; samples " + std::to_string(samples.size()) +
-        "; repeated frames " + std::to_string(shared->repeated_frames.load()));
-    results["delivered_fraction"] =
-        expected == 0 ? 0 : static_cast<double>(got) / static_cast<double>(expected);
-    results["clients_complete"] = static_cast<double>(complete);
-    if (!samples.empty()) {
-      std::sort(samples.begin(), samples.end());
-      auto quantile = [&](double q) {
-        const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(samples.size()))) - 1;
-        return samples[std::min(index, samples.size() - 1)] / 1000.0;
-      };
-      results["p50_ms"] = quantile(0.50);
-      results["p99_ms"] = quantile(0.99);
-      results["p999_ms"] = quantile(0.999);
-      results["max_ms"] = samples.back() / 1000.0;
-    }
-    results["clients_connected"] = static_cast<double>(connected_);
-    if (complete != options_.clients || samples.size() != expected) ok_ = false;
-    return results;
+    const auto samples = take_samples(pool, *shared);
+    const std::uint64_t complete = clients_with(pool, step.published);
+    log("published " + std::to_string(step.published) + " at " + format_number(step.publish_rate) +
+        "/s; delivered " + std::to_string(step.got) + "/" + std::to_string(step.expected) +
+        "; clients with every live frame " + std::to_string(complete) + "/" +
+        std::to_string(options_.clients) + "; samples " + std::to_string(samples.size()));
+    const std::string at = short_number(options_.rate) + " events/s, N=" + n();
+    add("latency p50 ms (from the scheduled send), " + at, 2, quantile_ms(samples, 0.50));
+    add("latency p99 ms (from the scheduled send), " + at, 2, quantile_ms(samples, 0.99), "ours <= 5 ms");
+    add("latency p99.9 ms (from the scheduled send), " + at, 2, quantile_ms(samples, 0.999));
+    add("latency max ms, " + at, 2, samples.empty() ? NAN : samples.back() / 1000.0);
+    // CPU per event of each side: the server's fan-out and this tool's reading of every client.
+    const double per_event_ms = step.published > 0 ? 1000.0 / static_cast<double>(step.published) : NAN;
+    add("server CPU ms per event, " + at, 2, step.server_cpu >= 0 ? step.server_cpu * per_event_ms : NAN);
+    add("nats-server feeding it, CPU ms per event, " + at, 2,
+        step.feeder_cpu >= 0 ? step.feeder_cpu * per_event_ms : NAN);
+    add("load tool CPU ms per event, " + at, 2, step.own_cpu * per_event_ms);
+    add("live frames delivered / expected, " + at, 4,
+        step.expected == 0 ? 0 : static_cast<double>(step.got) / static_cast<double>(step.expected), "1");
+    add("clients connected, " + at, 0, static_cast<double>(connected_), n());
+    add_content_rows(*shared, pool, true);
+    if (complete != options_.clients || samples.size() != step.expected) ok_ = false;
   }
 
-  Results memory() {
-    Results results;
-    const auto rss_before = rss_bytes(server_pid());
-    const auto socket_before = tcp_socket_memory_bytes();
+  // The highest rate whose every event reached every client with p99 under the bound, each rate held for
+  // --duration s: doubling until a rate fails, then bisecting (geometric) between the last held and it.
+  void sustained() {
     auto shared = make_shared();
     ClientPool pool(*shared);
-    if (!connect_all(pool, *shared)) return results;
+    if (!connect_all(pool, *shared)) return;
+    const double clients = static_cast<double>(connected_);
+    double rate = std::max(1.0, options_.start_frames / clients);
+    double held = 0;
+    double held_p99 = NAN;
+    double failed_rate = 0;
+    int refinements = 0;
+    for (int steps = 0; steps < options_.max_steps; ++steps) {
+      // Each rate is held for the duration (however few events that is): the bound is on time, not count.
+      const auto events = static_cast<std::uint64_t>(std::max(1.0, std::round(rate * options_.duration)));
+      shared->record_latency = true;
+      const Step step = publish_step(*shared, events, rate, options_.duration + 60);
+      shared->record_latency = false;
+      const auto samples = take_samples(pool, *shared);
+      const double p99 = quantile_ms(samples, 0.99);
+      // Held: no loss, p99 under the bound, and the publisher kept the schedule within 5 %.
+      const bool pass = step.lossless && samples.size() == step.expected && p99 < options_.p99_bound_ms &&
+                        step.publish_rate >= 0.95 * rate;
+      log("rate " + format_number(rate) + " events/s (" + format_number(rate * clients) +
+          " events delivered/s): p99 " + format_number(p99) + " ms, delivered " + std::to_string(step.got) +
+          "/" + std::to_string(step.expected) + ", publisher at " + format_number(step.publish_rate) +
+          "/s, CPU s server " + format_number(step.server_cpu) + ", this tool " +
+          format_number(step.own_cpu) + ": " + (pass ? "held" : "not held"));
+      if (pass) {
+        held = rate;
+        held_p99 = p99;
+      } else {
+        failed_rate = rate;
+        // Let a backlog drain before the next, lower rate (bounded).
+        wait_until([&] { return steady_now_ns() - shared->last_live_ns.load() > 2'000'000'000; }, 60);
+      }
+      if (failed_rate == 0) {
+        rate *= 2;
+        continue;
+      }
+      if (held == 0) {  // even the first rate failed: halve, down to 1 event/s
+        rate /= 2;
+        if (rate < 1) break;
+        continue;
+      }
+      if (refinements++ >= options_.refine) break;
+      rate = std::sqrt(held * failed_rate);
+    }
+    add("sustained: events delivered/s held " + short_number(options_.duration) + " s with p99 < " +
+            short_number(options_.p99_bound_ms) + " ms, N=" + n(),
+        0, held * clients);
+    add("sustained: p99 ms at that rate, N=" + n(), 2, held_p99);
+    add_content_rows(*shared, pool, false);
+  }
+
+  void memory() {
+    const auto rss_before = rss_bytes(server_pid());
+    const auto socket_before = tcp_socket_memory_bytes();
+    const auto slab_before = kernel_slab_bytes();
+    auto shared = make_shared();
+    ClientPool pool(*shared);
+    if (!connect_all(pool, *shared)) return;
     std::this_thread::sleep_for(1s);  // let the server settle (buffers released after the handshakes)
     const auto rss_after = rss_bytes(server_pid());
     const auto socket_after = tcp_socket_memory_bytes();
-    const double n = static_cast<double>(connected_);
-    results["clients_connected"] = n;
-    if (rss_before && rss_after) {
-      results["rss_per_connection_bytes"] = static_cast<double>(*rss_after - *rss_before) / n;
-      results["rss_after_bytes"] = static_cast<double>(*rss_after);
-    }
-    if (socket_before && socket_after) {
-      results["kernel_socket_bytes_per_connection"] = static_cast<double>(*socket_after - *socket_before) / n;
-    }
+    const auto slab_after = kernel_slab_bytes();
+    const double clients = static_cast<double>(connected_);
+    auto per = [&](auto before, auto after) {
+      return before && after ? static_cast<double>(*after - *before) / clients : NAN;
+    };
+    add("server RSS (user space) per idle connection, bytes, N=" + n(), 0, per(rss_before, rss_after),
+        "ours <= 4096");
+    add("kernel slab per connection, both ends (/proc/meminfo Slab), bytes, N=" + n(), 0,
+        per(slab_before, slab_after));
+    add("kernel TCP buffers per connection, both ends (/proc/net/sockstat), bytes, N=" + n(), 0,
+        per(socket_before, socket_after));
+    add("clients connected (the divisor), N=" + n(), 0, clients, n());
     log("RSS " + std::to_string(rss_before.value_or(-1)) + " -> " + std::to_string(rss_after.value_or(-1)) +
-        " bytes; TCP socket memory " + std::to_string(socket_before.value_or(-1)) + " -> " +
-        std::to_string(socket_after.value_or(-1)) + " bytes");
-    return results;
+        " bytes; slab " + std::to_string(slab_before.value_or(-1)) + " -> " +
+        std::to_string(slab_after.value_or(-1)) + "; TCP socket memory " +
+        std::to_string(socket_before.value_or(-1)) + " -> " + std::to_string(socket_after.value_or(-1)));
+    add_content_rows(*shared, pool, true);
   }
 
-  Results storm() {
-    Results results;
-    auto shared = make_shared(TargetMode::kNatsReplay);
-    if (ours()) {
-      shared->snapshot_frames = probe_snapshot_frames();
-      if (shared->snapshot_frames == 0) {
-        log("the probe client received no snapshot: is the competition followed?");
-        ok_ = false;
-        return {};
-      }
-    }
+  // N clients join at once, while --storm-rate events/s are published. Ours and Bun: complete at the
+  // {"ovalstream":"live"} frame after the snapshot. nats-server: each client creates an ephemeral push
+  // consumer over the competition's subjects (deliver_policy all: the subjects are the original's channels,
+  // one per heat for every heat event, so last_per_subject would leave a heat's passings out) and is
+  // complete when a delivery's $JS.ACK reply says 0 pending. No probe client and no warm-up on any side.
+  void storm() {
+    auto shared = make_shared(TargetMode::kNatsReplay, /*live_marker=*/true);
+    shared->snapshot_frames = 0;
     const auto consumers_before = nats::consumer_count(publisher_.connection(), options_.stream);
     std::atomic<bool> stop{false};
     std::atomic<std::int64_t> consumers_max{consumers_before ? consumers_before.value() : -1};
@@ -479,36 +690,71 @@ class Runner {
         std::this_thread::sleep_for(100ms);
       }
     });
+    shared->live_from = publisher_.next_sequence();
+    std::atomic<bool> stop_publishing{false};
+    std::thread live_publisher;
+    if (options_.storm_rate > 0) {
+      live_publisher = std::thread([&] {
+        publisher_.publish_live(static_cast<std::uint64_t>(options_.storm_rate * (options_.timeout + 60)),
+                                options_.storm_rate, &stop_publishing);
+      });
+    }
     ClientPool pool(*shared);
     const std::int64_t start = steady_now_ns();
     pool.start(options_.clients);
     const bool done =
         wait_until([&] { return shared->complete + shared->failed >= options_.clients; }, options_.timeout);
     const double seconds = shared->complete == 0 ? 0.0 : (shared->last_complete_ns.load() - start) / 1e9;
-    std::this_thread::sleep_for(300ms);  // one more consumer count after the last client completed
+    std::this_thread::sleep_for(500ms);  // some live events after the last join; one more consumer count
+    stop_publishing = true;
+    if (live_publisher.joinable()) live_publisher.join();
     stop = true;
     poller.join();
-    std::string first_error;
-    pool.run_on_io([&](auto&) { first_error = shared->first_error; });
+    // Every complete client must reach the last published event (no gap at the tail either).
+    const std::uint64_t last = publisher_.next_sequence() - 1;
+    std::uint64_t current = 0;
+    if (options_.storm_rate > 0) {
+      wait_until(
+          [&] {
+            current = 0;
+            pool.run_on_io([&](std::vector<std::shared_ptr<LoadClient>>& clients) {
+              for (const auto& client : clients)
+                current += client->is_complete() && client->last_sequence() == last;
+            });
+            return current >= shared->complete;
+          },
+          15);
+    }
     log(std::to_string(shared->complete.load()) + "/" + std::to_string(options_.clients) + " complete in " +
         std::to_string(seconds) + " s (" + (done ? "all done" : "bound reached") + "), failed " +
-        std::to_string(shared->failed.load()) + (first_error.empty() ? "" : " (first: " + first_error + ")") +
-        "; frames " + std::to_string(shared->frames.load()) + "; JetStream consumers before " +
+        std::to_string(shared->failed.load()) + " (first error: " + first_error(pool, *shared) +
+        "); frames " + std::to_string(shared->frames.load()) + "; live events during the storm " +
+        std::to_string(last + 1 - shared->live_from.load()) + ", clients holding the last " +
+        std::to_string(current) + "; JetStream consumers before " +
         std::to_string(consumers_before ? consumers_before.value() : -1) + ", max during " +
         std::to_string(consumers_max.load()));
-    results["clients_complete"] = static_cast<double>(shared->complete.load());
-    if (shared->complete == options_.clients) results["storm_s"] = seconds;
-    results["consumers_max"] = static_cast<double>(consumers_max.load());
-    results["frames_per_client"] =
-        static_cast<double>(shared->frames.load()) / static_cast<double>(options_.clients);
+    add("join storm: s until all hold the complete snapshot, N=" + n(), 3,
+        shared->complete == options_.clients ? seconds : NAN, "ours <= 2 s");
+    add("join storm: clients complete, N=" + n(), 0, static_cast<double>(shared->complete.load()), n());
+    add("join storm: JetStream consumers (max during), N=" + n(), 0,
+        static_cast<double>(consumers_max.load()));
+    add("join storm: frames per client, N=" + n(), 0,
+        static_cast<double>(shared->frames.load()) / static_cast<double>(options_.clients));
+    if (options_.storm_rate > 0) {
+      add("join storm: clients that joined the live stream and hold the last event, N=" + n(), 0,
+          static_cast<double>(current), n());
+      if (current != options_.clients) ok_ = false;
+    }
+    add_content_rows(*shared, pool, true);
     if (shared->complete != options_.clients) ok_ = false;
-    return results;
   }
 
   const Options& options_;
   Publisher& publisher_;
   std::string target_;
+  Rows rows_;
   bool ok_ = true;
+  bool content_ok_ = true;
   std::uint64_t connected_ = 0;  // clients connected (and holding their snapshot) after connect_all
 };
 
@@ -516,85 +762,147 @@ std::string format(double value, int decimals) {
   if (std::isnan(value)) return "n/a";
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
+  const std::string text = buffer;
+  // Thousands separators on the integer part, for the large rates.
+  const std::size_t sign = text[0] == '-' ? 1 : 0;
+  const std::size_t digits = std::min(text.find('.'), text.size()) - sign;
+  std::string out = text.substr(0, sign);
+  for (std::size_t i = 0; i < digits; ++i) {
+    if (i > 0 && (digits - i) % 3 == 0) out += ',';
+    out += text[sign + i];
+  }
+  out += text.substr(sign + digits);
+  return out;
 }
 
-struct Row {
-  std::string key;
-  std::string label;
-  int decimals;
-  std::string goal;
-};
-
-void print_rows(const Options& options, const std::map<std::string, Results>& results) {
-  const std::string n = std::to_string(options.clients);
-  std::vector<Row> rows;
-  if (options.measure == "throughput") {
-    rows = {{"frames_per_s", "delivered frames/s, N=" + n, 0, "ours >= 1.5x nats-server"},
-            {"cpu_s_per_mframes", "server CPU s per million frames, N=" + n, 2, ""},
-            {"repeated_frames", "live frames received again (resent snapshots), N=" + n, 0, "0"},
-            {"failed_clients", "clients closed by the server, N=" + n, 0, "0"}};
-  } else if (options.measure == "latency") {
-    const std::string at = format(options.rate, 0) + " events/s, N=" + n;
-    rows = {{"p50_ms", "latency p50 ms, " + at, 2, ""},
-            {"p99_ms", "latency p99 ms, " + at, 2, "ours <= 5 ms and <= nats-server"},
-            {"p999_ms", "latency p99.9 ms, " + at, 2, ""},
-            {"server_cpu_ms_per_event", "server CPU ms per event, " + at, 2, ""},
-            {"tool_cpu_ms_per_event", "load tool CPU ms per event (reading every client), " + at, 2, ""},
-            {"delivered_fraction", "live frames delivered / expected, " + at, 4, "1"},
-            {"clients_connected", "clients connected, " + at, 0, n}};
-  } else if (options.measure == "memory") {
-    rows = {{"rss_per_connection_bytes", "server RSS per idle connection (bytes), N=" + n, 0, "ours <= 4096"},
-            {"kernel_socket_bytes_per_connection",
-             "kernel TCP memory per connection, both ends (bytes), N=" + n, 0, ""},
-            {"clients_connected", "clients connected (the divisor), N=" + n, 0, n}};
-  } else if (options.measure == "storm") {
-    rows = {
-        {"storm_s", "join storm: s until all hold the complete snapshot, N=" + n, 3, "ours <= 2 s"},
-        {"clients_complete", "join storm: clients complete, N=" + n, 0, n},
-        {"consumers_max", "join storm: JetStream consumers (max during), N=" + n, 0, "ours: per competition"},
-        {"frames_per_client", "join storm: frames per client, N=" + n, 0, ""}};
-  }
-  auto value = [&](const std::string& target, const std::string& key) {
-    auto found = results.find(target);
-    if (found == results.end()) return std::nan("");
-    auto item = found->second.find(key);
-    return item == found->second.end() ? std::nan("") : item->second;
-  };
+// One table from rows of any number of runs: per label and target the median, and with more than one run
+// "(min to max)" beside it; yes/no rows as "k/n". Ratios are of the medians.
+void print_table(const Rows& rows) {
+  static const std::vector<std::string> kTargets = {"ours", "bun", "nats"};
+  std::vector<std::string> labels;
+  std::map<std::string, const Row*> first;
+  std::map<std::string, std::map<std::string, std::vector<double>>> values;
   for (const auto& row : rows) {
-    const double ours = value("ours", row.key);
-    const double nats = value("nats", row.key);
-    const double ratio = (std::isnan(ours) || std::isnan(nats) || nats == 0) ? std::nan("") : ours / nats;
-    std::cout << "| " << row.label << " | " << format(ours, row.decimals) << " | "
-              << format(nats, row.decimals) << " | " << format(ratio, 2) << " | " << row.goal << " |\n";
+    if (!first.count(row.label)) {
+      labels.push_back(row.label);
+      first[row.label] = &row;
+    }
+    values[row.label][row.target].push_back(row.value);
+  }
+  std::cout << "| measure | ours | Bun | nats-server | ours/Bun | ours/nats | goal |\n"
+               "|---|---|---|---|---|---|---|\n";
+  for (const auto& label : labels) {
+    const Row& meta = *first[label];
+    std::map<std::string, double> medians;
+    std::cout << "| " << label << " |";
+    for (const auto& target : kTargets) {
+      medians[target] = NAN;
+      auto found = values[label].find(target);
+      if (found == values[label].end()) {
+        std::cout << " |";
+        continue;
+      }
+      std::vector<double> measured;
+      for (double value : found->second)
+        if (!std::isnan(value)) measured.push_back(value);
+      const std::size_t runs = found->second.size();
+      std::string cell;
+      if (meta.decimals < 0) {
+        std::size_t yes = 0;
+        for (double value : measured) yes += value != 0;
+        cell = runs == 1 ? (yes ? "yes" : "no") : std::to_string(yes) + "/" + std::to_string(runs);
+      } else if (measured.empty()) {
+        cell = "n/a";
+      } else {
+        medians[target] = median_of(measured);
+        cell = format(medians[target], meta.decimals);
+        const auto [low, high] = std::minmax_element(measured.begin(), measured.end());
+        if (measured.size() > 1 && *low != *high) {
+          cell += " (" + format(*low, meta.decimals) + " to " + format(*high, meta.decimals) + ")";
+        }
+        if (measured.size() != runs)
+          cell += " [" + std::to_string(measured.size()) + " of " + std::to_string(runs) + " runs]";
+      }
+      std::cout << " " << cell << " |";
+    }
+    auto ratio = [&](const std::string& other) {
+      const double ours = medians["ours"], theirs = medians[other];
+      return (meta.decimals < 0 || std::isnan(ours) || std::isnan(theirs) || theirs == 0)
+                 ? std::string()
+                 : format(ours / theirs, 2);
+    };
+    std::cout << " " << ratio("bun") << " | " << ratio("nats") << " | " << meta.goal << " |\n";
   }
   std::cout.flush();
 }
 
+// Rows as tab-separated lines: row, label, decimals, goal, target, value.
+void append_rows(const std::string& path, const Rows& rows) {
+  std::ofstream out(path, std::ios::app);
+  for (const auto& row : rows) {
+    out << "row\t" << row.label << "\t" << row.decimals << "\t" << row.goal << "\t" << row.target << "\t"
+        << (std::isnan(row.value) ? std::string("nan") : std::to_string(row.value)) << "\n";
+  }
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+Rows read_rows(const std::vector<std::string>& paths) {
+  Rows rows;
+  for (const auto& path : paths) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> fields;
+      std::stringstream stream(line);
+      std::string field;
+      while (std::getline(stream, field, '\t')) fields.push_back(field);
+      if (fields.size() != 6 || fields[0] != "row") continue;
+      const double value = fields[5] == "nan" ? NAN : std::strtod(fields[5].c_str(), nullptr);
+      rows.push_back({fields[1], std::atoi(fields[2].c_str()), fields[3], fields[4], value});
+    }
+  }
+  return rows;
+}
+
 int run(const Options& options) {
+  if (options.command == "summarize") {
+    if (options.files.empty()) throw std::invalid_argument("summarize needs result files");
+    print_table(read_rows(options.files));
+    return 0;
+  }
   raise_file_limit(options.clients + 16);
   Publisher publisher(options.nats_url, load_bench_data(options.prefix_events), std::size_t{1} << 22);
   std::cerr << "data: " << publisher.data().source << ", competition " << publisher.data().competition_id
             << ", " << publisher.data().prefix.size() << " prefix and " << publisher.data().live.size()
             << " live events\n";
   if (options.command == "prepare") {
+    if (options.create_stream) publisher.create_stream(options.stream);
     publisher.publish_prefix();
     std::cerr << "published " << publisher.data().prefix.size() << " prefix events\n";
     return 0;
   }
   if (options.command != "run") throw std::invalid_argument("unknown command " + options.command);
-  std::map<std::string, Results> results;
+  Rows rows;
   bool ok = true;
-  for (const auto& target : options.targets) {
+  bool content_ok = true;
+  for (std::size_t i = 0; i < options.targets.size(); ++i) {
     Runner runner(options, publisher);
-    results[target] = runner.run(target);
+    const Rows target_rows = runner.run(options.targets[i]);
+    rows.insert(rows.end(), target_rows.begin(), target_rows.end());
     ok = ok && runner.ok();
-    std::this_thread::sleep_for(1s);  // let the server close the connections before the next target
+    content_ok = content_ok && runner.content_ok();
+    if (i + 1 < options.targets.size()) std::this_thread::sleep_for(1s);  // let the server close them
   }
-  print_rows(options, results);
+  if (!options.results_path.empty()) append_rows(options.results_path, rows);
+  print_table(rows);
+  if (!content_ok) {
+    std::cerr << "CONTENT CHECK FAILED: a live frame's bytes differ from what was published\n";
+    return 3;
+  }
   if (options.check && !ok) {
-    std::cerr
-        << "CHECK FAILED: not every client got every live frame / its snapshot, or latencies are missing\n";
+    std::cerr << "CHECK FAILED: not every client got every live frame once and in order, or its snapshot, "
+                 "or latencies are missing\n";
     return 1;
   }
   return 0;

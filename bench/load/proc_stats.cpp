@@ -46,4 +46,13 @@ std::optional<std::int64_t> tcp_socket_memory_bytes() {
   return std::nullopt;
 }
 
+std::optional<std::int64_t> kernel_slab_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Slab:", 0) == 0) return std::stoll(line.substr(5)) * 1024;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ovalstream::bench

@@ -16,5 +16,8 @@ std::optional<std::int64_t> rss_bytes(pid_t pid);
 // The kernel's TCP socket memory in bytes (/proc/net/sockstat "TCP: ... mem <pages>"); nullopt when
 // unreadable.
 std::optional<std::int64_t> tcp_socket_memory_bytes();
+// The kernel's slab memory in bytes (/proc/meminfo "Slab:"): socket, inode and dentry objects of every
+// connection live there; nullopt when unreadable. Machine-wide, so other processes' churn shows up too.
+std::optional<std::int64_t> kernel_slab_bytes();
 
 }  // namespace ovalstream::bench

@@ -16,8 +16,14 @@ std::int64_t steady_now_ns() {
 }
 
 Publisher::Publisher(const std::string& nats_url, BenchData data, std::size_t capacity)
-    : data_(std::move(data)), capacity_(capacity), publish_ns_(new std::atomic<std::int64_t>[capacity]) {
-  for (std::size_t i = 0; i < capacity_; ++i) publish_ns_[i].store(0, std::memory_order_relaxed);
+    : data_(std::move(data)),
+      capacity_(capacity),
+      publish_ns_(new std::atomic<std::int64_t>[capacity]),
+      hash_(new std::atomic<std::uint64_t>[capacity]) {
+  for (std::size_t i = 0; i < capacity_; ++i) {
+    publish_ns_[i].store(0, std::memory_order_relaxed);
+    hash_[i].store(0, std::memory_order_relaxed);
+  }
   // Sequences grow across runs (wall clock in µs), so frames of earlier runs that a snapshot still holds
   // are never taken for live frames of this one.
   sequence_base_ = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -36,6 +42,11 @@ Publisher::Publisher(const std::string& nats_url, BenchData data, std::size_t ca
   if (!connection_->connected()) throw std::runtime_error("not connected to " + nats_url + " within 5 s");
 }
 
+void Publisher::create_stream(const std::string& stream) {
+  auto info = nats::create_stream(*connection_, stream, {"competition.>"});
+  if (!info) throw std::runtime_error("cannot create stream " + stream + ": " + info.status().message);
+}
+
 void Publisher::publish_prefix() {
   for (const auto& event : data_.prefix) {
     auto sequence = nats::publish(*connection_, event.subject, event.json);
@@ -43,11 +54,11 @@ void Publisher::publish_prefix() {
   }
 }
 
-PublishStats Publisher::publish_live(std::uint64_t count, double rate) {
+PublishStats Publisher::publish_live(std::uint64_t count, double rate, const std::atomic<bool>* stop) {
   PublishStats stats;
   const auto start = std::chrono::steady_clock::now();
   const auto interval = std::chrono::duration<double>(1.0 / rate);
-  for (std::uint64_t i = 0; i < count; ++i) {
+  for (std::uint64_t i = 0; i < count && !(stop != nullptr && stop->load()); ++i) {
     const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * i);
     if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
     const SubjectEvent& event = data_.live[next_live_];
@@ -55,7 +66,12 @@ PublishStats Publisher::publish_live(std::uint64_t count, double rate) {
     const std::uint64_t sequence = next_sequence_++;
     const std::string bytes = with_bench_sequence(event.json, sequence);
     if (sequence - sequence_base_ < capacity_) {
-      publish_ns_[sequence - sequence_base_].store(steady_now_ns(), std::memory_order_release);
+      // The scheduled time, not the moment of the call: when the publisher falls behind its schedule, the
+      // delay counts in the latency (no coordinated omission).
+      hash_[sequence - sequence_base_].store(content_hash(bytes), std::memory_order_release);
+      publish_ns_[sequence - sequence_base_].store(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch()).count(),
+          std::memory_order_release);
     }
     const natsStatus status = natsConnection_Publish(connection_->native(), event.subject.c_str(),
                                                      bytes.data(), static_cast<int>(bytes.size()));

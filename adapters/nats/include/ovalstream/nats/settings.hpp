@@ -56,7 +56,7 @@ std::string redact_url_credentials(std::string_view urls);
 // Connects as a service does at startup: logs the outcome, every later loss and recovery of the connection,
 // and asynchronous errors (at most one line per 10 s); `on_change` (may be empty) is told of each loss and
 // recovery too, on nats.c's callback thread. Throws std::runtime_error for settings that cannot work (a bad
-// URL, unreadable credentials): a startup mistake.
+// URL, unreadable credentials or TLS files, a failed TLS handshake): a startup mistake.
 std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::string client_name,
                                            const runtime::Logger& logger,
                                            std::function<void(bool connected)> on_change = {});

@@ -22,6 +22,7 @@
 #include "ovalstream/hub/server.hpp"
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/nats/jetstream.hpp"
+#include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/duration.hpp"
 #include "routes.hpp"
 #include "telemetry.hpp"
@@ -290,10 +291,14 @@ void AggregatorService::Impl::watch_stream() {
   }
   if (!info->exists) {
     stream_present_ = false;
+    // The first thing an operator sees on a new nats-server: say exactly what to run.
     logger_.log_every("stream-missing", std::chrono::seconds(5), runtime::LogLevel::kWarn,
-                      "stream does not exist; waiting for it (the aggregator does not create it; "
-                      "--create-stream does, for development)",
-                      {{"stream", config_.nats.stream}});
+                      "stream does not exist; waiting for it. The aggregator does not create it: create it "
+                      "with `" +
+                          nats::stream_add_command(config_.nats, {kIngestSubject}) +
+                          "` (as docs/deploy.md, section 1, says; --replicas 1 on a single server), or "
+                          "restart the aggregator with --create-stream (development: one replica, no limits)",
+                      {{"stream", config_.nats.stream}, {"subjects", kIngestSubject}});
     return;
   }
   stream_present_ = true;

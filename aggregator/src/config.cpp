@@ -91,6 +91,10 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
     outcome.exit_code = flags.usage_error(err, *problem).exit_code;
     return outcome;
   }
+  if (const auto problem = nats::check_nats_settings(config.nats)) {
+    outcome.exit_code = flags.usage_error(err, *problem).exit_code;
+    return outcome;
+  }
   config.filter.insert(filter.begin(), filter.end());
   outcome.warnings = std::move(parsed.warnings);
   outcome.config_file = std::move(parsed.config_file);

@@ -179,6 +179,9 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
     settings.from_url = *url;
     settings.competition.clear();  // in the URL now
   }
+  if (const auto problem = nats::check_nats_settings(settings.nats_settings)) {
+    return flags.usage_error(err, *problem).exit_code;
+  }
   if (!settings.durable.empty() && !nats::is_valid_consumer_name(settings.durable)) {
     return flags.usage_error(err, "--durable may hold only letters, digits, '-' and '_'").exit_code;
   }
@@ -192,8 +195,9 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
           .usage_error(err, "--competition does not go with --from-url (the URL names the competition)")
           .exit_code;
     }
-    for (const char* jetstream_only : {"durable", "ack-wait", "batch", "stream", "create-stream", "nats-url",
-                                       "nats-username", "nats-password", "nats-tls", "nats-creds"}) {
+    for (const char* jetstream_only :
+         {"durable", "ack-wait", "batch", "stream", "create-stream", "nats-url", "nats-username",
+          "nats-password", "nats-tls", "nats-ca", "nats-cert", "nats-key", "nats-creds"}) {
       if (flags.source(jetstream_only) == runtime::FlagSource::kCommandLine) {
         return flags
             .usage_error(err, std::string("--") + jetstream_only +

@@ -267,6 +267,8 @@ int run_replay(std::span<const std::string> args, std::ostream& out, std::ostrea
   if (!parsed.positionals.empty())
     return flags.usage_error(err, "unexpected argument \"" + parsed.positionals.front() + "\"").exit_code;
   if (config.file.empty()) return flags.usage_error(err, "--file is required").exit_code;
+  if (const auto problem = nats::check_nats_settings(config.nats))
+    return flags.usage_error(err, *problem).exit_code;
   if (!is_valid_subject_prefix(config.subject_prefix)) {
     return flags
         .usage_error(err,

@@ -76,6 +76,9 @@ int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream
   if (!nats::is_valid_consumer_name(config.durable)) {
     return flags.usage_error(err, "--durable may hold only letters, digits, '-' and '_'").exit_code;
   }
+  if (const auto problem = nats::check_nats_settings(config.nats)) {
+    return flags.usage_error(err, *problem).exit_code;
+  }
   if (config.replay_stream == config.nats.stream) {
     return flags.usage_error(err, "--replay-stream must differ from --stream").exit_code;
   }

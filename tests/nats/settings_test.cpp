@@ -66,5 +66,96 @@ TEST(NatsFlags, AnyOtherDriverIsAUsageError) {
   EXPECT_NE(from_environment.err.find("VANTAGE_DRIVER"), std::string::npos) << from_environment.err;
 }
 
+// --nats-ca, --nats-cert, --nats-key from the command line, OVALSTREAM_* and the Go original's VANTAGE_*
+// variables, and the config file, as every other flag; in --help.
+TEST(NatsFlags, TlsFilesFromEveryFlagSource) {
+  NatsSettings settings;
+  runtime::FlagSet flags("aggregator", "v", "s");
+  add_nats_flags(flags, &settings);
+  flags.add_config_file(".test.yaml");
+  std::ostringstream out;
+  std::ostringstream err;
+  const runtime::ParseOutcome outcome = flags.parse(
+      std::vector<std::string>{"--nats-ca", "/etc/nats/ca.pem", "--config", "/cfg.yaml"}, out, err,
+      [](std::string_view name) -> std::optional<std::string> {
+        if (name == "VANTAGE_NATS_CERT") return "/etc/nats/tls.crt";
+        if (name == "OVALSTREAM_NATS_CA") return "/from/environment.pem";  // the command line wins
+        return std::nullopt;
+      },
+      [](const std::string&) {
+        return runtime::ConfigFileText{runtime::ConfigFileText::Status::kRead,
+                                       "nats-ca: /from/config.pem\nnats-key: /etc/nats/tls.key\n", ""};
+      });
+  ASSERT_TRUE(outcome.should_run()) << err.str();
+  EXPECT_EQ(settings.ca_file, "/etc/nats/ca.pem");
+  EXPECT_EQ(settings.cert_file, "/etc/nats/tls.crt");
+  EXPECT_EQ(settings.key_file, "/etc/nats/tls.key");
+  EXPECT_EQ(check_nats_settings(settings), std::nullopt);
+  const ConnectionOptions options = connection_options(settings, "test");
+  EXPECT_EQ(options.ca_file, "/etc/nats/ca.pem");
+  EXPECT_EQ(options.cert_file, "/etc/nats/tls.crt");
+  EXPECT_EQ(options.key_file, "/etc/nats/tls.key");
+  EXPECT_TRUE(tls_enabled(options));
+
+  const std::string help = flags.usage();
+  for (const char* flag : {"--nats-ca", "--nats-cert", "--nats-key"})
+    EXPECT_NE(help.find(flag), std::string::npos) << flag << " missing from --help:\n" << help;
+}
+
+TEST(NatsFlags, CertificateAndKeyGoTogether) {
+  NatsSettings settings;
+  EXPECT_EQ(check_nats_settings(settings), std::nullopt);
+  settings.cert_file = "tls.crt";
+  EXPECT_EQ(check_nats_settings(settings),
+            "--nats-cert needs --nats-key (a client certificate and its private key go together)");
+  settings.cert_file.clear();
+  settings.key_file = "tls.key";
+  EXPECT_EQ(check_nats_settings(settings),
+            "--nats-key needs --nats-cert (a client certificate and its private key go together)");
+  settings.ca_file = "ca.pem";  // a CA alone is fine, a key alone is not
+  EXPECT_NE(check_nats_settings(settings), std::nullopt);
+}
+
+TEST(NatsTlsEnabled, ByFlagSchemeCaOrClientCertificate) {
+  ConnectionOptions options;
+  EXPECT_FALSE(tls_enabled(options));
+  options.url = "nats://a:4222,TLS://b:4222";
+  EXPECT_TRUE(tls_enabled(options)) << "any URL of the list, scheme in any case";
+  options.url = "nats://a:4222, tls://b:4222";
+  EXPECT_TRUE(tls_enabled(options));
+  options.url = "nats://tls.example:4222";
+  EXPECT_FALSE(tls_enabled(options));
+  options.tls = true;
+  EXPECT_TRUE(tls_enabled(options));
+  options.tls = false;
+  options.ca_file = "ca.pem";
+  EXPECT_TRUE(tls_enabled(options));
+  options.ca_file.clear();
+  options.cert_file = "tls.crt";
+  EXPECT_TRUE(tls_enabled(options));
+}
+
+// The command the aggregator logs when the stream is missing: copy-and-paste ready, no credentials.
+TEST(StreamAddCommand, NamesServerStreamSubjectsAndLimits) {
+  NatsSettings settings;
+  EXPECT_EQ(
+      stream_add_command(settings, {"competition.>"}),
+      "nats --server nats://127.0.0.1:4222 stream add VANTAGE --subjects 'competition.>' --storage file "
+      "--replicas 3 --retention limits --max-age 72h --discard old --dupe-window 2m --defaults");
+  settings.url = "tls://alice:s3cret@nats.live.svc:4222";
+  settings.stream = "LIVE";
+  settings.ca_file = "/etc/nats tls/ca.pem";
+  settings.password = "s3cret";
+  const std::string command = stream_add_command(settings, {"competition.>", "other.>"});
+  EXPECT_EQ(command.find("s3cret"), std::string::npos) << command;
+  EXPECT_EQ(command.rfind("nats --server tls://REDACTED@nats.live.svc:4222 --tlsca '/etc/nats tls/ca.pem' "
+                          "stream add LIVE --subjects 'competition.>,other.>' ",
+                          0),
+            0u)
+      << command;
+  settings.stream = "it's";
+  EXPECT_NE(stream_add_command(settings, {"x"}).find("stream add 'it'\\''s'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ovalstream::nats

@@ -56,6 +56,9 @@ TEST(RecordFlags, FromUrlWithJetStreamFlags) {
   expect_usage_error({"--file", "/tmp/x.jsonl", "--from-url", "ws://localhost:1/v1/competitions",
                       "--nats-url", "nats://x:4222"},
                      "--nats-url is for recording from JetStream");
+  expect_usage_error({"--file", "/tmp/x.jsonl", "--from-url", "ws://localhost:1/v1/competitions", "--nats-ca",
+                      "/tmp/ca.pem"},
+                     "--nats-ca is for recording from JetStream");
   expect_usage_error(
       {"--file", "/tmp/x.jsonl", "--from-url", "ws://localhost:1/v1/competitions/c1", "--competition", "c1"},
       "--competition does not go with --from-url");

@@ -126,6 +126,12 @@ NatsServerProcess::NatsServerProcess(NatsServerOptions options)
     std::ofstream config(config_path_);
     config << "listen: \"127.0.0.1:" << port_ << "\"\n"
            << "jetstream {\n  store_dir: \"" << store_dir_ << "\"\n}\n";
+    if (options_.tls) {
+      // A handshake on a loaded test machine may take longer than the default half second.
+      config << "tls {\n  cert_file: \"" << options_.tls->cert_file << "\"\n  key_file: \""
+             << options_.tls->key_file << "\"\n  ca_file: \"" << options_.tls->ca_file
+             << "\"\n  verify: " << (options_.tls->verify ? "true" : "false") << "\n  timeout: 5\n}\n";
+    }
     if (options_.websocket) {
       config << "websocket {\n  listen: \"127.0.0.1:" << websocket_port_ << "\"\n  no_tls: true\n}\n";
     }

@@ -8,13 +8,25 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace ovalstream::testing {
 
+// A `tls { ... }` block: every client connection must use TLS with this server certificate (PEM files, e.g.
+// from TestCertificates). With `verify`, clients must also present a certificate signed by `ca_file`.
+struct NatsServerTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool verify = false;
+};
+
 struct NatsServerOptions {
   // Also listen for websocket clients (`websocket { no_tls: true }`) on another random port; for benchmarks.
   bool websocket = false;
+  // Require TLS from clients (nullopt: plain connections, as by default).
+  std::optional<NatsServerTls> tls;
   // How long start() and restart() wait for the server to accept TCP connections.
   std::chrono::milliseconds start_timeout{10'000};
 };
@@ -37,7 +49,8 @@ class NatsServerProcess {
   NatsServerProcess(const NatsServerProcess&) = delete;
   NatsServerProcess& operator=(const NatsServerProcess&) = delete;
 
-  // "nats://127.0.0.1:<port>"; stays the same across restart().
+  // "nats://127.0.0.1:<port>" (also with NatsServerOptions::tls: the client upgrades once the server says
+  // TLS is required); stays the same across restart().
   std::string url() const;
   int port() const noexcept { return port_; }
   // "ws://127.0.0.1:<port>" and its port; only with NatsServerOptions::websocket (else "" and 0).

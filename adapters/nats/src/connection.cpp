@@ -2,8 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include "ovalstream/nats/settings.hpp"
 #include "subscription_error_router.hpp"
@@ -82,14 +89,71 @@ void on_async_error(natsConnection*, natsSubscription* subscription, natsStatus 
       Status::error(code, std::string("asynchronous NATS error: ") + natsStatus_GetText(code)));
 }
 
+// Any of the comma-separated URLs starts with tls:// (in any case).
+bool any_url_uses_tls_scheme(std::string_view urls) {
+  constexpr std::string_view kScheme = "tls://";
+  while (!urls.empty()) {
+    std::string_view url = urls.substr(0, urls.find(','));
+    urls.remove_prefix(std::min(urls.size(), url.size() + 1));
+    while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
+    if (url.size() >= kScheme.size() &&
+        std::equal(kScheme.begin(), kScheme.end(), url.begin(),
+                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Why `path` cannot be read ("cannot read the <what> '<path>': <reason>"); nullopt when it can (or is "").
+std::optional<std::string> unreadable(const std::string& path, const char* what) {
+  if (path.empty() || ::access(path.c_str(), R_OK) == 0) return std::nullopt;
+  return std::string("cannot read the ") + what + " '" + path + "': " + std::strerror(errno);
+}
+
+// Failures a retry may cure: no server answered (refused, unresolvable, timed out).
+bool is_unreachable(natsStatus status) {
+  return status == NATS_NO_SERVER || status == NATS_TIMEOUT;
+}
+
+// What a failed TLS connect was checked against, for its error message.
+std::string tls_context(const ConnectionOptions& options, natsStatus status) {
+  std::string context = "; TLS: the server's certificate is checked against ";
+  context +=
+      options.ca_file.empty() ? "the system's CA certificates" : "the CA file '" + options.ca_file + "'";
+  context += " and the URL's host, client certificate ";
+  context += options.cert_file.empty() ? "none" : "'" + options.cert_file + "'";
+  if (status == NATS_SECURE_CONNECTION_WANTED) context += "; the server offers no TLS";
+  if (options.cert_file.empty() && status != NATS_SSL_ERROR && status != NATS_SECURE_CONNECTION_WANTED) {
+    // nats-server with `verify: true` closes the connection of a client without a certificate after the
+    // handshake, which nats.c reports as a protocol error.
+    context += "; a server that verifies clients closes a connection without a client certificate";
+  }
+  return context;
+}
+
 }  // namespace
 
+bool tls_enabled(const ConnectionOptions& options) {
+  return options.tls || !options.ca_file.empty() || !options.cert_file.empty() || !options.key_file.empty() ||
+         any_url_uses_tls_scheme(options.url);
+}
+
 Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions& options) {
-  natsOptions* raw_options = nullptr;
-  if (natsStatus s = natsOptions_Create(&raw_options); s != NATS_OK) {
-    return Status::from_nats(s, "natsOptions_Create");
+  // nats.c reads the credentials file at each connect; with retries on, a missing file would look like a
+  // server that is not up yet and be retried forever. The TLS files are read once, below, but a message
+  // naming the file and the reason beats OpenSSL's.
+  for (const auto& [path, what] :
+       {std::pair{&options.credentials_file, "credentials file"}, std::pair{&options.ca_file, "TLS CA file"},
+        std::pair{&options.cert_file, "TLS client certificate file"},
+        std::pair{&options.key_file, "TLS client key file"}}) {
+    if (auto problem = unreadable(*path, what)) return Status::error(NATS_INVALID_ARG, std::move(*problem));
   }
-  OptionsHandle nats_options(raw_options);
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    return Status::error(NATS_INVALID_ARG, "a TLS client certificate and its key go together (certificate '" +
+                                               options.cert_file + "', key '" + options.key_file + "')");
+  }
+  const bool tls = tls_enabled(options);
 
   std::unique_ptr<Connection> connection(new Connection());
   connection->url_ = options.url;
@@ -101,55 +165,92 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
   callbacks->error_router = connection->error_router_;
   void* closure = callbacks.get();
 
-  if (!options.credentials_file.empty() && ::access(options.credentials_file.c_str(), R_OK) != 0) {
-    // nats.c reads the file at each connect; with retries on, a missing file would look like a server that
-    // is not up yet and be retried forever.
-    return Status::error(NATS_INVALID_ARG,
-                         "cannot read the credentials file '" + options.credentials_file + "'");
-  }
-
-  // Each setter's status is checked right away: Status::from_nats reads nats.c's thread-local error detail.
-  Status configured;
-  auto apply = [&configured](natsStatus s, const char* what) {
-    if (configured.ok() && s != NATS_OK) configured = Status::from_nats(s, what);
+  // `retry_in_background`: a first connect that fails returns NATS_NOT_YET_CONNECTED at once and retries in
+  // the background (with a connected callback) instead of failing.
+  auto make_options = [&](bool retry_in_background) -> Result<OptionsHandle> {
+    natsOptions* raw_options = nullptr;
+    if (natsStatus s = natsOptions_Create(&raw_options); s != NATS_OK) {
+      return Status::from_nats(s, "natsOptions_Create");
+    }
+    OptionsHandle nats_options(raw_options);
+    // Each setter's status is checked right away: Status::from_nats reads nats.c's thread-local error
+    // detail.
+    Status configured;
+    auto apply = [&configured](natsStatus s, const std::string& what) {
+      if (configured.ok() && s != NATS_OK) configured = Status::from_nats(s, what);
+    };
+    apply(natsOptions_SetURL(raw_options, options.url.c_str()), "natsOptions_SetURL");
+    if (!options.username.empty() || !options.password.empty()) {
+      apply(natsOptions_SetUserInfo(raw_options, options.username.c_str(), options.password.c_str()),
+            "natsOptions_SetUserInfo");
+    }
+    // Explicitly: nats.c 3.4 connects in plain text to a tls:// URL, or with a CA loaded, when the server
+    // offers no TLS; secure makes that an error instead.
+    if (tls) apply(natsOptions_SetSecure(raw_options, true), "natsOptions_SetSecure");
+    if (!options.ca_file.empty()) {
+      apply(natsOptions_LoadCATrustedCertificates(raw_options, options.ca_file.c_str()),
+            "loading the TLS CA file '" + options.ca_file + "'");
+    }
+    if (!options.cert_file.empty()) {
+      apply(
+          natsOptions_LoadCertificatesChain(raw_options, options.cert_file.c_str(), options.key_file.c_str()),
+          "loading the TLS client certificate '" + options.cert_file + "' and key '" + options.key_file +
+              "'");
+    }
+    if (!options.credentials_file.empty()) {
+      apply(natsOptions_SetUserCredentialsFromFiles(raw_options, options.credentials_file.c_str(), nullptr),
+            "natsOptions_SetUserCredentialsFromFiles");
+    }
+    if (!options.name.empty())
+      apply(natsOptions_SetName(raw_options, options.name.c_str()), "natsOptions_SetName");
+    // A live-timing service has nothing to do without NATS: reconnect forever, at a steady pace.
+    apply(natsOptions_SetAllowReconnect(raw_options, true), "natsOptions_SetAllowReconnect");
+    apply(natsOptions_SetMaxReconnect(raw_options, -1), "natsOptions_SetMaxReconnect");
+    apply(natsOptions_SetReconnectWait(raw_options, options.reconnect_wait.count()),
+          "natsOptions_SetReconnectWait");
+    apply(natsOptions_SetTimeout(raw_options, options.connect_timeout.count()), "natsOptions_SetTimeout");
+    apply(natsOptions_SetMaxPendingMsgs(raw_options, options.pending_messages_limit),
+          "natsOptions_SetMaxPendingMsgs");
+    if (retry_in_background) {
+      apply(natsOptions_SetRetryOnFailedConnect(raw_options, true, on_connected, closure),
+            "natsOptions_SetRetryOnFailedConnect");
+    }
+    apply(natsOptions_SetDisconnectedCB(raw_options, on_disconnected, closure),
+          "natsOptions_SetDisconnectedCB");
+    apply(natsOptions_SetReconnectedCB(raw_options, on_reconnected, closure), "natsOptions_SetReconnectedCB");
+    apply(natsOptions_SetClosedCB(raw_options, on_closed, closure), "natsOptions_SetClosedCB");
+    apply(natsOptions_SetErrorHandler(raw_options, on_async_error, closure), "natsOptions_SetErrorHandler");
+    if (!configured.ok()) return configured;
+    return nats_options;
   };
-  apply(natsOptions_SetURL(raw_options, options.url.c_str()), "natsOptions_SetURL");
-  if (!options.username.empty() || !options.password.empty()) {
-    apply(natsOptions_SetUserInfo(raw_options, options.username.c_str(), options.password.c_str()),
-          "natsOptions_SetUserInfo");
-  }
-  if (options.tls) apply(natsOptions_SetSecure(raw_options, true), "natsOptions_SetSecure");
-  if (!options.credentials_file.empty()) {
-    apply(natsOptions_SetUserCredentialsFromFiles(raw_options, options.credentials_file.c_str(), nullptr),
-          "natsOptions_SetUserCredentialsFromFiles");
-  }
-  if (!options.name.empty())
-    apply(natsOptions_SetName(raw_options, options.name.c_str()), "natsOptions_SetName");
-  // A live-timing service has nothing to do without NATS: reconnect forever, at a steady pace.
-  apply(natsOptions_SetAllowReconnect(raw_options, true), "natsOptions_SetAllowReconnect");
-  apply(natsOptions_SetMaxReconnect(raw_options, -1), "natsOptions_SetMaxReconnect");
-  apply(natsOptions_SetReconnectWait(raw_options, options.reconnect_wait.count()),
-        "natsOptions_SetReconnectWait");
-  apply(natsOptions_SetTimeout(raw_options, options.connect_timeout.count()), "natsOptions_SetTimeout");
-  apply(natsOptions_SetMaxPendingMsgs(raw_options, options.pending_messages_limit),
-        "natsOptions_SetMaxPendingMsgs");
-  // With a connected callback, a first connect that fails returns NATS_NOT_YET_CONNECTED at once and
-  // retries in the background instead of blocking the caller.
-  apply(natsOptions_SetRetryOnFailedConnect(raw_options, true, on_connected, closure),
-        "natsOptions_SetRetryOnFailedConnect");
-  apply(natsOptions_SetDisconnectedCB(raw_options, on_disconnected, closure),
-        "natsOptions_SetDisconnectedCB");
-  apply(natsOptions_SetReconnectedCB(raw_options, on_reconnected, closure), "natsOptions_SetReconnectedCB");
-  apply(natsOptions_SetClosedCB(raw_options, on_closed, closure), "natsOptions_SetClosedCB");
-  apply(natsOptions_SetErrorHandler(raw_options, on_async_error, closure), "natsOptions_SetErrorHandler");
-  if (!configured.ok()) return configured;
 
+  const std::string target = "connecting to " + redact_url_credentials(options.url);
   natsConnection* raw_connection = nullptr;
-  const natsStatus connect_status = natsConnection_Connect(&raw_connection, raw_options);
-  if (connect_status != NATS_OK && connect_status != NATS_NOT_YET_CONNECTED) {
+  // nats.c's retrying connect takes every failed first connect for an absent server, and after a failed
+  // TLS handshake (an untrusted certificate; a server that wants TLS or a client certificate) it closes the
+  // connection for good without saying why. One attempt without it tells such a mistake, reported now,
+  // from a server that is not up yet, retried in the background below.
+  auto once = make_options(false);
+  if (!once) return once.status();
+  natsStatus connect_status = natsConnection_Connect(&raw_connection, once.value().get());
+  if (connect_status != NATS_OK && !is_unreachable(connect_status)) {
     // No connection object exists, so no callback can reach `callbacks`.
+    Status failed = Status::from_nats(connect_status, target);
     natsConnection_Destroy(raw_connection);
-    return Status::from_nats(connect_status, "connecting to " + redact_url_credentials(options.url));
+    if (tls || connect_status == NATS_SSL_ERROR) failed.message += tls_context(options, connect_status);
+    return failed;
+  }
+  if (connect_status != NATS_OK) {
+    natsConnection_Destroy(raw_connection);
+    raw_connection = nullptr;
+    auto retrying = make_options(true);
+    if (!retrying) return retrying.status();
+    connect_status = natsConnection_Connect(&raw_connection, retrying.value().get());
+    if (connect_status != NATS_OK && connect_status != NATS_NOT_YET_CONNECTED) {
+      Status failed = Status::from_nats(connect_status, target);
+      natsConnection_Destroy(raw_connection);
+      return failed;
+    }
   }
   connection->connection_.reset(raw_connection);
   connection->callbacks_ = callbacks.release();  // from now on freed by ~Connection

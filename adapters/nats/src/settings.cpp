@@ -1,5 +1,7 @@
 #include "ovalstream/nats/settings.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <stdexcept>
 #include <string_view>
@@ -32,7 +34,14 @@ void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings) {
   flags.add_string("nats-url", &settings->url, "NATS server URL(s), comma-separated");
   flags.add_string("nats-username", &settings->username, "NATS user name");
   flags.add_string("nats-password", &settings->password, "NATS password");
-  flags.add_bool("nats-tls", &settings->tls, "connect to NATS with TLS");
+  flags.add_bool("nats-tls", &settings->tls,
+                 "connect to NATS with TLS (also on with a tls:// URL, --nats-ca or --nats-cert)");
+  flags.add_string("nats-ca", &settings->ca_file,
+                   "CA certificates (PEM) that sign the NATS server's certificate, instead of the system's; "
+                   "turns TLS on");
+  flags.add_string("nats-cert", &settings->cert_file,
+                   "client certificate chain (PEM) for a NATS server that verifies clients; with --nats-key");
+  flags.add_string("nats-key", &settings->key_file, "private key (PEM) of --nats-cert");
   flags.add_string("nats-creds", &settings->credentials_file, "NATS credentials file (JWT and NKey seed)");
   flags.add_string("stream", &settings->stream, "JetStream stream holding competition.>");
   flags.add_bool("create-stream", &settings->create_stream,
@@ -42,12 +51,62 @@ void add_nats_flags(runtime::FlagSet& flags, NatsSettings* settings) {
   flags.add_deprecated("nats-client-id", true, "NATS Streaming is replaced by JetStream");
 }
 
+std::optional<std::string> check_nats_settings(const NatsSettings& settings) {
+  if (settings.cert_file.empty() != settings.key_file.empty()) {
+    return std::string(settings.cert_file.empty() ? "--nats-key needs --nats-cert"
+                                                  : "--nats-cert needs --nats-key") +
+           " (a client certificate and its private key go together)";
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// `text` as one shell word: as is when it holds only characters no shell treats specially, else in single
+// quotes.
+std::string shell_word(std::string_view text) {
+  const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("-_./:,=@+%").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string(text);
+  std::string quoted = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted.push_back(c);
+    }
+  }
+  quoted.push_back('\'');
+  return quoted;
+}
+
+}  // namespace
+
+std::string stream_add_command(const NatsSettings& settings, const std::vector<std::string>& subjects) {
+  std::string command = "nats --server " + shell_word(redact_url_credentials(settings.url));
+  if (!settings.ca_file.empty()) command += " --tlsca " + shell_word(settings.ca_file);
+  command += " stream add " + shell_word(settings.stream);
+  std::string joined;
+  for (const std::string& subject : subjects) joined += (joined.empty() ? "" : ",") + subject;
+  command += " --subjects " + shell_word(joined);
+  // docs/deploy.md, "NATS with JetStream": keep the two the same.
+  command +=
+      " --storage file --replicas 3 --retention limits --max-age 72h --discard old --dupe-window 2m "
+      "--defaults";
+  return command;
+}
+
 ConnectionOptions connection_options(const NatsSettings& settings, std::string client_name) {
   ConnectionOptions options;
   options.url = settings.url;
   options.username = settings.username;
   options.password = settings.password;
   options.tls = settings.tls;
+  options.ca_file = settings.ca_file;
+  options.cert_file = settings.cert_file;
+  options.key_file = settings.key_file;
   options.credentials_file = settings.credentials_file;
   options.name = std::move(client_name);
   return options;
@@ -78,7 +137,7 @@ std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::st
                              connection.status().message);
   logger.info(connection.value()->connected() ? "nats connected"
                                               : "nats not reachable yet; retrying in the background",
-              {{"url", redact_url_credentials(settings.url)}});
+              {{"url", redact_url_credentials(settings.url)}, {"tls", tls_enabled(options)}});
   return std::move(connection).value();
 }
 

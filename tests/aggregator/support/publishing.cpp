@@ -19,7 +19,12 @@ std::string preview(const std::string& text) {
 
 }  // namespace
 
-Publisher::Publisher(std::string url) : url_(std::move(url)) {
+Publisher::Publisher(std::string url) {
+  options_.url = std::move(url);
+  reconnect();
+}
+
+Publisher::Publisher(nats::ConnectionOptions options) : options_(std::move(options)) {
   reconnect();
 }
 
@@ -27,13 +32,13 @@ Publisher::~Publisher() = default;
 
 void Publisher::reconnect() {
   connection_.reset();
-  nats::ConnectionOptions options;
-  options.url = url_;
+  nats::ConnectionOptions options = options_;
   options.name = "ovalstream-itest-publisher";
   options.reconnect_wait = std::chrono::milliseconds(100);
   auto connection = nats::Connection::connect(options);
   if (!connection)
-    throw std::runtime_error("publisher cannot connect to " + url_ + ": " + connection.status().message);
+    throw std::runtime_error("publisher cannot connect to " + options_.url + ": " +
+                             connection.status().message);
   connection_ = std::move(connection).value();
 }
 

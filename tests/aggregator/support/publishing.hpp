@@ -32,6 +32,8 @@ class Publisher {
  public:
   // Connects to `url`; throws std::runtime_error when it cannot.
   explicit Publisher(std::string url);
+  // Connects with these options (e.g. TLS files); the name and reconnect wait are the publisher's own.
+  explicit Publisher(nats::ConnectionOptions options);
   ~Publisher();
 
   const nats::Connection& connection() const { return *connection_; }
@@ -49,7 +51,7 @@ class Publisher {
   std::uint64_t publish_raw(const std::string& subject, std::string_view bytes);
 
  private:
-  std::string url_;
+  nats::ConnectionOptions options_;
   std::unique_ptr<nats::Connection> connection_;
   core::HeatGroupAssigner groups_;
 };

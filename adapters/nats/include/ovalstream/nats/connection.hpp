@@ -24,7 +24,12 @@ class SubscriptionErrorRouter;
 struct ConnectionOptions {
   std::string url = "nats://127.0.0.1:4222";
   std::string username, password;
+  // TLS is on with `tls`, a tls:// URL, a CA file or a client certificate (tls_enabled()). The server's
+  // certificate is checked against ca_file (else the system's CAs) and against the URL's host name or IP.
   bool tls = false;
+  std::string ca_file;    // PEM CA certificates trusted for the server's certificate
+  std::string cert_file;  // PEM client certificate chain, for servers that verify clients; with key_file
+  std::string key_file;   // PEM private key of cert_file
   std::string credentials_file;  // a NATS .creds file (JWT and NKey seed)
   std::string name;              // shown by the server's monitoring
   // false when the connection to the server is lost, true when it is (re-)established after connect()
@@ -45,11 +50,16 @@ struct ConnectionOptions {
   int pending_messages_limit = 65536;
 };
 
+// Whether `options` connect with TLS (see ConnectionOptions::tls).
+bool tls_enabled(const ConnectionOptions& options);
+
 class Connection {
  public:
   // Connects. When no server answers yet, succeeds anyway with connected() == false and keeps trying in
   // the background (on_connection_change(true) tells when it connects). Fails for invalid options (bad URL,
-  // unreadable credentials) and for errors a retry cannot fix (e.g. authorization).
+  // unreadable credentials or TLS files, a certificate without its key) and for errors a retry cannot fix
+  // (e.g. authorization; with TLS, a failed handshake: an untrusted server certificate, or a server that
+  // wants a client certificate).
   static Result<std::unique_ptr<Connection>> connect(const ConnectionOptions& options);
 
   // Closes the connection. Consumers created on it must be destroyed first.

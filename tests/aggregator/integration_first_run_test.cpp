@@ -30,7 +30,7 @@ TEST(AggregatorFirstRun, MissingStreamLogLineSaysHowToCreateIt) {
   const std::string command =
       "nats --server " + nats.url() +
       " stream add LIVE_EVENTS --subjects 'competition.>' --storage file --replicas 3 "
-      "--retention limits --max-age 72h --discard old --dupe-window 2m --defaults";
+      "--retention limits --max-age 72h --max-bytes 20GiB --discard old --dupe-window 2m --defaults";
   EXPECT_NE(line.find(command), std::string::npos) << "expected `" << command << "` in\n" << line;
   EXPECT_NE(line.find("--create-stream"), std::string::npos) << line;
   EXPECT_NE(line.find("\"stream\":\"LIVE_EVENTS\""), std::string::npos) << line;

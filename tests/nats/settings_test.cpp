@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -141,7 +142,8 @@ TEST(StreamAddCommand, NamesServerStreamSubjectsAndLimits) {
   EXPECT_EQ(
       stream_add_command(settings, {"competition.>"}),
       "nats --server nats://127.0.0.1:4222 stream add VANTAGE --subjects 'competition.>' --storage file "
-      "--replicas 3 --retention limits --max-age 72h --discard old --dupe-window 2m --defaults");
+      "--replicas 3 --retention limits --max-age 72h --max-bytes 20GiB --discard old --dupe-window 2m "
+      "--defaults");
   settings.url = "tls://alice:s3cret@nats.live.svc:4222";
   settings.stream = "LIVE";
   settings.ca_file = "/etc/nats tls/ca.pem";
@@ -155,6 +157,29 @@ TEST(StreamAddCommand, NamesServerStreamSubjectsAndLimits) {
       << command;
   settings.stream = "it's";
   EXPECT_NE(stream_add_command(settings, {"x"}).find("stream add 'it'\\''s'"), std::string::npos);
+}
+
+// The logged command and the one docs/deploy.md explains option by option must not drift apart.
+TEST(StreamAddCommand, IsTheOneDocumentedInDeployMd) {
+  std::ifstream doc(std::string(OVALSTREAM_SOURCE_DIR) + "/docs/deploy.md");
+  ASSERT_TRUE(doc) << "docs/deploy.md not found under " << OVALSTREAM_SOURCE_DIR;
+  std::string documented;
+  for (std::string line; std::getline(doc, line);) {
+    if (line.rfind("nats stream add VANTAGE ", 0) == 0) {
+      documented = line;
+      while (!documented.empty() && documented.back() == '\\' && std::getline(doc, line)) {
+        documented.pop_back();
+        const auto first = line.find_first_not_of(' ');
+        documented += first == std::string::npos ? "" : line.substr(first);
+      }
+      break;
+    }
+  }
+  ASSERT_FALSE(documented.empty()) << "no `nats stream add VANTAGE` in docs/deploy.md";
+  const std::string logged = stream_add_command(NatsSettings{}, {"competition.>"});
+  const std::string prefix = "nats --server nats://127.0.0.1:4222 ";
+  ASSERT_EQ(logged.rfind(prefix, 0), 0u) << logged;
+  EXPECT_EQ("nats " + logged.substr(prefix.size()), documented);
 }
 
 }  // namespace

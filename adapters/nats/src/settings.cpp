@@ -93,7 +93,8 @@ std::string stream_add_command(const NatsSettings& settings, const std::vector<s
   command += " --subjects " + shell_word(joined);
   // docs/deploy.md, "NATS with JetStream": keep the two the same.
   command +=
-      " --storage file --replicas 3 --retention limits --max-age 72h --discard old --dupe-window 2m "
+      " --storage file --replicas 3 --retention limits --max-age 72h --max-bytes 20GiB --discard old "
+      "--dupe-window 2m "
       "--defaults";
   return command;
 }

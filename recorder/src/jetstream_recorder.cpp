@@ -6,6 +6,7 @@
 #include "stoppable_sleep.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -96,10 +97,17 @@ int JetstreamRecorder::run() {
   std::unique_ptr<nats::DurableConsumer> consumer;
   bool positioned = false;
   std::chrono::milliseconds consumer_backoff = 100ms;
+  // The consumer sequence of the last delivery, from the server's count when the consumer was positioned
+  // (none when that lookup failed: the first delivery then sets it).
+  std::optional<std::uint64_t> last_delivery;
   while (!stopping()) {
     if (!positioned) {
       bool fatal = false;
+      last_delivery.reset();
       positioned = position_consumer(consumer, fatal);
+      if (positioned) {
+        if (auto state = consumer->state(); state.ok()) last_delivery = state->delivered_consumer_sequence;
+      }
       if (fatal) return 1;
       if (!positioned) {
         if (!pause(consumer_backoff)) break;
@@ -121,6 +129,19 @@ int JetstreamRecorder::run() {
     }
     for (nats::PulledMessage& message : fetched.value()) {
       if (stopping()) break;  // unacknowledged: redelivered, or re-read after repositioning
+      if (last_delivery && message.consumer_sequence != *last_delivery + 1) {
+        // A delivery between the two never reached us (lost with a connection or a failed-over consumer
+        // leader). The server redelivers it only after --ack-wait, after newer ones, and by then the
+        // position has passed it and it would be skipped: put the consumer back at the position instead.
+        logger_.log_every("delivery-gap", 10s, runtime::LogLevel::kWarn,
+                          "a delivery was lost on the way; repositioning the consumer",
+                          {{"consumer_sequence", message.consumer_sequence},
+                           {"expected", *last_delivery + 1},
+                           {"position", writer_.last_sequence()}});
+        positioned = false;
+        break;
+      }
+      last_delivery = message.consumer_sequence;
       observer_.on_consumer_pending(message.pending);
       if (options_.accept && !options_.accept(message.subject, *message.data)) {
         // Handled without a line: recorded as the position so a clean restart finds the consumer exactly

@@ -6,8 +6,11 @@
 // last written sequence + 1 unless the server's consumer already stands exactly there with nothing
 // unacknowledged. A pull consumer would otherwise deliver newer messages before redelivering ones a killed
 // process had fetched and not acknowledged (after ack_wait), and the writer would skip those as older than
-// its position. The writer's position, not the server's acknowledgement floor, is the truth; the durable
-// keeps the server-side state (and interest) between runs.
+// its position. The same happens when a delivery is lost on the way while the recorder keeps running (a
+// reconnect to another server of a cluster, a consumer leader that failed over): the consumer sequences of
+// the deliveries then jump, and the recorder repositions as after a fetch error. The writer's position, not
+// the server's acknowledgement floor, is the truth; the durable keeps the server-side state (and interest)
+// between runs.
 //
 // Write errors: the same message is retried with a backoff (100 ms doubling up to 5 s), logged at most every
 // 10 s, counted by the observer; it is not acknowledged until written, so JetStream keeps it.

@@ -2,6 +2,7 @@
 
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/core/subject.hpp"
+#include "ovalstream/nats/jetstream.hpp"
 
 #include "stoppable_sleep.hpp"
 
@@ -50,6 +51,31 @@ bool JetstreamRecorder::pause(std::chrono::milliseconds duration) {
 
 bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>& consumer, bool& fatal) {
   const auto& consumer_options = options_.consumer;
+  auto stream = nats::stream_info(connection_, consumer_options.stream);
+  if (!stream.ok() || !stream->exists) {
+    logger_.log_every("stream", 10s, runtime::LogLevel::kError, "cannot look up the stream",
+                      {{"stream", consumer_options.stream},
+                       {"error", stream.ok() ? std::string("no such stream") : stream.status().message}});
+    consumer.reset();
+    return false;
+  }
+  const bool recreated = (stream_created_ns_ != 0 && stream->created_ns != stream_created_ns_) ||
+                         writer_.last_sequence() > stream->last_sequence;
+  if (recreated) {
+    // Its sequences start at 1 again: from the old position every event of the new stream up to it would be
+    // skipped as already written.
+    logger_.warn("the stream was created again; recording it from its first event",
+                 {{"stream", consumer_options.stream},
+                  {"old_position", writer_.last_sequence()},
+                  {"stream_last_sequence", stream->last_sequence}});
+    if (std::error_code error = writer_.restart_sequence()) {
+      logger_.log_every("write", 10s, runtime::LogLevel::kError, "cannot write the recording's position",
+                        {{"error", error.message()}});
+      return false;
+    }
+    consumer.reset();  // the durable went with the old stream
+  }
+  stream_created_ns_ = stream->created_ns;
   if (!consumer) {
     auto opened = nats::DurableConsumer::open(connection_, consumer_options);
     if (!opened.ok()) {
@@ -69,6 +95,7 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
   if (!state.ok()) {
     logger_.log_every("consumer", 10s, runtime::LogLevel::kError, "cannot read the durable consumer's state",
                       {{"durable", consumer_options.durable}, {"error", state.status().message}});
+    consumer.reset();  // opened again next time (created when it is gone, e.g. with its stream)
     return false;
   }
   if (state->ack_pending == 0 && state->delivered_stream_sequence == position) {

@@ -12,6 +12,10 @@
 // the server's acknowledgement floor, is the truth; the durable keeps the server-side state (and interest)
 // between runs.
 //
+// A stream deleted and created again (its creation time changed while recording, or its last sequence is
+// below the recording's position at start) starts over at sequence 1: the recorder then restarts the
+// writer's sequence and records the new stream from its first event after what the files hold.
+//
 // Write errors: the same message is retried with a backoff (100 ms doubling up to 5 s), logged at most every
 // 10 s, counted by the observer; it is not acknowledged until written, so JetStream keeps it.
 //
@@ -73,6 +77,9 @@ class JetstreamRecorder {
   JetstreamRecorderOptions options_;
   runtime::Logger logger_;
   RecordObserver& observer_;
+  // The creation time of the stream as of the last positioning (0: not looked up yet); another one means the
+  // stream was deleted and created again.
+  std::int64_t stream_created_ns_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> written_{0};
 };

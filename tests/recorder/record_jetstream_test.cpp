@@ -251,6 +251,39 @@ TEST_F(RecordJetStream, ADeliveryLostOnTheWayIsRecordedInOrder) {
   EXPECT_EQ(recorder.wait_exit(20s), 0);
 }
 
+// The stream deleted and created again under a running recorder (chaos scenario 7 of issue 18): the new
+// stream's sequences start at 1 again. The recorder recreates its durable consumer, restarts its position,
+// and records the new stream's events after the old ones, each once. Before, it stayed on the deleted
+// durable forever ("cannot read the durable consumer's state"), and would have skipped the new stream's
+// events up to its old position.
+TEST_F(RecordJetStream, AStreamCreatedAgainIsRecordedFromItsFirstEvent) {
+  const std::string file = dir_.path() + "/recreated.jsonl";
+  RecorderProcess recorder(record_args(file, {"--competition", "r1", "--durable", "recreated"}));
+  std::vector<std::string> expected;
+  const auto publish = [&](int n) {
+    expected.push_back("{\"typeName\":\"TestEvent\",\"competitionId\":\"r1\",\"n\":" + std::to_string(n) +
+                       "}");
+    publisher_->publish_raw("competition.r1", expected.back());
+  };
+  for (int n = 0; n < 4; ++n) publish(n);
+  ASSERT_TRUE(wait_until([&] { return line_count(file) == 4; }, 20s)) << recorder.log_tail();
+
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_DeleteStream(publisher_->connection().jetstream(), kStream, nullptr, &js_error), NATS_OK);
+  auto created = nats::create_stream(publisher_->connection(), kStream, {"competition.>"});
+  ASSERT_TRUE(created.ok()) << created.status().message;
+  for (int n = 4; n < 10; ++n) publish(n);  // sequences 1..6 of the new stream
+
+  ASSERT_TRUE(wait_until([&] { return line_count(file) >= expected.size(); }, 30s))
+      << line_count(file) << " of " << expected.size() << "; log:\n"
+      << recorder.log_tail();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(recorded_events(file), expected);
+  EXPECT_FALSE(recorder.log_lines_with("the stream was created again").empty()) << recorder.log_tail();
+  recorder.send_signal(SIGTERM);
+  EXPECT_EQ(recorder.wait_exit(20s), 0);
+}
+
 // Issue test: a write error (the recording is /dev/full: ENOSPC) is logged, nothing is acknowledged, and
 // once writing works the same events are written, once.
 TEST_F(RecordJetStream, WriteErrorIsLoggedAndNothingIsAcknowledgedUntilItWorks) {

@@ -185,10 +185,9 @@ ChaosShape::ChaosShape(ShapeOptions options, ChaosTimings& timings)
   aggregators_.resize(2);
   aggregator_urls_ = {cluster_->urls(0), ""};
   if (!start_aggregator(0)) return;
-  // Aggregator 1 on another server than aggregator 0: nats.c picks among the URLs it is given at random
-  // (seeded by the clock, so two processes started in the same second tend to pick alike), so it is given
-  // the other two servers' URLs only; it learns the third from the cluster (the servers advertise each
-  // other's client URLs) and reconnects to any of them.
+  // Aggregator 1 on another server than aggregator 0, without retrying until chance says so (nats.c picks
+  // among the URLs it is given at random): it is given the other two servers' URLs; it learns the third
+  // from the cluster (the servers advertise each other's client URLs) and reconnects to any of them.
   const auto first = server_of_aggregator(0);
   if (!first) {
     ADD_FAILURE() << "aggregator 0 did not connect to the cluster";
@@ -200,7 +199,10 @@ ChaosShape::ChaosShape(ShapeOptions options, ChaosTimings& timings)
   if (!start_aggregator(1)) return;
   const auto second = server_of_aggregator(1);
   if (!second || *second == *first) {
-    ADD_FAILURE() << "aggregator 1 is not on another server than aggregator 0";
+    ADD_FAILURE() << "aggregator 1 (--nats-url " << aggregator_urls_[1] << ") is not on another server than "
+                  << "aggregator 0 (n" << *first
+                  << "): " << (second ? "n" + std::to_string(*second) : std::string("none")) << "; its log:\n"
+                  << aggregators_[1]->log_tail(3000);
     return;
   }
   std::cout << "aggregator 0 on server n" << *first << ", aggregator 1 on server n" << *second << std::endl;

@@ -2,10 +2,12 @@
 
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/core/subject.hpp"
+#include "ovalstream/nats/jetstream.hpp"
 
 #include "stoppable_sleep.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -49,6 +51,31 @@ bool JetstreamRecorder::pause(std::chrono::milliseconds duration) {
 
 bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>& consumer, bool& fatal) {
   const auto& consumer_options = options_.consumer;
+  auto stream = nats::stream_info(connection_, consumer_options.stream);
+  if (!stream.ok() || !stream->exists) {
+    logger_.log_every("stream", 10s, runtime::LogLevel::kError, "cannot look up the stream",
+                      {{"stream", consumer_options.stream},
+                       {"error", stream.ok() ? std::string("no such stream") : stream.status().message}});
+    consumer.reset();
+    return false;
+  }
+  const bool recreated = (stream_created_ns_ != 0 && stream->created_ns != stream_created_ns_) ||
+                         writer_.last_sequence() > stream->last_sequence;
+  if (recreated) {
+    // Its sequences start at 1 again: from the old position every event of the new stream up to it would be
+    // skipped as already written.
+    logger_.warn("the stream was created again; recording it from its first event",
+                 {{"stream", consumer_options.stream},
+                  {"old_position", writer_.last_sequence()},
+                  {"stream_last_sequence", stream->last_sequence}});
+    if (std::error_code error = writer_.restart_sequence()) {
+      logger_.log_every("write", 10s, runtime::LogLevel::kError, "cannot write the recording's position",
+                        {{"error", error.message()}});
+      return false;
+    }
+    consumer.reset();  // the durable went with the old stream
+  }
+  stream_created_ns_ = stream->created_ns;
   if (!consumer) {
     auto opened = nats::DurableConsumer::open(connection_, consumer_options);
     if (!opened.ok()) {
@@ -68,6 +95,7 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
   if (!state.ok()) {
     logger_.log_every("consumer", 10s, runtime::LogLevel::kError, "cannot read the durable consumer's state",
                       {{"durable", consumer_options.durable}, {"error", state.status().message}});
+    consumer.reset();  // opened again next time (created when it is gone, e.g. with its stream)
     return false;
   }
   if (state->ack_pending == 0 && state->delivered_stream_sequence == position) {
@@ -96,10 +124,17 @@ int JetstreamRecorder::run() {
   std::unique_ptr<nats::DurableConsumer> consumer;
   bool positioned = false;
   std::chrono::milliseconds consumer_backoff = 100ms;
+  // The consumer sequence of the last delivery, from the server's count when the consumer was positioned
+  // (none when that lookup failed: the first delivery then sets it).
+  std::optional<std::uint64_t> last_delivery;
   while (!stopping()) {
     if (!positioned) {
       bool fatal = false;
+      last_delivery.reset();
       positioned = position_consumer(consumer, fatal);
+      if (positioned) {
+        if (auto state = consumer->state(); state.ok()) last_delivery = state->delivered_consumer_sequence;
+      }
       if (fatal) return 1;
       if (!positioned) {
         if (!pause(consumer_backoff)) break;
@@ -121,6 +156,19 @@ int JetstreamRecorder::run() {
     }
     for (nats::PulledMessage& message : fetched.value()) {
       if (stopping()) break;  // unacknowledged: redelivered, or re-read after repositioning
+      if (last_delivery && message.consumer_sequence != *last_delivery + 1) {
+        // A delivery between the two never reached us (lost with a connection or a failed-over consumer
+        // leader). The server redelivers it only after --ack-wait, after newer ones, and by then the
+        // position has passed it and it would be skipped: put the consumer back at the position instead.
+        logger_.log_every("delivery-gap", 10s, runtime::LogLevel::kWarn,
+                          "a delivery was lost on the way; repositioning the consumer",
+                          {{"consumer_sequence", message.consumer_sequence},
+                           {"expected", *last_delivery + 1},
+                           {"position", writer_.last_sequence()}});
+        positioned = false;
+        break;
+      }
+      last_delivery = message.consumer_sequence;
       observer_.on_consumer_pending(message.pending);
       if (options_.accept && !options_.accept(message.subject, *message.data)) {
         // Handled without a line: recorded as the position so a clean restart finds the consumer exactly

@@ -6,8 +6,15 @@
 // last written sequence + 1 unless the server's consumer already stands exactly there with nothing
 // unacknowledged. A pull consumer would otherwise deliver newer messages before redelivering ones a killed
 // process had fetched and not acknowledged (after ack_wait), and the writer would skip those as older than
-// its position. The writer's position, not the server's acknowledgement floor, is the truth; the durable
-// keeps the server-side state (and interest) between runs.
+// its position. The same happens when a delivery is lost on the way while the recorder keeps running (a
+// reconnect to another server of a cluster, a consumer leader that failed over): the consumer sequences of
+// the deliveries then jump, and the recorder repositions as after a fetch error. The writer's position, not
+// the server's acknowledgement floor, is the truth; the durable keeps the server-side state (and interest)
+// between runs.
+//
+// A stream deleted and created again (its creation time changed while recording, or its last sequence is
+// below the recording's position at start) starts over at sequence 1: the recorder then restarts the
+// writer's sequence and records the new stream from its first event after what the files hold.
 //
 // Write errors: the same message is retried with a backoff (100 ms doubling up to 5 s), logged at most every
 // 10 s, counted by the observer; it is not acknowledged until written, so JetStream keeps it.
@@ -70,6 +77,9 @@ class JetstreamRecorder {
   JetstreamRecorderOptions options_;
   runtime::Logger logger_;
   RecordObserver& observer_;
+  // The creation time of the stream as of the last positioning (0: not looked up yet); another one means the
+  // stream was deleted and created again.
+  std::int64_t stream_created_ns_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> written_{0};
 };

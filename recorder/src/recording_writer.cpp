@@ -350,6 +350,15 @@ std::error_code RecordingWriter::skip(std::uint64_t sequence) {
   return {};
 }
 
+std::error_code RecordingWriter::restart_sequence() {
+  if (auto error = write_sidecar(0, position_path_, position_size_)) {
+    observer_.on_write_error(error);
+    return error;
+  }
+  last_sequence_ = 0;
+  return {};
+}
+
 std::error_code RecordingWriter::append(const RecordEntry& entry, AppendOutcome& outcome) {
   if (entry.sequence != 0 && entry.sequence <= last_sequence_) {
     outcome = AppendOutcome::kDuplicate;

@@ -85,6 +85,11 @@ class RecordingWriter {
   // after it; no-op at or below the position. Errors as append().
   std::error_code skip(std::uint64_t sequence);
 
+  // Starts the sequence over: the stream was deleted and created again, its sequences begin at 1 again. The
+  // position becomes 0; the files and their sizes stay, so the new stream's events are appended after the
+  // old ones. Errors as append().
+  std::error_code restart_sequence();
+
   // The last written (or skipped, or rejected) stream sequence (0: none).
   std::uint64_t last_sequence() const noexcept { return last_sequence_; }
   const std::string& sidecar_path() const noexcept { return sidecar_path_; }

@@ -91,6 +91,24 @@ TEST_F(NatsConnectionTest, ClosesPromptlyWhileTheServerIsDown) {
   EXPECT_EQ(events.events(), events_at_close) << "a callback ran after the destructor returned";
 }
 
+// --nats-url takes a comma-separated list (a cluster's servers): the connection uses every one of them, so
+// it connects while the first is down. natsOptions_SetURL alone read the list as one server and never
+// connected.
+TEST_F(NatsConnectionTest, ConnectsToAnyServerOfACommaSeparatedList) {
+  const std::string down = "nats://127.0.0.1:" + std::to_string(reserve_free_loopback_port());
+  for (const std::string& list : {down + "," + server_->url(), server_->url() + ", " + down}) {
+    nats::ConnectionOptions options;
+    options.url = list;
+    options.reconnect_wait = 100ms;
+    auto connection = nats::Connection::connect(options);
+    ASSERT_TRUE(connection.ok()) << connection.status().message;
+    EXPECT_TRUE(eventually([&] { return connection.value()->connected(); }))
+        << "never connected with " << list;
+    auto info = nats::stream_info(*connection.value(), "absent");
+    EXPECT_TRUE(info.ok()) << list << ": " << info.status().message;
+  }
+}
+
 TEST_F(NatsConnectionTest, FailsForAnUnreadableCredentialsFile) {
   nats::ConnectionOptions options;
   options.url = server_->url();

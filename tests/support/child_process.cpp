@@ -72,6 +72,9 @@ pid_t spawn_child(const std::vector<std::string>& arguments, const std::string& 
       ::dup2(null_fd, STDIN_FILENO);
       ::close(null_fd);
     }
+    // Nor its descriptors: nats.c's sockets are not close-on-exec, and a child holding the test's NATS
+    // connections keeps them open after the test closed them (and shows as connected where it is not).
+    ::close_range(3, ~0U, 0);
     // The test's own signal dispositions must not leak into the child.
     sigset_t none;
     sigemptyset(&none);

@@ -35,7 +35,9 @@ bool is_executable(const std::string& path) {
          ::access(path.c_str(), X_OK) == 0;
 }
 
-std::string find_executable() {
+}  // namespace
+
+std::string find_nats_server() {
   if (const char* explicit_path = std::getenv("OVALSTREAM_NATS_SERVER"); explicit_path && *explicit_path) {
     return is_executable(explicit_path) ? explicit_path : "";
   }
@@ -58,8 +60,6 @@ std::string find_executable() {
   return "";
 }
 
-// A port the kernel considers free right now. Another process could take it before the server binds; on
-// a test machine that race is rare enough, and start() reports it clearly if it happens.
 int reserve_free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error(std::string("socket(): ") + std::strerror(errno));
@@ -78,7 +78,7 @@ int reserve_free_loopback_port() {
   return ntohs(address.sin_port);
 }
 
-bool accepts_connections(int port) {
+bool accepts_loopback_connections(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in address{};
@@ -90,14 +90,12 @@ bool accepts_connections(int port) {
   return connected;
 }
 
-}  // namespace
-
 bool NatsServerProcess::available() {
-  return !find_executable().empty();
+  return !find_nats_server().empty();
 }
 
 std::string NatsServerProcess::executable() {
-  return find_executable();
+  return find_nats_server();
 }
 
 std::string NatsServerProcess::unavailable_message() {
@@ -106,7 +104,7 @@ std::string NatsServerProcess::unavailable_message() {
 }
 
 NatsServerProcess::NatsServerProcess(NatsServerOptions options)
-    : options_(options), executable_(find_executable()) {
+    : options_(options), executable_(find_nats_server()) {
   if (executable_.empty()) throw std::runtime_error(unavailable_message());
 
   std::string pattern = (std::filesystem::temp_directory_path() / "ovalstream-nats-XXXXXX").string();
@@ -179,7 +177,9 @@ void NatsServerProcess::wait_until_accepting() {
       throw std::runtime_error("nats-server exited during startup (status " + std::to_string(status) +
                                "); log:\n" + log_tail());
     }
-    if (accepts_connections(port_) && (websocket_port_ == 0 || accepts_connections(websocket_port_))) return;
+    if (accepts_loopback_connections(port_) &&
+        (websocket_port_ == 0 || accepts_loopback_connections(websocket_port_)))
+      return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const std::string tail = log_tail();

@@ -13,6 +13,14 @@
 
 namespace ovalstream::testing {
 
+// A loopback port the kernel considers free right now (another process could take it before a server binds;
+// rare enough on a test machine, and a server that cannot bind says so in its log).
+int reserve_free_loopback_port();
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool accepts_loopback_connections(int port);
+// The nats-server executable (OVALSTREAM_NATS_SERVER, PATH, /usr/sbin, ...), or "" when none was found.
+std::string find_nats_server();
+
 // A `tls { ... }` block: every client connection must use TLS with this server certificate (PEM files, e.g.
 // from TestCertificates). With `verify`, clients must also present a certificate signed by `ca_file`.
 struct NatsServerTls {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ovalstream/nats/settings.hpp"
 #include "subscription_error_router.hpp"
@@ -89,20 +90,30 @@ void on_async_error(natsConnection*, natsSubscription* subscription, natsStatus 
       Status::error(code, std::string("asynchronous NATS error: ") + natsStatus_GetText(code)));
 }
 
-// Any of the comma-separated URLs starts with tls:// (in any case).
-bool any_url_uses_tls_scheme(std::string_view urls) {
-  constexpr std::string_view kScheme = "tls://";
-  while (!urls.empty()) {
-    std::string_view url = urls.substr(0, urls.find(','));
-    urls.remove_prefix(std::min(urls.size(), url.size() + 1));
+// The URLs of a comma-separated list, each trimmed of spaces; empty entries left out.
+std::vector<std::string> split_urls(std::string_view list) {
+  std::vector<std::string> urls;
+  for (;;) {
+    const std::size_t comma = list.find(',');
+    std::string_view url = list.substr(0, comma);
     while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
-    if (url.size() >= kScheme.size() &&
-        std::equal(kScheme.begin(), kScheme.end(), url.begin(),
-                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
-      return true;
-    }
+    while (!url.empty() && url.back() == ' ') url.remove_suffix(1);
+    if (!url.empty()) urls.emplace_back(url);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
   }
-  return false;
+  return urls;
+}
+
+// Any of the comma-separated URLs starts with tls:// (in any case).
+bool any_url_uses_tls_scheme(std::string_view list) {
+  constexpr std::string_view kScheme = "tls://";
+  const std::vector<std::string> urls = split_urls(list);
+  return std::any_of(urls.begin(), urls.end(), [&](const std::string& url) {
+    return url.size() >= kScheme.size() &&
+           std::equal(kScheme.begin(), kScheme.end(), url.begin(),
+                      [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  });
 }
 
 // Why `path` cannot be read ("cannot read the <what> '<path>': <reason>"); nullopt when it can (or is "").
@@ -179,7 +190,17 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
     auto apply = [&configured](natsStatus s, const std::string& what) {
       if (configured.ok() && s != NATS_OK) configured = Status::from_nats(s, what);
     };
-    apply(natsOptions_SetURL(raw_options, options.url.c_str()), "natsOptions_SetURL");
+    // natsOptions_SetURL takes one URL: a comma-separated list there is one bogus server that never
+    // answers. A list goes to natsOptions_SetServers, the servers a connection tries and reconnects to.
+    const std::vector<std::string> urls = split_urls(options.url);
+    if (urls.size() > 1) {
+      std::vector<const char*> servers;
+      for (const std::string& url : urls) servers.push_back(url.c_str());
+      apply(natsOptions_SetServers(raw_options, servers.data(), static_cast<int>(servers.size())),
+            "natsOptions_SetServers");
+    } else {
+      apply(natsOptions_SetURL(raw_options, options.url.c_str()), "natsOptions_SetURL");
+    }
     if (!options.username.empty() || !options.password.empty()) {
       apply(natsOptions_SetUserInfo(raw_options, options.username.c_str(), options.password.c_str()),
             "natsOptions_SetUserInfo");

@@ -135,6 +135,7 @@ Result<std::vector<PulledMessage>> DurableConsumer::fetch(int batch, std::chrono
       message.timestamp_ns = meta->Timestamp;
       message.pending = meta->NumPending;
       message.delivery_count = meta->NumDelivered;
+      message.consumer_sequence = meta->Sequence.Consumer;
     } else {
       // Not a JetStream message (cannot happen on a bound pull subscription); nothing to order or ack by.
       continue;
@@ -163,6 +164,7 @@ Result<DurableConsumerState> DurableConsumer::state() {
   if (s != NATS_OK) return Status::from_nats(s, "consumer info of '" + options_.durable + "'", js_error);
   DurableConsumerState state;
   state.delivered_stream_sequence = info->Delivered.Stream;
+  state.delivered_consumer_sequence = info->Delivered.Consumer;
   state.ack_floor_stream_sequence = info->AckFloor.Stream;
   state.ack_pending = info->NumAckPending;
   state.pending = info->NumPending;

@@ -328,6 +328,37 @@ std::optional<ServerFrame> RawWsClient::read_frame(std::chrono::milliseconds tim
   return frame;
 }
 
+bool RawWsClient::send_frame(std::uint8_t opcode, std::string_view payload) {
+  if (fd_ < 0) return false;
+  std::string frame;
+  frame.push_back(static_cast<char>(0x80 | (opcode & 0x0F)));
+  if (payload.size() < 126) {
+    frame.push_back(static_cast<char>(0x80 | payload.size()));
+  } else if (payload.size() <= 0xFFFF) {
+    frame.push_back(static_cast<char>(0x80 | 126));
+    frame.push_back(static_cast<char>(payload.size() >> 8));
+    frame.push_back(static_cast<char>(payload.size() & 0xFF));
+  } else {
+    frame.push_back(static_cast<char>(0x80 | 127));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      frame.push_back(static_cast<char>((payload.size() >> shift) & 0xFF));
+  }
+  const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+  frame.append(reinterpret_cast<const char*>(mask), 4);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    frame.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  std::string_view rest = frame;
+  while (!rest.empty()) {
+    const ssize_t written = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    rest.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return true;
+}
+
 std::vector<std::string> RawWsClient::read_texts(std::size_t count, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   std::vector<std::string> texts;

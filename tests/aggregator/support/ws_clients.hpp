@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ovalstream::aggregator::itest {
@@ -97,6 +98,9 @@ class RawWsClient {
   // `data_frames` counts those.
   std::optional<ServerFrame> read_until_close(std::chrono::milliseconds timeout,
                                               std::size_t* data_frames = nullptr);
+  // Sends one whole frame (masked, as a client must): e.g. opcode 0x9 for a ping, 0x8 for a close. False when
+  // the socket is closed or the write fails.
+  bool send_frame(std::uint8_t opcode, std::string_view payload);
   bool eof() const { return eof_; }
   bool reset() const { return reset_; }
   void close();

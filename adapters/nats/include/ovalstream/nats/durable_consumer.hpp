@@ -49,15 +49,19 @@ struct PulledMessage {
   std::int64_t timestamp_ns = 0;     // when JetStream stored it, ns since the Unix epoch (UTC)
   std::uint64_t pending = 0;         // messages of the filter not yet delivered after this one
   std::uint64_t delivery_count = 0;  // 1 on the first delivery, more on redeliveries
-  MessageHandle handle;              // the nats.c message, needed to acknowledge it
+  // The consumer's count of deliveries (redeliveries included) as of this one: consecutive across fetches
+  // unless a delivery was lost on the way (a disconnect, a consumer leader that failed over).
+  std::uint64_t consumer_sequence = 0;
+  MessageHandle handle;  // the nats.c message, needed to acknowledge it
 };
 
 // The server's view of the consumer.
 struct DurableConsumerState {
-  std::uint64_t delivered_stream_sequence = 0;  // the last stream sequence delivered
-  std::uint64_t ack_floor_stream_sequence = 0;  // every message up to this one is acknowledged
-  std::int64_t ack_pending = 0;                 // delivered, not yet acknowledged
-  std::uint64_t pending = 0;                    // matching messages not yet delivered
+  std::uint64_t delivered_stream_sequence = 0;    // the last stream sequence delivered
+  std::uint64_t delivered_consumer_sequence = 0;  // deliveries so far (PulledMessage::consumer_sequence)
+  std::uint64_t ack_floor_stream_sequence = 0;    // every message up to this one is acknowledged
+  std::int64_t ack_pending = 0;                   // delivered, not yet acknowledged
+  std::uint64_t pending = 0;                      // matching messages not yet delivered
   std::string filter_subject;
 };
 

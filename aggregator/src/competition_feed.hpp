@@ -96,7 +96,8 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Calls `done` on the strand with the JSON state view ("null" when not followed).
   void state_view(std::function<void(std::string)> done);
 
-  // Its websocket clients (subscribed, or waiting for a resume), as of the last change on the strand.
+  // Its websocket clients (joined and not left, or waiting for a resume), as of the last change on the
+  // strand. A client a lane dropped because it was closing counts until its leave (its on_close).
   std::size_t clients() const noexcept { return clients_.load(std::memory_order_relaxed); }
   // Events waiting in the inbox now, with those the lanes have yet to send (bounded by kInboxLimit plus what
   // arrived while over it).

@@ -10,7 +10,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -20,6 +22,7 @@
 #include "aggregator/support/control_frames.hpp"
 #include "competition_registry.hpp"
 #include "ovalstream/core/subject.hpp"
+#include "support/event_builder.hpp"
 #include "support/recording.hpp"
 
 namespace ovalstream::aggregator {
@@ -130,7 +133,7 @@ std::set<SequenceHash> every_join_point(const std::vector<core::PositionedEvent>
 }
 
 // Enough joins to land in batches of every kind; each joiner's snapshot costs the check a copy.
-constexpr std::size_t kMaxJoins = 400;
+constexpr std::size_t kMaxJoins = 250;
 
 void check_concurrent_joins(const std::vector<core::PositionedEvent>& events, std::size_t lanes,
                             unsigned io_threads, unsigned seed) {
@@ -233,6 +236,141 @@ TEST(FanoutLanes, RealRecordingWithTwoLanes) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
   if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
   check_concurrent_joins(*events, 2, 2, 5);
+}
+
+// Counts the consumer's waits for a full feed.
+class BackpressureObserver final : public IngestObserver {
+ public:
+  void event_received(const core::Event&) override {}
+  void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
+    ADD_FAILURE() << "rejected: " << reason;
+  }
+  void message_consumed(const FeedMessage&) override {}
+  void competitions_held(std::size_t) override {}
+  void competition_held(const std::string&, std::uint64_t) override {}
+  void competition_dropped(const std::string&, const std::string&) override {}
+  void caught_up(std::uint64_t) override {}
+  void feed_backpressure(const std::string&, bool drained) override {
+    {
+      std::lock_guard lock(mutex_);
+      report_times_.push_back(std::chrono::steady_clock::now());
+    }
+    (drained ? drained_ : timeouts_)++;
+  }
+  // When the first wait that ended at or after `time` ended.
+  std::optional<std::chrono::steady_clock::time_point> first_report_after(
+      std::chrono::steady_clock::time_point time) {
+    std::lock_guard lock(mutex_);
+    for (const auto report : report_times_) {
+      if (report >= time) return report;
+    }
+    return std::nullopt;
+  }
+  std::mutex mutex_;
+  std::vector<std::chrono::steady_clock::time_point> report_times_;
+  std::atomic<int> drained_{0};
+  std::atomic<int> timeouts_{0};
+};
+
+// A connection whose send() blocks while the test holds it, as a lane stuck in a long write would.
+class BlockingConnection final : public hub::Connection {
+ public:
+  bool send(std::span<const hub::Frame> frames) override {
+    std::unique_lock lock(mutex_);
+    released_.wait(lock, [&] { return !held_; });
+    for (const hub::Frame& frame : frames) payloads_.push_back(*frame.payload);
+    return true;
+  }
+  void close(std::uint16_t, std::string_view) override {}
+  bool is_open() const override { return true; }
+  std::uint64_t id() const override { return 7; }
+  void hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+  std::vector<std::string> payloads() const {
+    std::lock_guard lock(mutex_);
+    return payloads_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+  std::vector<std::string> payloads_;
+};
+
+// A lane behind the feed holds its batches; their events count in the feed's inbox bound, so the consumer
+// waits for that lane (and is woken when it catches up) instead of the backlog growing in the lanes.
+TEST(FanoutLanes, ALaneBehindHoldsBackTheConsumerAndWakesItWhenItCatchesUp) {
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
+  RegistryOptions options;
+  options.fanout_lanes = 2;
+  auto observer = std::make_shared<BackpressureObserver>();
+  auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
+                                                        observer, nullptr);
+  registry->begin_catch_up(0);
+  testing::EventSequence seq;
+  seq.competition_activated()
+      .distance_activated(testing::kDistanceA)
+      .heat_activated(testing::kDistanceA, 1, {"r1"});
+  for (std::size_t i = 0; i < 3 * CompetitionFeed::kInboxLimit; ++i) {
+    seq.race_event("RacePassingAddedEvent", testing::kDistanceA, 1, "r1",
+                   R"("passing":{"time":)" + std::to_string(i) + "}");
+  }
+  // Two clients, one per lane; the first one's lane gets stuck in its send.
+  auto stuck = std::make_shared<BlockingConnection>();
+  auto fine = std::make_shared<CheckingConnection>(1);
+  registry->join(testing::kCompetition, stuck);
+  registry->join(testing::kCompetition, fine);
+  stuck->hold();
+  std::atomic<bool> delivered{false};
+  std::thread consumer([&] {
+    for (const core::PositionedEvent& event : seq.events()) {
+      const auto subject = core::subject_for(event.event.header, 0);
+      registry->on_message(FeedMessage{*subject, event.event.bytes, event.position, 1, 0});
+    }
+    delivered = true;
+  });
+  // The feed keeps draining its inbox into the lanes; the stuck lane's backlog fills the bound.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto backlog = [&] {
+    const auto held = registry->held_competitions();
+    return held.empty() ? std::size_t{0} : held.front().inbox_events;
+  };
+  while (backlog() <= CompetitionFeed::kInboxLimit && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_GT(backlog(), CompetitionFeed::kInboxLimit);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(delivered) << "the consumer went on while a lane held more than the inbox bound";
+  const auto released = std::chrono::steady_clock::now();
+  stuck->release();
+  consumer.join();
+  work.reset();
+  for (auto& thread : threads) thread.join();
+  EXPECT_GE(observer->drained_.load(), 1);
+  EXPECT_EQ(observer->timeouts_.load(), 0);
+  // Woken by the lane as it caught up, not by the end of its wait (kFeedBackpressureWait, 1 s).
+  const auto woken = observer->first_report_after(released);
+  ASSERT_TRUE(woken) << "the consumer did not wait for the stuck lane";
+  EXPECT_LT(*woken - released, kFeedBackpressureWait / 2)
+      << "the consumer was not woken when the lane caught up";
+  // Nothing lost or reordered on either lane.
+  for (const auto& got : {stuck->payloads(), fine->payloads()}) {
+    ASSERT_EQ(got.size(), seq.events().size());
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], seq.events()[i].event.raw()) << i;
+  }
 }
 
 }  // namespace

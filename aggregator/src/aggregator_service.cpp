@@ -117,7 +117,7 @@ int AggregatorService::Impl::run() {
   watcher_ = std::thread([self = shared_from_this()] { self->watch_loop(); });
   schedule_garbage();
 
-  const unsigned thread_count = std::max(2u, std::thread::hardware_concurrency());
+  const unsigned thread_count = io_thread_count();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < thread_count; ++i) threads.emplace_back([this] { io_.run(); });
   io_.run();
@@ -153,6 +153,7 @@ void AggregatorService::Impl::connect_nats() {
   registry_options.max_competitions = static_cast<std::size_t>(config_.max_competitions);
   registry_options.resume_limits.max_bytes = static_cast<std::size_t>(config_.resume_window_bytes);
   registry_options.resume_limits.max_age_ns = config_.resume_window.count();
+  registry_options.fanout_lanes = fanout_lanes(config_);
   registry_ = std::make_shared<CompetitionRegistry>(
       io_, std::move(registry_options), std::make_shared<EventValidator>(), telemetry_, telemetry_);
 }
@@ -216,7 +217,8 @@ void AggregatorService::Impl::start_servers() {
   logger_.info("serving websockets",
                {{"address", runtime::format_listen_address({config_.hub_address.host, hub_->port()})},
                 {"tls", hub_options.tls != nullptr},
-                {"staticDir", config_.static_dir}});
+                {"staticDir", config_.static_dir},
+                {"fanoutLanes", fanout_lanes(config_)}});
   logger_.info(
       "serving metrics and health",
       {{"address", runtime::format_listen_address({config_.metrics_address.host, metrics_server_->port()})}});

@@ -11,12 +11,32 @@ namespace ovalstream::aggregator {
 
 CompetitionFeed::CompetitionFeed(boost::asio::io_context& io, std::string competition_id,
                                  std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits,
-                                 std::chrono::milliseconds resume_catch_up_wait)
+                                 std::chrono::milliseconds resume_catch_up_wait, std::size_t lanes)
     : strand_(boost::asio::make_strand(io)),
       competition_id_(std::move(competition_id)),
       observer_(std::move(observer)),
       window_(resume_limits),
-      resume_catch_up_wait_(resume_catch_up_wait) {}
+      resume_catch_up_wait_(resume_catch_up_wait) {
+  const std::size_t count = std::max<std::size_t>(lanes, 1);
+  lanes_.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    lanes_.push_back(std::make_unique<Lane>(count == 1 ? strand_ : boost::asio::make_strand(io)));
+  }
+  lane_joins_.assign(count, 0);
+}
+
+template <class Work>
+void CompetitionFeed::on_lane(std::size_t lane, Work work) {
+  if (lanes_.size() == 1) {
+    work(*this, *lanes_.front());  // the lane's strand is the feed's: as before lanes existed
+    return;
+  }
+  // Strands run what is posted to them in the order it was posted, and only the feed's strand posts here.
+  boost::asio::post(lanes_[lane]->strand,
+                    [self = shared_from_this(), lane, work = std::move(work)]() mutable {
+                      work(*self, *self->lanes_[lane]);
+                    });
+}
 
 bool CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns,
                             SharedStreamContext context) {
@@ -33,7 +53,7 @@ bool CompetitionFeed::enqueue(Inbound inbound) {
   {
     std::lock_guard lock(inbox_mutex_);
     inbox_.push_back(std::move(inbound));
-    has_room = inbox_.size() <= kInboxLimit;
+    has_room = inbox_.size() + lane_backlog_events_.load() <= kInboxLimit;
     post_drain = !std::exchange(drain_posted_, true);
   }
   if (post_drain) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
@@ -42,16 +62,20 @@ bool CompetitionFeed::enqueue(Inbound inbound) {
 
 bool CompetitionFeed::wait_for_room(std::chrono::milliseconds timeout) {
   std::unique_lock lock(inbox_mutex_);
-  return inbox_room_.wait_for(lock, timeout, [&] { return inbox_.size() <= kInboxLimit; });
+  ++room_waiters_;
+  const bool room = inbox_room_.wait_for(
+      lock, timeout, [&] { return inbox_.size() + lane_backlog_events_.load() <= kInboxLimit; });
+  --room_waiters_;
+  return room;
 }
 
 std::size_t CompetitionFeed::inbox_events() {
   std::lock_guard lock(inbox_mutex_);
-  return inbox_.size();
+  return inbox_.size() + lane_backlog_events_.load();
 }
 
 void CompetitionFeed::count_clients() {
-  clients_.store(subscribers_.size() + pending_resumes_.size(), std::memory_order_relaxed);
+  clients_.store(subscriber_joins_ + pending_resumes_.size(), std::memory_order_relaxed);
 }
 
 void CompetitionFeed::drain() {
@@ -83,37 +107,86 @@ void CompetitionFeed::drain() {
 
 void CompetitionFeed::forward_pending() {
   if (pending_frames_.empty()) return;
-  // send() fails only for a connection that is closed or closing: it leaves the feed.
-  auto send_or_leave = [&](const std::vector<hub::Frame>& frames, const hub::Frame* block, bool positions) {
-    std::erase_if(subscribers_, [&](const Subscriber& subscriber) {
-      if (subscriber.positions != positions) return false;
-      const bool sent = block ? subscriber.connection->send_block(frames, *block)
-                              : subscriber.connection->send(frames.front());
-      if (!sent && positions) --position_subscribers_;
-      return !sent;
-    });
-  };
-  if (position_subscribers_ < subscribers_.size()) {
-    if (pending_frames_.size() == 1) {
-      // A lone event needs no block: its frame shares the published bytes.
-      send_or_leave(pending_frames_, nullptr, false);
-    } else {
-      // Encoded once for every subscriber: one buffer to queue and write per subscriber instead of a header
-      // and a payload per event.
-      const hub::Frame block = hub::make_frame_block(pending_frames_);
-      send_or_leave(pending_frames_, &block, false);
-    }
+  if (subscriber_joins_ == 0) {
+    pending_frames_.clear();
+    return;
   }
+  // Encoded once for every subscriber of every lane: one buffer to queue and write per subscriber instead of
+  // a header and a payload per event.
+  auto batch = std::make_shared<Batch>();
+  batch->events = pending_frames_.size();
   if (position_subscribers_ > 0) {
     // One control frame per batch, not per event, so that positions cost little at high rates.
     const core::Position position = state_ ? state_->last_position() : window_.last();
     auto marker = std::make_shared<const std::string>(
         std::exchange(announce_live_, false) ? live_marker(position, epoch()) : position_marker(position));
-    pending_frames_.push_back(hub::make_text_frame(std::move(marker)));
-    const hub::Frame block = hub::make_frame_block(pending_frames_);
-    send_or_leave(pending_frames_, &block, true);
+    batch->position_frames.reserve(pending_frames_.size() + 1);
+    batch->position_frames.assign(pending_frames_.begin(), pending_frames_.end());
+    batch->position_frames.push_back(hub::make_text_frame(std::move(marker)));
+    batch->position_block = hub::make_frame_block(batch->position_frames);
   }
+  // A lone event needs no block: its frame shares the published bytes.
+  if (position_subscribers_ < subscriber_joins_ && pending_frames_.size() > 1) {
+    batch->block = hub::make_frame_block(pending_frames_);
+  }
+  batch->frames = std::move(pending_frames_);
   pending_frames_.clear();
+  std::size_t busy_lanes = 0;
+  for (const std::size_t joins : lane_joins_) busy_lanes += joins > 0 ? 1 : 0;
+  batch->lanes_left.store(busy_lanes);
+  if (lanes_.size() > 1) lane_backlog_events_ += batch->events;
+  for (std::size_t lane = 0; lane < lanes_.size(); ++lane) {
+    if (lane_joins_[lane] == 0) continue;
+    on_lane(lane, [batch](CompetitionFeed& feed, Lane& target) {
+      send_batch(target, *batch);
+      feed.batch_sent(*batch);
+    });
+  }
+}
+
+void CompetitionFeed::send_batch(Lane& lane, const Batch& batch) {
+  // send() fails only for a connection that is closed or closing: it leaves the lane (and the feed when its
+  // on_close leaves).
+  std::erase_if(lane.subscribers, [&](const Subscriber& subscriber) {
+    if (subscriber.positions) {
+      return !subscriber.connection->send_block(batch.position_frames, batch.position_block);
+    }
+    if (batch.frames.size() == 1) return !subscriber.connection->send(batch.frames.front());
+    return !subscriber.connection->send_block(batch.frames, batch.block);
+  });
+}
+
+void CompetitionFeed::batch_sent(Batch& batch) {
+  if (lanes_.size() == 1) return;  // sent inline: never counted as a backlog
+  if (batch.lanes_left.fetch_sub(1) != 1) return;
+  lane_backlog_events_ -= batch.events;
+  bool waiting = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    waiting = room_waiters_ > 0;
+  }
+  if (waiting) inbox_room_.notify_all();
+}
+
+void CompetitionFeed::subscribe(const std::shared_ptr<hub::Connection>& connection, bool positions) {
+  auto [it, inserted] = members_.try_emplace(connection.get());
+  Membership& membership = it->second;
+  if (inserted) {
+    // The lane with the fewest subscribers; a connection keeps its lane for its life, so its frames never
+    // pass one another.
+    membership.lane = static_cast<std::size_t>(std::min_element(lane_joins_.begin(), lane_joins_.end()) -
+                                               lane_joins_.begin());
+  }
+  ++membership.joins;
+  ++lane_joins_[membership.lane];
+  ++subscriber_joins_;
+  if (positions) {
+    ++membership.position_joins;
+    ++position_subscribers_;
+  }
+  on_lane(membership.lane, [connection, positions](CompetitionFeed&, Lane& lane) {
+    lane.subscribers.push_back({connection, positions});
+  });
 }
 
 const std::string& CompetitionFeed::epoch() const {
@@ -159,7 +232,7 @@ void CompetitionFeed::join(std::shared_ptr<hub::Connection> connection, ResumeRe
       self->join_with_positions(connection, request, context);
     } else {
       if (self->state_) self->send_snapshot(connection);
-      self->subscribers_.push_back({connection, false});
+      self->subscribe(connection, false);
     }
     self->count_clients();
   });
@@ -195,8 +268,7 @@ void CompetitionFeed::join_with_positions(const std::shared_ptr<hub::Connection>
       frames.push_back(hub::make_text_frame(std::move(live)));
       connection->send_block(frames, hub::make_frame_block(frames));
       if (observer_) observer_->resume_served(true, bytes);
-      subscribers_.push_back({connection, true});
-      ++position_subscribers_;
+      subscribe(connection, true);
       return;
     }
     if (observer_) observer_->resume_served(false, 0);
@@ -204,8 +276,7 @@ void CompetitionFeed::join_with_positions(const std::shared_ptr<hub::Connection>
   }
   if (state_) send_snapshot(connection);
   connection->send(hub::make_text_frame(std::move(live)));
-  subscribers_.push_back({connection, true});
-  ++position_subscribers_;
+  subscribe(connection, true);
 }
 
 void CompetitionFeed::serve_pending_resumes() {
@@ -240,11 +311,17 @@ void CompetitionFeed::leave(std::shared_ptr<hub::Connection> connection) {
       pending.deadline->cancel();
       return true;
     });
-    std::erase_if(self->subscribers_, [&](const Subscriber& subscriber) {
-      if (subscriber.connection != connection) return false;
-      if (subscriber.positions) --self->position_subscribers_;
-      return true;
-    });
+    if (const auto it = self->members_.find(connection.get()); it != self->members_.end()) {
+      const Membership membership = it->second;
+      self->members_.erase(it);
+      self->lane_joins_[membership.lane] -= membership.joins;
+      self->subscriber_joins_ -= membership.joins;
+      self->position_subscribers_ -= membership.position_joins;
+      self->on_lane(membership.lane, [connection](CompetitionFeed&, Lane& lane) {
+        std::erase_if(lane.subscribers,
+                      [&](const Subscriber& subscriber) { return subscriber.connection == connection; });
+      });
+    }
     self->count_clients();
   });
 }
@@ -257,11 +334,14 @@ void CompetitionFeed::reset_on_strand() {
   // with a live frame (with the epoch then in force).
   if (position_subscribers_ > 0) {
     const hub::Frame reset = hub::make_text_frame(std::make_shared<const std::string>(reset_marker()));
-    std::erase_if(subscribers_, [&](const Subscriber& subscriber) {
-      if (!subscriber.positions || subscriber.connection->send(reset)) return false;
-      --position_subscribers_;
-      return true;
-    });
+    for (std::size_t lane = 0; lane < lanes_.size(); ++lane) {
+      if (lane_joins_[lane] == 0) continue;
+      on_lane(lane, [reset](CompetitionFeed&, Lane& target) {
+        std::erase_if(target.subscribers, [&](const Subscriber& subscriber) {
+          return subscriber.positions && !subscriber.connection->send(reset);
+        });
+      });
+    }
     announce_live_ = true;
   }
   framed_snapshot_.reset();
@@ -285,7 +365,7 @@ void CompetitionFeed::state_view(std::function<void(std::string)> done) {
 
 void CompetitionFeed::inspect(std::function<void(std::size_t, bool)> done) {
   boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
-    done(self->subscribers_.size(), self->state_.has_value());
+    done(self->subscriber_joins_, self->state_.has_value());
   });
 }
 

@@ -6,6 +6,12 @@
 // sends each subscriber those events in one call, encoded once as one block. Under load a client then gets
 // one write per batch of events instead of one per event (the write system call per client and event was
 // most of the cost of fan-out), and at low rates each event still leaves at once.
+// Fan-out lanes: the subscribers are split into `lanes` groups, each with its own strand, so that one
+// competition's writes to its clients run on every io thread instead of one. The feed's strand still applies
+// every event, encodes each batch once and joins every client; it hands each batch (shared, not copied) to
+// every lane in order. A client stays in the lane it joined for its life (the lane with the fewest clients at
+// the time), and only that lane sends to it after its join, so its frames keep the feed's order. With one
+// lane (lanes = 1) the lane's work runs inline on the feed's strand, as before lanes existed.
 // A competition activation goes out followed by what the state kept below the competition (the frames a late
 // joiner's snapshot holds after it), since clients reset their view at an activation.
 // Thread safety: all public members may be called from any thread; they post to the strand.
@@ -21,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ovalstream/core/competition_state.hpp"
@@ -43,9 +50,10 @@ class FeedObserver {
 
 class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
  public:
+  // `lanes`: fan-out lanes (at least 1; see above).
   CompetitionFeed(boost::asio::io_context& io, std::string competition_id,
                   std::shared_ptr<FeedObserver> observer, core::ResumeLimits resume_limits = {},
-                  std::chrono::milliseconds resume_catch_up_wait = kResumeCatchUpWait);
+                  std::chrono::milliseconds resume_catch_up_wait = kResumeCatchUpWait, std::size_t lanes = 1);
 
   const std::string& competition_id() const noexcept { return competition_id_; }
 
@@ -88,10 +96,13 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Calls `done` on the strand with the JSON state view ("null" when not followed).
   void state_view(std::function<void(std::string)> done);
 
-  // Its websocket clients (subscribed, or waiting for a resume), as of the last change on the strand.
+  // Its websocket clients (joined and not left, or waiting for a resume), as of the last change on the
+  // strand. A client a lane dropped because it was closing counts until its leave (its on_close).
   std::size_t clients() const noexcept { return clients_.load(std::memory_order_relaxed); }
-  // Events waiting in the inbox now (bounded by kInboxLimit plus what arrived while over it).
+  // Events waiting in the inbox now, with those the lanes have yet to send (bounded by kInboxLimit plus what
+  // arrived while over it).
   std::size_t inbox_events();
+  std::size_t lanes() const noexcept { return lanes_.size(); }
 
   // The number of subscribers and whether the state is empty, read on the strand.
   void inspect(std::function<void(std::size_t subscribers, bool followed)> done);
@@ -108,6 +119,29 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
     std::shared_ptr<hub::Connection> connection;
     bool positions = false;  // sends the control frames
   };
+  // A batch of frames encoded once (on the feed's strand) for every lane. Immutable once handed out, except
+  // lanes_left.
+  struct Batch {
+    std::vector<hub::Frame> frames;           // for subscribers without positions
+    hub::Frame block;                         // make_frame_block(frames) when frames has several
+    std::vector<hub::Frame> position_frames;  // frames and the control frame, for those with positions
+    hub::Frame position_block;
+    std::size_t events = 0;                  // counted in the inbox until every lane sent it
+    std::atomic<std::size_t> lanes_left{0};  // lanes that have yet to send it
+  };
+  // A group of subscribers with its own strand. With one lane the strand is the feed's.
+  struct Lane {
+    explicit Lane(boost::asio::strand<boost::asio::io_context::executor_type> lane_strand)
+        : strand(std::move(lane_strand)) {}
+    boost::asio::strand<boost::asio::io_context::executor_type> strand;
+    std::vector<Subscriber> subscribers;  // the lane's strand only
+  };
+  // Where a subscribed connection is, and how many times it joined (feed's strand only).
+  struct Membership {
+    std::size_t lane = 0;
+    std::uint32_t joins = 0;
+    std::uint32_t position_joins = 0;
+  };
   // A resume at a position ahead of what this replica has read: served once it gets there, or at the timer.
   struct PendingResume {
     std::shared_ptr<hub::Connection> connection;
@@ -123,8 +157,19 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   void apply_on_strand(const Inbound& inbound);
   void reset_on_strand();
   // Sends pending_frames_ to every subscriber, one block per subscriber (subscribers that are closed or
-  // closing leave), and clears it.
+  // closing leave), and clears it: encoded once here, sent by each lane.
   void forward_pending();
+  // On the feed's strand: runs `work` on `lane`'s strand after everything handed to it before; inline with
+  // one lane. Every lane's work is handed out from the feed's strand, so each lane sees the feed's order.
+  template <class Work>
+  void on_lane(std::size_t lane, Work work);
+  // On the feed's strand, after what was sent to the connection at its join: every later batch goes to it,
+  // from its lane.
+  void subscribe(const std::shared_ptr<hub::Connection>& connection, bool positions);
+  // On a lane's strand.
+  static void send_batch(Lane& lane, const Batch& batch);
+  // On any lane's strand: the batch was sent by one more lane.
+  void batch_sent(Batch& batch);
   // False when the connection is closed or closing.
   bool send_snapshot(const std::shared_ptr<hub::Connection>& connection);
   // On the strand: a join with positions (see join()).
@@ -146,6 +191,9 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // Guarded by inbox_mutex_.
   std::vector<Inbound> inbox_;
   bool drain_posted_ = false;
+  std::size_t room_waiters_ = 0;  // threads in wait_for_room()
+  // Events handed to the lanes that not every lane has sent yet (with more than one lane).
+  std::atomic<std::size_t> lane_backlog_events_{0};
   std::atomic<std::size_t> clients_{0};  // written on the strand, read by scrapes
 
   // Strand only.
@@ -157,8 +205,12 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   // The JSON state view of state version view_version_: a plain GET in a loop must not redo its parse.
   std::optional<std::uint64_t> view_version_;
   std::string view_;
-  std::vector<Subscriber> subscribers_;
-  std::size_t position_subscribers_ = 0;  // of subscribers_, those with positions
+  std::vector<std::unique_ptr<Lane>> lanes_;  // fixed at construction
+  // Subscribers that joined and have not left (a lane drops a closed one before it leaves), by lane.
+  std::unordered_map<const hub::Connection*, Membership> members_;
+  std::vector<std::size_t> lane_joins_;   // joins per lane, for placing the next subscriber
+  std::size_t subscriber_joins_ = 0;      // over every lane
+  std::size_t position_subscribers_ = 0;  // of those, the ones with positions
   // Bounded by the connections the hub accepts; each leaves at its deadline.
   std::vector<PendingResume> pending_resumes_;
   // What clients received by position, for resumes; its floor comes from the stream context when the feed

@@ -148,7 +148,7 @@ std::shared_ptr<CompetitionFeed> CompetitionRegistry::feed_locked(const std::str
   auto& waiting = waiting_[competition_id];
   if (!waiting) {
     waiting = std::make_shared<CompetitionFeed>(io_, competition_id, feed_observer_, options_.resume_limits,
-                                                options_.resume_catch_up_wait);
+                                                options_.resume_catch_up_wait, options_.fanout_lanes);
   }
   return waiting;
 }

@@ -65,6 +65,9 @@ struct RegistryOptions {
   core::ResumeLimits resume_limits;  // per competition (--resume-window, --resume-window-bytes)
   // How long a resume at a position not read yet waits for it (CompetitionFeed::kResumeCatchUpWait).
   std::chrono::milliseconds resume_catch_up_wait = CompetitionFeed::kResumeCatchUpWait;
+  // Fan-out lanes per competition (CompetitionFeed): 1 sends to every client of a competition on its one
+  // strand; the service uses one per io thread (--fanout-lanes).
+  std::size_t fanout_lanes = 1;
 };
 
 class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegistry> {

@@ -1,6 +1,8 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <ostream>
+#include <thread>
 
 #include "ovalstream/runtime/flags.hpp"
 
@@ -9,6 +11,14 @@
 #endif
 
 namespace ovalstream::aggregator {
+
+unsigned io_thread_count() {
+  return std::max(2u, std::thread::hardware_concurrency());
+}
+
+std::size_t fanout_lanes(const Config& config) {
+  return config.fanout_lanes > 0 ? static_cast<std::size_t>(config.fanout_lanes) : io_thread_count();
+}
 
 ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   Config config;
@@ -56,6 +66,10 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
       {.min = 64 * 1024, .max = std::int64_t{1} << 32});
   flags.add_int("max-connections", &config.max_connections, "websocket connections at most (0 = no limit)",
                 {.min = 0});
+  flags.add_int("fanout-lanes", &config.fanout_lanes,
+                "per competition, groups of clients written to in parallel, each on its own strand (1 = all "
+                "of a competition's clients on one; 0 = one per io thread)",
+                {.min = 0, .max = 256});
   flags.add_duration("drain-delay", &config.drain_delay,
                      "after SIGTERM, keep serving this long with /readyz at 503 before closing connections",
                      {.min = std::chrono::nanoseconds(0)});

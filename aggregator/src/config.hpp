@@ -34,6 +34,8 @@ struct Config {
   bool debug = false;
   std::int64_t client_queue_bytes = 8 << 20;
   std::int64_t max_connections = 0;
+  // Fan-out lanes per competition; 0 = one per io thread (io_thread_count()).
+  std::int64_t fanout_lanes = 0;
   std::chrono::nanoseconds drain_delay = std::chrono::seconds(5);
   std::int64_t drain_seconds = 10;
   std::string static_dir;
@@ -46,6 +48,11 @@ struct Config {
   // What websocket clients may send as data frames (--max-client-message-bytes, --client-frame-rate).
   hub::ClientFrameSettings client_frames;
 };
+
+// The threads that run the service's io_context: every hardware thread, at least 2.
+unsigned io_thread_count();
+// The fan-out lanes per competition `config` asks for: --fanout-lanes, or one per io thread when it is 0.
+std::size_t fanout_lanes(const Config& config);
 
 struct ConfigOutcome {
   std::optional<Config> config;       // set: run with it

@@ -8,6 +8,10 @@
 // - a re-activation in the middle of a heat keeps the race on screen for connected clients and late joiners;
 // - the stalls that made the two-consumer design send a second snapshot now give the frames in stream order
 //   (each activation followed by what the state kept below it), and nothing more.
+// - with many clients joining from another thread while the events flow, each client still gets its
+//   snapshot then the stream in order, and the true view.
+// Each test runs with one fan-out lane (--fanout-lanes 1) and with three (more than this machine's io
+// threads, so that lanes share threads as well as run on all of them).
 // OVALSTREAM_INGEST_PROPERTY_CASES sets the number of random cases (default 200; more in a long run).
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -16,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -38,14 +43,15 @@ using ovalstream::testing::kDistanceB;
 using ovalstream::testing::make_event_json;
 using ovalstream::testing::NatsServerProcess;
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
     nats = std::make_unique<NatsServerProcess>();
     publisher = std::make_unique<Publisher>(nats->url());
     ASSERT_TRUE(nats::create_stream(publisher->connection(), "VANTAGE", {"competition.>"}).ok());
-    aggregator = std::make_unique<AggregatorProcess>(nats->url());
+    aggregator = std::make_unique<AggregatorProcess>(nats->url(),
+                                                     std::vector<std::string>{"--fanout-lanes", GetParam()});
     ASSERT_TRUE(
         wait_until([&] { return http_get(aggregator->metrics_port(), "/readyz").status == 200; }, 15s, 20ms));
   }
@@ -65,7 +71,7 @@ std::string distance_activation_json(const std::string& id, const std::string& d
                          R"("distance":{"name":"1000m","id":")" + distance_id + R"("})", id);
 }
 
-TEST_F(IngestTest, AReactivationMidHeatKeepsTheRaceOnScreenForConnectedClientsAndLateJoiners) {
+TEST_P(IngestTest, AReactivationMidHeatKeepsTheRaceOnScreenForConnectedClientsAndLateJoiners) {
   const std::string id = "reactivated-cup";
   const std::string path = "/v1/competitions/" + id;
   EventSequence seq(id);
@@ -109,7 +115,7 @@ TEST_F(IngestTest, AReactivationMidHeatKeepsTheRaceOnScreenForConnectedClientsAn
 // clients: a backlog of distance-level events, then a new distance and a re-activation; a backlog of
 // competition-level events, then a re-activation and a new distance. In one order the client gets exactly
 // the stream's frames (each activation followed by what it kept), and no second snapshot.
-TEST_F(IngestTest, AStallWithABacklogSendsNoSecondSnapshot) {
+TEST_P(IngestTest, AStallWithABacklogSendsNoSecondSnapshot) {
   for (const bool competition_backlog : {false, true}) {
     const std::string id = competition_backlog ? "stalled-cup-2" : "stalled-cup-1";
     const std::string path = "/v1/competitions/" + id;
@@ -263,7 +269,7 @@ struct Joined {
   return ::testing::AssertionSuccess();
 }
 
-TEST_F(IngestTest, PropertyEveryClientGetsOneStreamOrderAndTheSameView) {
+TEST_P(IngestTest, PropertyEveryClientGetsOneStreamOrderAndTheSameView) {
   unsigned cases = 200;
   if (const char* env = std::getenv("OVALSTREAM_INGEST_PROPERTY_CASES"))
     cases = static_cast<unsigned>(std::atoi(env));
@@ -330,6 +336,63 @@ TEST_F(IngestTest, PropertyEveryClientGetsOneStreamOrderAndTheSameView) {
   }
   EXPECT_GE(clients_checked, cases * 2);
 }
+
+// Per case: one competition's events published back to back while another thread connects clients as fast
+// as it can; at the end every client has the last event, frames in stream order, and the true view.
+TEST_P(IngestTest, PropertyManyClientsJoiningWhileEventsFlowEachGetOneStreamOrder) {
+  unsigned cases = 10;
+  if (const char* env = std::getenv("OVALSTREAM_INGEST_PROPERTY_CASES"))
+    cases = std::max(1u, static_cast<unsigned>(std::atoi(env)) / 20);
+  constexpr std::size_t kJoiners = 24;
+  for (unsigned seed = 1; seed <= cases; ++seed) {
+    RandomCase c = make_random_case(1000 + seed);
+    const std::string& id = c.competitions.front();
+    std::vector<std::string> events;
+    for (const std::string& json : c.events) {
+      if (parse_or_throw(json).header.competition_id == id) events.push_back(json);
+    }
+    // Activated first, so that most joiners get a snapshot.
+    events.insert(events.begin(), activation_json(id));
+    std::mutex clients_mutex;
+    std::vector<std::unique_ptr<WsClient>> clients;
+    std::atomic<bool> connect_failed{false};
+    std::atomic<bool> joined_all{false};
+    std::thread joiner([&] {
+      for (std::size_t i = 0; i < kJoiners; ++i) {
+        auto client = std::make_unique<WsClient>(aggregator->websocket_url("/v1/competitions/" + id));
+        if (!client->connect()) connect_failed = true;
+        std::lock_guard lock(clients_mutex);
+        clients.push_back(std::move(client));
+      }
+      joined_all = true;
+    });
+    // The case's events, then notes until the last client joined, so that every join lands mid-stream.
+    std::vector<Published> published;
+    for (std::size_t i = 0; i < events.size() || (!joined_all && i < 5000); ++i) {
+      published.push_back(publisher->publish_json(
+          i < events.size()
+              ? events[i]
+              : make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":)" + std::to_string(i), id)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    joiner.join();
+    ASSERT_FALSE(connect_failed) << "seed " << seed;
+    published.push_back(publisher->publish_json(sentinel_json(id, kDistanceA, "end")));
+    const std::string sentinel(published.back().event.raw());
+    const core::CompetitionState truth = state_after(id, published, published.size());
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      ASSERT_TRUE(clients[i]->wait_for_last(sentinel, 30s)) << "seed " << seed << " client " << i;
+      const std::vector<std::string> frames = clients[i]->messages();
+      ASSERT_TRUE(ordered_published_frames(id, frames, published)) << "seed " << seed << " client " << i;
+      ASSERT_TRUE(same_live_view(truth, fold_frames(id, frames))) << "seed " << seed << " client " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Lanes, IngestTest, ::testing::Values("1", "3"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string("lanes") + info.param;
+                         });
 
 }  // namespace
 }  // namespace ovalstream::aggregator::itest

@@ -58,7 +58,9 @@ class RecordingObserver final : public IngestObserver {
   std::atomic<int> backpressure_timeouts{0};
 };
 
-class RegistryTest : public ::testing::Test {
+// Every test runs with one fan-out lane and with three (on this test's one thread: the lanes' order, not
+// their concurrency; fanout_lanes_test.cpp runs them on several threads).
+class RegistryTest : public ::testing::TestWithParam<std::size_t> {
  protected:
   RegistryTest() { make_registry({}); }
 
@@ -67,6 +69,7 @@ class RegistryTest : public ::testing::Test {
     options.filter.insert(filter.begin(), filter.end());
     options.idle_drop_ns = 1000;
     options.max_competitions = max_competitions;
+    options.fanout_lanes = GetParam();
     registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
                                                      observer, nullptr);
     registry->begin_catch_up(0);
@@ -107,7 +110,7 @@ class RegistryTest : public ::testing::Test {
   std::shared_ptr<CompetitionRegistry> registry;
 };
 
-TEST_F(RegistryTest, ReadyOnceTheConsumerReachedTheStreamsEndAsOfStart) {
+TEST_P(RegistryTest, ReadyOnceTheConsumerReachedTheStreamsEndAsOfStart) {
   testing::EventSequence seq;
   seq.competition_activated().distance_activated(kDistanceA).competition_activated();
   registry->begin_catch_up(3);
@@ -121,7 +124,7 @@ TEST_F(RegistryTest, ReadyOnceTheConsumerReachedTheStreamsEndAsOfStart) {
   EXPECT_EQ(observer->last_pending, 2u);
 }
 
-TEST_F(RegistryTest, ReadyWhenAMessageSaysNothingIsPending) {
+TEST_P(RegistryTest, ReadyWhenAMessageSaysNothingIsPending) {
   testing::EventSequence seq;
   seq.competition_activated();
   registry->begin_catch_up(10);  // e.g. the stream ends with messages outside competition.>
@@ -129,12 +132,12 @@ TEST_F(RegistryTest, ReadyWhenAMessageSaysNothingIsPending) {
   EXPECT_TRUE(registry->caught_up());
 }
 
-TEST_F(RegistryTest, NothingToCatchUpOnIsReadyAtOnce) {
+TEST_P(RegistryTest, NothingToCatchUpOnIsReadyAtOnce) {
   registry->begin_catch_up(0);
   EXPECT_TRUE(registry->caught_up());
 }
 
-TEST_F(RegistryTest, EveryLevelOfACompetitionComesThroughOneCallInStreamOrder) {
+TEST_P(RegistryTest, EveryLevelOfACompetitionComesThroughOneCallInStreamOrder) {
   testing::EventSequence seq;
   seq.competition_activated()
       .add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"before")"))
@@ -150,7 +153,7 @@ TEST_F(RegistryTest, EveryLevelOfACompetitionComesThroughOneCallInStreamOrder) {
   EXPECT_EQ(observer->held, 1u);
 }
 
-TEST_F(RegistryTest, ManyClientsShareOneFeed) {
+TEST_P(RegistryTest, ManyClientsShareOneFeed) {
   testing::EventSequence seq;
   seq.competition_activated();
   registry->on_message(message(seq.events()[0]));
@@ -164,7 +167,7 @@ TEST_F(RegistryTest, ManyClientsShareOneFeed) {
   for (const auto& client : clients) EXPECT_EQ(client->payloads().size(), 1u);
 }
 
-TEST_F(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDuplicate) {
+TEST_P(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDuplicate) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
   if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
   auto early = std::make_shared<FakeConnection>();
@@ -204,7 +207,7 @@ TEST_F(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDupli
   EXPECT_TRUE(early->payloads().empty());
 }
 
-TEST_F(RegistryTest, AReactivationResendsWhatTheStateKeptRightAfterIt) {
+TEST_P(RegistryTest, AReactivationResendsWhatTheStateKeptRightAfterIt) {
   testing::EventSequence seq;
   seq.competition_activated()
       .add(testing::make_event_json("CompetitionNoteEvent", "", 0, "", R"("note":"dropped")"))
@@ -231,7 +234,7 @@ TEST_F(RegistryTest, AReactivationResendsWhatTheStateKeptRightAfterIt) {
   EXPECT_NE(view_of(kCompetition).find(kDistanceA), std::string::npos) << "the race stays on screen";
 }
 
-TEST_F(RegistryTest, AClientOfACompetitionNotYetActiveWaitsForIt) {
+TEST_P(RegistryTest, AClientOfACompetitionNotYetActiveWaitsForIt) {
   auto client = std::make_shared<FakeConnection>();
   registry->join(kCompetition, client);
   settle();
@@ -250,7 +253,7 @@ std::string upper(std::string id) {
 
 // The original matched /v1/competitions/{id} with strings.EqualFold: an upper-case GUID finds the competition
 // Vantage publishes in lower case, whether the client comes before it is active or after.
-TEST_F(RegistryTest, IdsMatchCaseInsensitively) {
+TEST_P(RegistryTest, IdsMatchCaseInsensitively) {
   const std::string shouting = upper(kCompetition);
   ASSERT_NE(shouting, kCompetition);
   auto early = std::make_shared<FakeConnection>();
@@ -273,7 +276,7 @@ TEST_F(RegistryTest, IdsMatchCaseInsensitively) {
   EXPECT_TRUE(registry->follows(kCompetition));
 }
 
-TEST_F(RegistryTest, FilteredOutCompetitionsAreNotHeld) {
+TEST_P(RegistryTest, FilteredOutCompetitionsAreNotHeld) {
   make_registry({"other"});
   testing::EventSequence seq;
   seq.competition_activated().distance_activated(kDistanceA);
@@ -289,7 +292,7 @@ TEST_F(RegistryTest, FilteredOutCompetitionsAreNotHeld) {
   EXPECT_NE(list.find(kCompetition), std::string::npos);
 }
 
-TEST_F(RegistryTest, RejectedEventsAreCountedAndNotForwarded) {
+TEST_P(RegistryTest, RejectedEventsAreCountedAndNotForwarded) {
   testing::EventSequence seq;
   seq.competition_activated();
   registry->on_message(message(seq.events()[0]));
@@ -312,7 +315,7 @@ TEST_F(RegistryTest, RejectedEventsAreCountedAndNotForwarded) {
   EXPECT_EQ(registry->highest_sequence(), 8u) << "rejected messages count as read";
 }
 
-TEST_F(RegistryTest, RedeliveredEventsAreForwardedOnce) {
+TEST_P(RegistryTest, RedeliveredEventsAreForwardedOnce) {
   testing::EventSequence seq;
   seq.competition_activated().distance_activated(kDistanceA);
   auto client = std::make_shared<FakeConnection>();
@@ -324,7 +327,7 @@ TEST_F(RegistryTest, RedeliveredEventsAreForwardedOnce) {
   EXPECT_EQ(client->payloads().size(), 2u);
 }
 
-TEST_F(RegistryTest, IdleCompetitionsAreDroppedAndClientsWait) {
+TEST_P(RegistryTest, IdleCompetitionsAreDroppedAndClientsWait) {
   testing::EventSequence seq;
   seq.competition_activated().distance_activated(kDistanceA).competition_activated();
   auto client = std::make_shared<FakeConnection>();
@@ -346,7 +349,7 @@ TEST_F(RegistryTest, IdleCompetitionsAreDroppedAndClientsWait) {
   EXPECT_EQ(client->payloads().size(), 3u);
 }
 
-TEST_F(RegistryTest, PastMaxCompetitionsTheLeastRecentlyActiveOneGoes) {
+TEST_P(RegistryTest, PastMaxCompetitionsTheLeastRecentlyActiveOneGoes) {
   make_registry({}, 2);
   auto activation = [&](const std::string& id, std::uint64_t sequence, std::int64_t time_ns) {
     testing::EventSequence seq(id);
@@ -368,7 +371,7 @@ TEST_F(RegistryTest, PastMaxCompetitionsTheLeastRecentlyActiveOneGoes) {
 
 // What the metrics read when scraped (ovalstream_competition_clients, ..._last_event_timestamp_seconds,
 // ovalstream_feed_inbox_max_events): one entry per competition held, gone with the competition.
-TEST_F(RegistryTest, HeldCompetitionsReportClientsLastEventAndInboxAndGoWhenDropped) {
+TEST_P(RegistryTest, HeldCompetitionsReportClientsLastEventAndInboxAndGoWhenDropped) {
   make_registry({}, 2);
   auto activation = [&](const std::string& id, std::uint64_t sequence, std::int64_t time_ns) {
     testing::EventSequence seq(id);
@@ -410,7 +413,7 @@ TEST_F(RegistryTest, HeldCompetitionsReportClientsLastEventAndInboxAndGoWhenDrop
   for (const auto& competition : held) EXPECT_NE(competition.competition_id, "a");
 }
 
-TEST_F(RegistryTest, RejectedOrFilteredEventsAreNotApplied) {
+TEST_P(RegistryTest, RejectedOrFilteredEventsAreNotApplied) {
   make_registry({"a"});
   testing::EventSequence seq("b");
   seq.competition_activated();
@@ -421,7 +424,7 @@ TEST_F(RegistryTest, RejectedOrFilteredEventsAreNotApplied) {
   EXPECT_TRUE(registry->held_competitions().empty());
 }
 
-TEST_F(RegistryTest, RebuildForgetsEveryStateAndClientsGetTheCompetitionAfresh) {
+TEST_P(RegistryTest, RebuildForgetsEveryStateAndClientsGetTheCompetitionAfresh) {
   testing::EventSequence seq;
   seq.competition_activated();
   auto client = std::make_shared<FakeConnection>();
@@ -451,7 +454,7 @@ testing::EventSequence heat_with_live_events(std::size_t live) {
   return seq;
 }
 
-TEST_F(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend) {
+TEST_P(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend) {
   const testing::EventSequence seq = heat_with_live_events(10);
   auto first = std::make_shared<FakeConnection>();
   auto second = std::make_shared<FakeConnection>();
@@ -471,7 +474,7 @@ TEST_F(RegistryTest, EventsThatArriveWhileTheFeedIsBusyReachEachClientInOneSend)
   }
 }
 
-TEST_F(RegistryTest, ARebuildForgetsOnlyWhatCameBeforeIt) {
+TEST_P(RegistryTest, ARebuildForgetsOnlyWhatCameBeforeIt) {
   testing::EventSequence seq;
   seq.competition_activated();
   auto client = std::make_shared<FakeConnection>();
@@ -487,7 +490,7 @@ TEST_F(RegistryTest, ARebuildForgetsOnlyWhatCameBeforeIt) {
   EXPECT_EQ(client->payloads().size(), 2u);
 }
 
-TEST_F(RegistryTest, AFullFeedHoldsBackItsConsumerUntilItDrains) {
+TEST_P(RegistryTest, AFullFeedHoldsBackItsConsumerUntilItDrains) {
   const std::size_t live = CompetitionFeed::kInboxLimit + 100;
   const testing::EventSequence seq = heat_with_live_events(live);
   auto client = std::make_shared<FakeConnection>();
@@ -522,6 +525,8 @@ TEST_F(RegistryTest, AFullFeedHoldsBackItsConsumerUntilItDrains) {
   for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], seq.events()[i].event.raw()) << i;
   EXPECT_LT(client->send_calls(), 3 + live / 10) << "the backlog left in blocks";
 }
+
+INSTANTIATE_TEST_SUITE_P(Lanes, RegistryTest, ::testing::Values(std::size_t{1}, std::size_t{3}));
 
 }  // namespace
 }  // namespace ovalstream::aggregator

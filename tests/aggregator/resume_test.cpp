@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aggregator/support/control_frames.hpp"
@@ -94,7 +95,8 @@ TEST(ResumeRequest, ParsesTheQuery) {
   }
 }
 
-class ResumeTest : public ::testing::Test {
+// With one fan-out lane and with three.
+class ResumeTest : public ::testing::TestWithParam<std::size_t> {
  protected:
   ResumeTest() { make_registry({}); }
 
@@ -103,6 +105,7 @@ class ResumeTest : public ::testing::Test {
     RegistryOptions options;
     options.resume_limits = limits;
     options.resume_catch_up_wait = catch_up_wait;
+    options.fanout_lanes = GetParam();
     resumes = std::make_shared<ResumeCounter>();
     registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
                                                      observer, resumes);
@@ -156,7 +159,7 @@ testing::EventSequence heat(std::size_t live) {
   return seq;
 }
 
-TEST_F(ResumeTest, APositionsClientGetsALiveFrameAfterItsSnapshotAndOnePositionFramePerBatch) {
+TEST_P(ResumeTest, APositionsClientGetsALiveFrameAfterItsSnapshotAndOnePositionFramePerBatch) {
   const auto seq = heat(6);
   const auto& e = seq.events();
   for (std::size_t i = 0; i < 3; ++i) deliver(e[i]);
@@ -179,7 +182,7 @@ TEST_F(ResumeTest, APositionsClientGetsALiveFrameAfterItsSnapshotAndOnePositionF
   EXPECT_EQ(plain->payloads(), events_only(expected));
 }
 
-TEST_F(ResumeTest, AResumeGetsOnlyWhatWasMissedThenLive) {
+TEST_P(ResumeTest, AResumeGetsOnlyWhatWasMissedThenLive) {
   const auto seq = heat(10);
   const auto& e = seq.events();
   for (std::size_t i = 0; i < 5; ++i) deliver(e[i]);
@@ -199,7 +202,7 @@ TEST_F(ResumeTest, AResumeGetsOnlyWhatWasMissedThenLive) {
   EXPECT_EQ(current->payloads(), std::vector<std::string>{live_marker(8, "epoch-1")});
 }
 
-TEST_F(ResumeTest, AnotherEpochOrAPositionOutsideTheWindowGetsAResetAndTheSnapshot) {
+TEST_P(ResumeTest, AnotherEpochOrAPositionOutsideTheWindowGetsAResetAndTheSnapshot) {
   make_registry({.max_bytes = 200, .max_age_ns = 1'000'000'000'000});
   const auto seq = heat(10);
   const auto& e = seq.events();
@@ -221,7 +224,7 @@ TEST_F(ResumeTest, AnotherEpochOrAPositionOutsideTheWindowGetsAResetAndTheSnapsh
 
 // A client coming from a replica that has read further (or to a replica that restarted and is catching up)
 // waits for its position instead of getting a snapshot.
-TEST_F(ResumeTest, AResumeAheadOfWhatThisReplicaReadWaitsForItThenGetsOnlyWhatItMissed) {
+TEST_P(ResumeTest, AResumeAheadOfWhatThisReplicaReadWaitsForItThenGetsOnlyWhatItMissed) {
   make_registry({}, 60s);
   const auto seq = heat(10);
   const auto& e = seq.events();
@@ -243,7 +246,7 @@ TEST_F(ResumeTest, AResumeAheadOfWhatThisReplicaReadWaitsForItThenGetsOnlyWhatIt
   EXPECT_EQ(ahead->payloads().back(), position_marker(9));
 }
 
-TEST_F(ResumeTest, AResumeAheadThatNeverComesGetsTheSnapshotAtItsDeadline) {
+TEST_P(ResumeTest, AResumeAheadThatNeverComesGetsTheSnapshotAtItsDeadline) {
   const auto seq = heat(3);
   const auto& e = seq.events();
   for (const auto& event : e) deliver(event);
@@ -256,7 +259,7 @@ TEST_F(ResumeTest, AResumeAheadThatNeverComesGetsTheSnapshotAtItsDeadline) {
   EXPECT_EQ(resumes->snapshot_resumes, 1);
 }
 
-TEST_F(ResumeTest, AResumeWaitingForItsPositionFromAnotherEpochDoesNotWait) {
+TEST_P(ResumeTest, AResumeWaitingForItsPositionFromAnotherEpochDoesNotWait) {
   make_registry({}, 60s);
   const auto seq = heat(3);
   for (const auto& event : seq.events()) deliver(event);
@@ -266,7 +269,7 @@ TEST_F(ResumeTest, AResumeWaitingForItsPositionFromAnotherEpochDoesNotWait) {
   EXPECT_EQ(other->payloads().front(), reset_marker());
 }
 
-TEST_F(ResumeTest, AClientThatLeavesWhileWaitingIsForgotten) {
+TEST_P(ResumeTest, AClientThatLeavesWhileWaitingIsForgotten) {
   make_registry({}, 60s);
   const auto seq = heat(3);
   const auto& e = seq.events();
@@ -281,7 +284,7 @@ TEST_F(ResumeTest, AClientThatLeavesWhileWaitingIsForgotten) {
   EXPECT_TRUE(ahead->payloads().empty());
 }
 
-TEST_F(ResumeTest, AResetTellsPositionsClientsAndTheNextBatchIsLive) {
+TEST_P(ResumeTest, AResetTellsPositionsClientsAndTheNextBatchIsLive) {
   const auto seq = heat(2);
   const auto& e = seq.events();
   for (std::size_t i = 0; i < 3; ++i) deliver(e[i]);
@@ -297,18 +300,24 @@ TEST_F(ResumeTest, AResetTellsPositionsClientsAndTheNextBatchIsLive) {
 }
 
 // The property, over one recording: several clients drop at random points and resume a random number of
-// events later; a small window makes some resumes fall back to the snapshot.
+// events later; a small window makes some resumes fall back to the snapshot. `lanes` fan-out lanes, the
+// io_context run by `io_threads` threads at each step.
 void check_resume_property(const std::vector<core::PositionedEvent>& events, core::ResumeLimits limits,
-                           unsigned seed, int* exact_resumes, int* activation_resumes) {
+                           unsigned seed, int* exact_resumes, int* activation_resumes, std::size_t lanes = 1,
+                           unsigned io_threads = 1) {
   boost::asio::io_context io;
   RegistryOptions options;
   options.resume_limits = limits;
+  options.fanout_lanes = lanes;
   auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
                                                         std::make_shared<QuietObserver>(), nullptr);
   registry->begin_catch_up(0, "e", 0);
   auto settle = [&] {
     io.restart();
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < io_threads; ++i) helpers.emplace_back([&] { io.run(); });
     io.run();
+    for (auto& helper : helpers) helper.join();
   };
   const std::string id = events.front().event.header.competition_id;
   std::mt19937 random(seed);
@@ -409,6 +418,21 @@ TEST(ResumeProperty, RealRecordingRandomDisconnects) {
   EXPECT_GT(from_activation, 0);
 }
 
+// The same with two fan-out lanes on two io threads.
+TEST(ResumeProperty, RealRecordingRandomDisconnectsTwoLanes) {
+  const auto events = testing::load_recording(testing::kRealRecordingName);
+  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  int exact = 0;
+  int from_activation = 0;
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    check_resume_property(*events, {}, seed, &exact, &from_activation, 2, 2);
+    check_resume_property(*events, {.max_bytes = 30'000, .max_age_ns = 60LL * 1'000'000'000}, seed, &exact,
+                          &from_activation, 2, 2);
+  }
+  EXPECT_GT(exact, 100) << "few resumes were exact: the property was hardly exercised";
+  EXPECT_GT(from_activation, 0);
+}
+
 TEST(ResumeProperty, SimulatedCompetitionRandomDisconnects) {
   const auto events =
       testing::load_recording_file(std::string(OVALSTREAM_SOURCE_DIR) + "/examples/competition.jsonl");
@@ -422,6 +446,22 @@ TEST(ResumeProperty, SimulatedCompetitionRandomDisconnects) {
   }
   EXPECT_GT(exact, 20);
 }
+
+TEST(ResumeProperty, SimulatedCompetitionRandomDisconnectsThreeLanes) {
+  const auto events =
+      testing::load_recording_file(std::string(OVALSTREAM_SOURCE_DIR) + "/examples/competition.jsonl");
+  ASSERT_TRUE(events) << "examples/competition.jsonl is part of the repository";
+  int exact = 0;
+  int from_activation = 0;
+  for (unsigned seed = 1; seed <= 5; ++seed) {
+    check_resume_property(*events, {}, seed, &exact, &from_activation, 3, 2);
+    check_resume_property(*events, {.max_bytes = 50'000, .max_age_ns = 120LL * 1'000'000'000}, seed, &exact,
+                          &from_activation, 3, 2);
+  }
+  EXPECT_GT(exact, 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lanes, ResumeTest, ::testing::Values(std::size_t{1}, std::size_t{3}));
 
 }  // namespace
 }  // namespace ovalstream::aggregator

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "aggregator/support/control_frames.hpp"
+#include "aggregator/support/quiet_observer.hpp"
 #include "competition_registry.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "support/event_builder.hpp"
@@ -27,19 +28,6 @@
 
 namespace ovalstream::aggregator {
 namespace {
-
-class QuietObserver final : public IngestObserver {
-  void event_received(const core::Event&) override {}
-  void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
-    ADD_FAILURE() << "rejected: " << reason;
-  }
-  void message_consumed(const FeedMessage&) override {}
-  void competitions_held(std::size_t) override {}
-  void competition_held(const std::string&, std::uint64_t) override {}
-  void competition_dropped(const std::string&, const std::string&) override {}
-  void caught_up(std::uint64_t) override {}
-  void feed_backpressure(const std::string&, bool) override {}
-};
 
 // Records what it is sent, and whether two threads ever sent to it at the same time (two lanes would).
 // Sometimes yields inside send(), so that a second sender, if there were one, would overlap.
@@ -239,17 +227,8 @@ TEST(FanoutLanes, RealRecordingWithTwoLanes) {
 }
 
 // Counts the consumer's waits for a full feed.
-class BackpressureObserver final : public IngestObserver {
+class BackpressureObserver final : public QuietObserver {
  public:
-  void event_received(const core::Event&) override {}
-  void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
-    ADD_FAILURE() << "rejected: " << reason;
-  }
-  void message_consumed(const FeedMessage&) override {}
-  void competitions_held(std::size_t) override {}
-  void competition_held(const std::string&, std::uint64_t) override {}
-  void competition_dropped(const std::string&, const std::string&) override {}
-  void caught_up(std::uint64_t) override {}
   void feed_backpressure(const std::string&, bool drained) override {
     {
       std::lock_guard lock(mutex_);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aggregator/support/control_frames.hpp"
+#include "aggregator/support/quiet_observer.hpp"
 #include "competition_registry.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "resume.hpp"
@@ -51,20 +52,6 @@ core::CompetitionState fold(const std::string& id, const std::vector<std::string
   }
   return state;
 }
-
-// Ingest reports are not under test here; a rejected event is a mistake in the test.
-class QuietObserver final : public IngestObserver {
-  void event_received(const core::Event&) override {}
-  void event_rejected(const FeedMessage&, const std::string& reason, const std::string&) override {
-    ADD_FAILURE() << "rejected: " << reason;
-  }
-  void message_consumed(const FeedMessage&) override {}
-  void competitions_held(std::size_t) override {}
-  void competition_held(const std::string&, std::uint64_t) override {}
-  void competition_dropped(const std::string&, const std::string&) override {}
-  void caught_up(std::uint64_t) override {}
-  void feed_backpressure(const std::string&, bool) override {}
-};
 
 // Counts the resumes the feeds serve (called on a feed's strand: the test's one io thread).
 class ResumeCounter final : public FeedObserver {

@@ -25,17 +25,88 @@ CompetitionFeed::CompetitionFeed(boost::asio::io_context& io, std::string compet
   lane_joins_.assign(count, 0);
 }
 
-template <class Work>
-void CompetitionFeed::on_lane(std::size_t lane, Work work) {
+void CompetitionFeed::on_lane(std::size_t lane, LaneWork work) {
   if (lanes_.size() == 1) {
     work(*this, *lanes_.front());  // the lane's strand is the feed's: as before lanes existed
     return;
   }
-  // Strands run what is posted to them in the order it was posted, and only the feed's strand posts here.
-  boost::asio::post(lanes_[lane]->strand,
-                    [self = shared_from_this(), lane, work = std::move(work)]() mutable {
-                      work(*self, *self->lanes_[lane]);
-                    });
+  enqueue_on_lane(lane, LaneItem{nullptr, std::move(work)});
+}
+
+void CompetitionFeed::hand_batch(std::size_t lane, const std::shared_ptr<Batch>& batch) {
+  if (lanes_.size() == 1) {
+    send_batch(*lanes_.front(), *batch);
+    return;
+  }
+  enqueue_on_lane(lane, LaneItem{batch, {}});
+}
+
+void CompetitionFeed::enqueue_on_lane(std::size_t lane, LaneItem item) {
+  Lane& target = *lanes_[lane];
+  bool post_drain = false;
+  {
+    std::lock_guard lock(target.queue_mutex);
+    target.queue.push_back(std::move(item));
+    post_drain = !std::exchange(target.drain_posted, true);
+  }
+  // Only the feed's strand hands out items, and the lane's drain runs them in the order queued.
+  if (post_drain) {
+    boost::asio::post(target.strand,
+                      [self = shared_from_this(), lane] { self->drain_lane(*self->lanes_[lane]); });
+  }
+}
+
+void CompetitionFeed::drain_lane(Lane& lane) {
+  {
+    std::lock_guard lock(lane.queue_mutex);
+    lane.running.swap(lane.queue);  // queue takes running's cleared capacity
+    lane.drain_posted = false;
+  }
+  std::vector<std::shared_ptr<Batch>> batches;
+  auto send_batches = [&] {
+    if (batches.empty()) return;
+    if (batches.size() == 1) {
+      send_batch(lane, *batches.front());
+    } else {
+      send_batch(lane, *merge_batches(lane, batches));
+    }
+    for (const auto& batch : batches) batch_sent(*batch);
+    batches.clear();
+  };
+  for (LaneItem& item : lane.running) {
+    if (item.batch) {
+      batches.push_back(std::move(item.batch));
+      continue;
+    }
+    send_batches();  // what was handed out before the work goes first
+    item.work(*this, lane);
+  }
+  send_batches();
+  lane.running.clear();
+}
+
+std::unique_ptr<CompetitionFeed::Batch> CompetitionFeed::merge_batches(
+    const Lane& lane, const std::vector<std::shared_ptr<Batch>>& batches) {
+  auto merged = std::make_unique<Batch>();
+  for (const auto& batch : batches) {
+    merged->frames.insert(merged->frames.end(), batch->frames.begin(), batch->frames.end());
+  }
+  // Encoded only for the kinds of subscriber the lane has.
+  const bool plain = std::any_of(lane.subscribers.begin(), lane.subscribers.end(),
+                                 [](const Subscriber& subscriber) { return !subscriber.positions; });
+  const bool positions = std::any_of(lane.subscribers.begin(), lane.subscribers.end(),
+                                     [](const Subscriber& subscriber) { return subscriber.positions; });
+  if (plain) merged->block = hub::make_frame_block(merged->frames);
+  if (positions) {
+    // Each batch's control frame stays after its events. A batch made while no client had positions has
+    // none; it cannot reach one that has (that one joined after it), but the events are what counts.
+    for (const auto& batch : batches) {
+      const auto& frames = batch->position_frames.empty() ? batch->frames : batch->position_frames;
+      merged->position_frames.insert(merged->position_frames.end(), frames.begin(), frames.end());
+    }
+    merged->position_block = hub::make_frame_block(merged->position_frames);
+  }
+  return merged;
 }
 
 bool CompetitionFeed::apply(core::Event event, core::Position position, std::int64_t published_ns,
@@ -137,10 +208,7 @@ void CompetitionFeed::forward_pending() {
   if (lanes_.size() > 1) lane_backlog_events_ += batch->events;
   for (std::size_t lane = 0; lane < lanes_.size(); ++lane) {
     if (lane_joins_[lane] == 0) continue;
-    on_lane(lane, [batch](CompetitionFeed& feed, Lane& target) {
-      send_batch(target, *batch);
-      feed.batch_sent(*batch);
-    });
+    hand_batch(lane, batch);
   }
 }
 

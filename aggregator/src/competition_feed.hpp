@@ -129,12 +129,27 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
     std::size_t events = 0;                  // counted in the inbox until every lane sent it
     std::atomic<std::size_t> lanes_left{0};  // lanes that have yet to send it
   };
+  struct Lane;
+  using LaneWork = std::function<void(CompetitionFeed&, Lane&)>;
+  // What the feed's strand hands a lane: a batch to send, or other work (a subscriber joins or leaves, a
+  // reset), run in the order handed out.
+  struct LaneItem {
+    std::shared_ptr<Batch> batch;  // or
+    LaneWork work;
+  };
   // A group of subscribers with its own strand. With one lane the strand is the feed's.
   struct Lane {
     explicit Lane(boost::asio::strand<boost::asio::io_context::executor_type> lane_strand)
         : strand(std::move(lane_strand)) {}
     boost::asio::strand<boost::asio::io_context::executor_type> strand;
     std::vector<Subscriber> subscribers;  // the lane's strand only
+    // Handed out and not yet run: a lane that falls behind finds several batches here at once and sends
+    // them to each client in one write (as the feed's inbox does for events), instead of a write per batch
+    // per client. Bounded with the inbox: every batch's events count in lane_backlog_events_.
+    std::mutex queue_mutex;
+    std::vector<LaneItem> queue;    // guarded by queue_mutex
+    bool drain_posted = false;      // guarded by queue_mutex
+    std::vector<LaneItem> running;  // the lane's strand only: the queue taken by the drain running
   };
   // Where a subscribed connection is, and how many times it joined (feed's strand only).
   struct Membership {
@@ -161,8 +176,16 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
   void forward_pending();
   // On the feed's strand: runs `work` on `lane`'s strand after everything handed to it before; inline with
   // one lane. Every lane's work is handed out from the feed's strand, so each lane sees the feed's order.
-  template <class Work>
-  void on_lane(std::size_t lane, Work work);
+  void on_lane(std::size_t lane, LaneWork work);
+  // On the feed's strand: hands `batch` to `lane` (inline with one lane).
+  void hand_batch(std::size_t lane, const std::shared_ptr<Batch>& batch);
+  // Queues an item for `lane` and posts the lane's drain unless one is pending.
+  void enqueue_on_lane(std::size_t lane, LaneItem item);
+  // On a lane's strand: runs what the queue holds, consecutive batches merged into one send per client.
+  void drain_lane(Lane& lane);
+  // On a lane's strand: `batches` (two or more, in order) as one batch, encoded once for the lane.
+  static std::unique_ptr<Batch> merge_batches(const Lane& lane,
+                                              const std::vector<std::shared_ptr<Batch>>& batches);
   // On the feed's strand, after what was sent to the connection at its join: every later batch goes to it,
   // from its lane.
   void subscribe(const std::shared_ptr<hub::Connection>& connection, bool positions);

@@ -68,7 +68,8 @@ ConfigOutcome parse_config(int argc, const char* const* argv, std::ostream& out,
                 {.min = 0});
   flags.add_int("fanout-lanes", &config.fanout_lanes,
                 "per competition, groups of clients written to in parallel, each on its own strand (1 = all "
-                "of a competition's clients on one; 0 = one per io thread)",
+                "of a competition's clients on one; 0 = one per io thread); more than 1 helps only with "
+                "cores to spare: lanes take every io thread while they write, and accepts wait",
                 {.min = 0, .max = 256});
   flags.add_duration("drain-delay", &config.drain_delay,
                      "after SIGTERM, keep serving this long with /readyz at 503 before closing connections",

@@ -35,7 +35,8 @@ struct Config {
   std::int64_t client_queue_bytes = 8 << 20;
   std::int64_t max_connections = 0;
   // Fan-out lanes per competition; 0 = one per io thread (io_thread_count()).
-  std::int64_t fanout_lanes = 0;
+  // 1 by default: more lanes measured slower end to end when the cores are not free (docs/benchmarks.md).
+  std::int64_t fanout_lanes = 1;
   std::chrono::nanoseconds drain_delay = std::chrono::seconds(5);
   std::int64_t drain_seconds = 10;
   std::string static_dir;

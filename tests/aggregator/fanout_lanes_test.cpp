@@ -22,6 +22,7 @@
 #include "aggregator/support/control_frames.hpp"
 #include "aggregator/support/quiet_observer.hpp"
 #include "competition_registry.hpp"
+#include "config.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "support/event_builder.hpp"
 #include "support/recording.hpp"
@@ -256,6 +257,8 @@ class BlockingConnection final : public hub::Connection {
  public:
   bool send(std::span<const hub::Frame> frames) override {
     std::unique_lock lock(mutex_);
+    ++sends_;
+    entered_.notify_all();
     released_.wait(lock, [&] { return !held_; });
     for (const hub::Frame& frame : frames) payloads_.push_back(*frame.payload);
     return true;
@@ -278,10 +281,21 @@ class BlockingConnection final : public hub::Connection {
     std::lock_guard lock(mutex_);
     return payloads_;
   }
+  std::size_t sends() const {
+    std::lock_guard lock(mutex_);
+    return sends_;
+  }
+  // Until a send() has been entered (and, while held, is blocked), at most `timeout`.
+  bool wait_for_send(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return entered_.wait_for(lock, timeout, [&] { return sends_ > 0; });
+  }
 
  private:
   mutable std::mutex mutex_;
   std::condition_variable released_;
+  std::condition_variable entered_;
+  std::size_t sends_ = 0;
   bool held_ = false;
   std::vector<std::string> payloads_;
 };
@@ -346,6 +360,87 @@ TEST(FanoutLanes, ALaneBehindHoldsBackTheConsumerAndWakesItWhenItCatchesUp) {
   EXPECT_LT(*woken - released, kFeedBackpressureWait / 2)
       << "the consumer was not woken when the lane caught up";
   // Nothing lost or reordered on either lane.
+  for (const auto& got : {stuck->payloads(), fine->payloads()}) {
+    ASSERT_EQ(got.size(), seq.events().size());
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], seq.events()[i].event.raw()) << i;
+  }
+}
+
+// One lane unless asked: more measured slower end to end where the cores are not free (a join storm on a
+// busy core took 30 times as long), see docs/benchmarks.md.
+TEST(FanoutLanes, OneLaneByDefaultAndOnePerIoThreadForZero) {
+  Config config;
+  EXPECT_EQ(fanout_lanes(config), 1u);
+  config.fanout_lanes = 0;
+  EXPECT_EQ(fanout_lanes(config), io_thread_count());
+  config.fanout_lanes = 3;
+  EXPECT_EQ(fanout_lanes(config), 3u);
+}
+
+// A lane that falls behind (here: stuck in one client's write) finds the batches the feed handed it meanwhile
+// all queued, and sends them to each client in one write, as the feed's inbox does for events: under load
+// the work per event shrinks instead of every batch costing a write per client (a join storm on a busy
+// core collapsed without this).
+TEST(FanoutLanes, ALaneBehindSendsTheBatchesThatQueuedMeanwhileInOneWritePerClient) {
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
+  RegistryOptions options;
+  options.fanout_lanes = 2;
+  auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
+                                                        std::make_shared<QuietObserver>(), nullptr);
+  registry->begin_catch_up(0);
+  testing::EventSequence seq;
+  seq.competition_activated()
+      .distance_activated(testing::kDistanceA)
+      .heat_activated(testing::kDistanceA, 1, {"r1"});
+  constexpr std::size_t kLive = 10;
+  for (std::size_t i = 0; i < kLive; ++i) {
+    seq.race_event("RacePassingAddedEvent", testing::kDistanceA, 1, "r1",
+                   R"("passing":{"time":)" + std::to_string(i) + "}");
+  }
+  auto deliver = [&](std::size_t index) {
+    const core::PositionedEvent& event = seq.events()[index];
+    const auto subject = core::subject_for(event.event.header, 0);
+    registry->on_message(FeedMessage{*subject, event.event.bytes, event.position, 1, 0});
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  // The activations first, then two clients, one per lane; the first one's lane gets stuck in its next send.
+  for (std::size_t i = 0; i < 3; ++i) deliver(i);
+  auto stuck = std::make_shared<BlockingConnection>();
+  auto fine = std::make_shared<CheckingConnection>(1);
+  registry->join(testing::kCompetition, stuck);
+  registry->join(testing::kCompetition, fine);
+  while (fine->payloads().size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(fine->payloads().size(), 3u) << "the snapshot";
+  ASSERT_TRUE(stuck->wait_for_send(std::chrono::seconds(10))) << "the snapshot";
+  const std::size_t snapshot_sends = stuck->sends();
+  stuck->hold();
+  deliver(3);
+  ASSERT_TRUE(stuck->wait_for_send(std::chrono::seconds(10)));
+  while (stuck->sends() == snapshot_sends && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(stuck->sends(), snapshot_sends + 1) << "the first live event's send, held";
+  // One event at a time, each handed out (the other lane has sent it) before the next: one batch each.
+  for (std::size_t i = 4; i < seq.events().size(); ++i) {
+    deliver(i);
+    while (fine->payloads().size() < i + 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(fine->payloads().size(), i + 1);
+  }
+  stuck->release();
+  while (stuck->payloads().size() < seq.events().size() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  work.reset();
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(stuck->sends(), snapshot_sends + 2)
+      << "the " << kLive - 1 << " batches queued behind the held send went out in one send";
   for (const auto& got : {stuck->payloads(), fine->payloads()}) {
     ASSERT_EQ(got.size(), seq.events().size());
     for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], seq.events()[i].event.raw()) << i;

@@ -300,27 +300,58 @@ class BlockingConnection final : public hub::Connection {
   std::vector<std::string> payloads_;
 };
 
-// A lane behind the feed holds its batches; their events count in the feed's inbox bound, so the consumer
-// waits for that lane (and is woken when it catches up) instead of the backlog growing in the lanes.
-TEST(FanoutLanes, ALaneBehindHoldsBackTheConsumerAndWakesItWhenItCatchesUp) {
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
-  RegistryOptions options;
-  options.fanout_lanes = 2;
-  auto observer = std::make_shared<BackpressureObserver>();
-  auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
-                                                        observer, nullptr);
-  registry->begin_catch_up(0);
+// The ingest's hand-over of one event to the registry.
+void deliver(CompetitionRegistry& registry, const core::PositionedEvent& event) {
+  const auto subject = core::subject_for(event.event.header, 0);
+  registry.on_message(FeedMessage{*subject, event.event.bytes, event.position, 1, 0});
+}
+
+// A competition, a distance and a heat, then `passings` passings of its one race.
+testing::EventSequence heat_with_passings(std::size_t passings) {
   testing::EventSequence seq;
   seq.competition_activated()
       .distance_activated(testing::kDistanceA)
       .heat_activated(testing::kDistanceA, 1, {"r1"});
-  for (std::size_t i = 0; i < 3 * CompetitionFeed::kInboxLimit; ++i) {
+  for (std::size_t i = 0; i < passings; ++i) {
     seq.race_event("RacePassingAddedEvent", testing::kDistanceA, 1, "r1",
                    R"("passing":{"time":)" + std::to_string(i) + "}");
   }
+  return seq;
+}
+
+// A registry with 2 fan-out lanes on an io_context run by 2 threads; stop() (or the destructor) lets every
+// strand finish what it was handed and joins the threads.
+struct TwoLanesOnTwoThreads {
+  explicit TwoLanesOnTwoThreads(std::shared_ptr<IngestObserver> observer)
+      : work(boost::asio::make_work_guard(io)) {
+    for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
+    RegistryOptions options;
+    options.fanout_lanes = 2;
+    registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
+                                                     std::move(observer), nullptr);
+    registry->begin_catch_up(0);
+  }
+  ~TwoLanesOnTwoThreads() { stop(); }
+  void stop() {
+    work.reset();
+    for (auto& thread : threads) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
+  std::vector<std::thread> threads;
+  std::shared_ptr<CompetitionRegistry> registry;
+};
+
+// A lane behind the feed holds its batches; their events count in the feed's inbox bound, so the consumer
+// waits for that lane (and is woken when it catches up) instead of the backlog growing in the lanes.
+TEST(FanoutLanes, ALaneBehindHoldsBackTheConsumerAndWakesItWhenItCatchesUp) {
+  auto observer = std::make_shared<BackpressureObserver>();
+  TwoLanesOnTwoThreads lanes(observer);
+  auto& registry = lanes.registry;
+  const testing::EventSequence seq = heat_with_passings(3 * CompetitionFeed::kInboxLimit);
   // Two clients, one per lane; the first one's lane gets stuck in its send.
   auto stuck = std::make_shared<BlockingConnection>();
   auto fine = std::make_shared<CheckingConnection>(1);
@@ -329,10 +360,7 @@ TEST(FanoutLanes, ALaneBehindHoldsBackTheConsumerAndWakesItWhenItCatchesUp) {
   stuck->hold();
   std::atomic<bool> delivered{false};
   std::thread consumer([&] {
-    for (const core::PositionedEvent& event : seq.events()) {
-      const auto subject = core::subject_for(event.event.header, 0);
-      registry->on_message(FeedMessage{*subject, event.event.bytes, event.position, 1, 0});
-    }
+    for (const core::PositionedEvent& event : seq.events()) deliver(*registry, event);
     delivered = true;
   });
   // The feed keeps draining its inbox into the lanes; the stuck lane's backlog fills the bound.
@@ -350,8 +378,7 @@ TEST(FanoutLanes, ALaneBehindHoldsBackTheConsumerAndWakesItWhenItCatchesUp) {
   const auto released = std::chrono::steady_clock::now();
   stuck->release();
   consumer.join();
-  work.reset();
-  for (auto& thread : threads) thread.join();
+  lanes.stop();
   EXPECT_GE(observer->drained_.load(), 1);
   EXPECT_EQ(observer->timeouts_.load(), 0);
   // Woken by the lane as it caught up, not by the end of its wait (kFeedBackpressureWait, 1 s).
@@ -382,32 +409,14 @@ TEST(FanoutLanes, OneLaneByDefaultAndOnePerIoThreadForZero) {
 // the work per event shrinks instead of every batch costing a write per client (a join storm on a busy
 // core collapsed without this).
 TEST(FanoutLanes, ALaneBehindSendsTheBatchesThatQueuedMeanwhileInOneWritePerClient) {
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
-  RegistryOptions options;
-  options.fanout_lanes = 2;
-  auto registry = std::make_shared<CompetitionRegistry>(io, options, std::make_shared<EventValidator>(),
-                                                        std::make_shared<QuietObserver>(), nullptr);
-  registry->begin_catch_up(0);
-  testing::EventSequence seq;
-  seq.competition_activated()
-      .distance_activated(testing::kDistanceA)
-      .heat_activated(testing::kDistanceA, 1, {"r1"});
+  TwoLanesOnTwoThreads lanes(std::make_shared<QuietObserver>());
+  auto& registry = lanes.registry;
   constexpr std::size_t kLive = 10;
-  for (std::size_t i = 0; i < kLive; ++i) {
-    seq.race_event("RacePassingAddedEvent", testing::kDistanceA, 1, "r1",
-                   R"("passing":{"time":)" + std::to_string(i) + "}");
-  }
-  auto deliver = [&](std::size_t index) {
-    const core::PositionedEvent& event = seq.events()[index];
-    const auto subject = core::subject_for(event.event.header, 0);
-    registry->on_message(FeedMessage{*subject, event.event.bytes, event.position, 1, 0});
-  };
+  const testing::EventSequence seq = heat_with_passings(kLive);
+  auto deliver_at = [&](std::size_t index) { deliver(*registry, seq.events()[index]); };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   // The activations first, then two clients, one per lane; the first one's lane gets stuck in its next send.
-  for (std::size_t i = 0; i < 3; ++i) deliver(i);
+  for (std::size_t i = 0; i < 3; ++i) deliver_at(i);
   auto stuck = std::make_shared<BlockingConnection>();
   auto fine = std::make_shared<CheckingConnection>(1);
   registry->join(testing::kCompetition, stuck);
@@ -419,7 +428,7 @@ TEST(FanoutLanes, ALaneBehindSendsTheBatchesThatQueuedMeanwhileInOneWritePerClie
   ASSERT_TRUE(stuck->wait_for_send(std::chrono::seconds(10))) << "the snapshot";
   const std::size_t snapshot_sends = stuck->sends();
   stuck->hold();
-  deliver(3);
+  deliver_at(3);
   ASSERT_TRUE(stuck->wait_for_send(std::chrono::seconds(10)));
   while (stuck->sends() == snapshot_sends && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -427,7 +436,7 @@ TEST(FanoutLanes, ALaneBehindSendsTheBatchesThatQueuedMeanwhileInOneWritePerClie
   ASSERT_EQ(stuck->sends(), snapshot_sends + 1) << "the first live event's send, held";
   // One event at a time, each handed out (the other lane has sent it) before the next: one batch each.
   for (std::size_t i = 4; i < seq.events().size(); ++i) {
-    deliver(i);
+    deliver_at(i);
     while (fine->payloads().size() < i + 1 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -437,8 +446,7 @@ TEST(FanoutLanes, ALaneBehindSendsTheBatchesThatQueuedMeanwhileInOneWritePerClie
   while (stuck->payloads().size() < seq.events().size() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  work.reset();
-  for (auto& thread : threads) thread.join();
+  lanes.stop();
   EXPECT_EQ(stuck->sends(), snapshot_sends + 2)
       << "the " << kLive - 1 << " batches queued behind the held send went out in one send";
   for (const auto& got : {stuck->payloads(), fine->payloads()}) {

@@ -7,8 +7,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -24,6 +22,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/duration.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "routes.hpp"
 #include "telemetry.hpp"
 
@@ -99,8 +98,8 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
   std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
   // The watcher runs blocking NATS requests, so it has its own thread, not an io_context one.
   std::thread watcher_;
-  std::mutex watcher_mutex_;
-  std::condition_variable watcher_wakeup_;
+  runtime::Mutex watcher_mutex_;
+  runtime::CondVar watcher_wakeup_;
   std::atomic<bool> stopping_{false};
   int exit_code_ = 0;
 };
@@ -267,7 +266,7 @@ std::string AggregatorService::Impl::readiness_problems() const {
 // when it gave up, and rebuild when the stream went backwards. Blocking NATS requests run here only, on
 // the watcher's own thread, holding no lock that an io thread takes.
 void AggregatorService::Impl::watch_loop() {
-  std::unique_lock lock(watcher_mutex_);
+  runtime::MutexLock lock(watcher_mutex_);
   while (!stopping_) {
     lock.unlock();
     watch_stream();

@@ -122,7 +122,7 @@ bool CompetitionFeed::enqueue(Inbound inbound) {
   bool post_drain = false;
   bool has_room = true;
   {
-    std::lock_guard lock(inbox_mutex_);
+    runtime::MutexLock lock(inbox_mutex_);
     inbox_.push_back(std::move(inbound));
     has_room = inbox_.size() + lane_backlog_events_.load() <= kInboxLimit;
     post_drain = !std::exchange(drain_posted_, true);
@@ -132,16 +132,18 @@ bool CompetitionFeed::enqueue(Inbound inbound) {
 }
 
 bool CompetitionFeed::wait_for_room(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(inbox_mutex_);
+  runtime::MutexLock lock(inbox_mutex_);
   ++room_waiters_;
-  const bool room = inbox_room_.wait_for(
-      lock, timeout, [&] { return inbox_.size() + lane_backlog_events_.load() <= kInboxLimit; });
+  const bool room = inbox_room_.wait_for(lock, timeout, [&] {
+    inbox_mutex_.assert_held();
+    return inbox_.size() + lane_backlog_events_.load() <= kInboxLimit;
+  });
   --room_waiters_;
   return room;
 }
 
 std::size_t CompetitionFeed::inbox_events() {
-  std::lock_guard lock(inbox_mutex_);
+  runtime::MutexLock lock(inbox_mutex_);
   return inbox_.size() + lane_backlog_events_.load();
 }
 
@@ -151,7 +153,7 @@ void CompetitionFeed::count_clients() {
 
 void CompetitionFeed::drain() {
   {
-    std::lock_guard lock(inbox_mutex_);
+    runtime::MutexLock lock(inbox_mutex_);
     draining_.swap(inbox_);  // inbox_ takes draining_'s cleared capacity
     drain_posted_ = false;
   }
@@ -230,7 +232,7 @@ void CompetitionFeed::batch_sent(Batch& batch) {
   lane_backlog_events_ -= batch.events;
   bool waiting = false;
   {
-    std::lock_guard lock(inbox_mutex_);
+    runtime::MutexLock lock(inbox_mutex_);
     waiting = room_waiters_ > 0;
   }
   if (waiting) inbox_room_.notify_all();

@@ -21,10 +21,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,6 +31,7 @@
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/core/resume_window.hpp"
 #include "ovalstream/hub/connection.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "resume.hpp"
 
 namespace ovalstream::aggregator {
@@ -209,12 +208,11 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
 
-  std::mutex inbox_mutex_;
-  std::condition_variable inbox_room_;  // notified when a drain takes the inbox
-  // Guarded by inbox_mutex_.
-  std::vector<Inbound> inbox_;
-  bool drain_posted_ = false;
-  std::size_t room_waiters_ = 0;  // threads in wait_for_room()
+  runtime::Mutex inbox_mutex_;
+  runtime::CondVar inbox_room_;  // notified when a drain takes the inbox
+  std::vector<Inbound> inbox_ GUARDED_BY(inbox_mutex_);
+  bool drain_posted_ GUARDED_BY(inbox_mutex_) = false;
+  std::size_t room_waiters_ GUARDED_BY(inbox_mutex_) = 0;  // threads in wait_for_room()
   // Events handed to the lanes that not every lane has sent yet (with more than one lane).
   std::atomic<std::size_t> lane_backlog_events_{0};
   std::atomic<std::size_t> clients_{0};  // written on the strand, read by scrapes

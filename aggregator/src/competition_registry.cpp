@@ -34,7 +34,7 @@ void CompetitionRegistry::on_message(FeedMessage message) {
   const bool applied = event && follows(event->header.competition_id);
   bool reached_end = false;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     highest_sequence_ = std::max(highest_sequence_, message.stream_sequence);
     if (!context_floor_final_) {
       // Everything from the first delivered message on is delivered: positions from here are exact.
@@ -106,7 +106,7 @@ void CompetitionRegistry::forget_if_unwatched_locked(const std::string& competit
   feed->inspect([weak, weak_feed, competition_id](std::size_t subscribers, bool) {
     auto self = weak.lock();
     if (!self || subscribers > 0) return;
-    std::lock_guard relock(self->mutex_);
+    runtime::MutexLock relock(self->mutex_);
     const auto it = self->waiting_.find(competition_id);
     if (it != self->waiting_.end() && it->second == weak_feed.lock()) self->waiting_.erase(it);
   });
@@ -124,7 +124,7 @@ void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence, std::strin
                                          std::uint64_t floor) {
   bool reached_end = false;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     context_ = std::make_shared<const StreamContext>(StreamContext{std::move(epoch), floor});
     context_floor_final_ = false;
     catch_up_sequence_ = last_sequence;
@@ -135,7 +135,7 @@ void CompetitionRegistry::begin_catch_up(std::uint64_t last_sequence, std::strin
 }
 
 bool CompetitionRegistry::caught_up() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return caught_up_;
 }
 
@@ -155,13 +155,13 @@ std::shared_ptr<CompetitionFeed> CompetitionRegistry::feed_locked(const std::str
 
 void CompetitionRegistry::join(const std::string& competition_id, std::shared_ptr<hub::Connection> connection,
                                ResumeRequest request) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   feed_locked(competition_id)->join(std::move(connection), std::move(request), context_);
 }
 
 void CompetitionRegistry::leave(const std::string& competition_id,
                                 const std::shared_ptr<hub::Connection>& connection) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   if (auto it = held_.find(competition_id); it != held_.end()) {
     it->second.feed->leave(connection);
     return;
@@ -185,7 +185,7 @@ void CompetitionRegistry::state_view(const std::string& competition_id,
                                      std::function<void(std::string)> done) {
   std::shared_ptr<CompetitionFeed> feed;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (auto it = held_.find(competition_id); it != held_.end()) feed = it->second.feed;
   }
   if (!feed) {
@@ -202,7 +202,7 @@ void CompetitionRegistry::list(std::function<void(std::string)> done,
 
 void CompetitionRegistry::collect_garbage(std::int64_t now_ns, std::int64_t history_start_ns) {
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     for (auto it = held_.begin(); it != held_.end();) {
       const auto next = std::next(it);
       if (now_ns - it->second.last_event_ns > options_.idle_drop_ns) drop_locked(it, "idle");
@@ -213,7 +213,7 @@ void CompetitionRegistry::collect_garbage(std::int64_t now_ns, std::int64_t hist
 }
 
 void CompetitionRegistry::rebuild() {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   for (auto& [id, held] : held_) {
     held.feed->reset();
     waiting_[id] = held.feed;
@@ -226,17 +226,17 @@ void CompetitionRegistry::rebuild() {
 }
 
 std::uint64_t CompetitionRegistry::highest_sequence() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return highest_sequence_;
 }
 
 std::size_t CompetitionRegistry::held_count() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return held_.size();
 }
 
 std::vector<CompetitionRegistry::HeldCompetition> CompetitionRegistry::held_competitions() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   std::vector<HeldCompetition> competitions;
   competitions.reserve(held_.size());
   for (const auto& [id, held] : held_) {

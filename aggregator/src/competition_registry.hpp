@@ -12,7 +12,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +22,7 @@
 #include "event_validator.hpp"
 #include "feed_message.hpp"
 #include "ovalstream/core/competition_id.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -131,18 +131,18 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   };
 
   std::optional<core::Event> validate(const FeedMessage& message);
-  // Caller holds mutex_. Hands the event to its competition's feed; returns the feed when it is over its
-  // inbox limit.
-  std::shared_ptr<CompetitionFeed> deliver_locked(const FeedMessage& message, const core::Event& event);
-  Held& hold_locked(const std::string& competition_id, std::uint64_t sequence);
+  // Hands the event to its competition's feed; returns the feed when it is over its inbox limit.
+  std::shared_ptr<CompetitionFeed> deliver_locked(const FeedMessage& message, const core::Event& event)
+      REQUIRES(mutex_);
+  Held& hold_locked(const std::string& competition_id, std::uint64_t sequence) REQUIRES(mutex_);
   void drop_locked(std::map<std::string, Held, core::CompetitionIdLess>::iterator it,
-                   const std::string& reason);
-  std::shared_ptr<CompetitionFeed> feed_locked(const std::string& competition_id);
+                   const std::string& reason) REQUIRES(mutex_);
+  std::shared_ptr<CompetitionFeed> feed_locked(const std::string& competition_id) REQUIRES(mutex_);
   // A waiting feed without clients is forgotten (checked on its strand).
   void forget_if_unwatched_locked(const std::string& competition_id,
-                                  const std::shared_ptr<CompetitionFeed>& feed);
+                                  const std::shared_ptr<CompetitionFeed>& feed) REQUIRES(mutex_);
   // Without the lock: waits for a feed over its inbox limit (if any), and reports it.
-  void wait_for_feed(const std::shared_ptr<CompetitionFeed>& feed);
+  void wait_for_feed(const std::shared_ptr<CompetitionFeed>& feed) EXCLUDES(mutex_);
 
   boost::asio::io_context& io_;
   RegistryOptions options_;
@@ -151,17 +151,18 @@ class CompetitionRegistry : public std::enable_shared_from_this<CompetitionRegis
   std::shared_ptr<FeedObserver> feed_observer_;
   std::shared_ptr<ActivationFeed> activations_;
 
-  mutable std::mutex mutex_;
-  bool caught_up_ = false;
-  std::uint64_t catch_up_sequence_ = 0;
-  SharedStreamContext context_ = std::make_shared<const StreamContext>();
-  bool context_floor_final_ = false;  // lowered by the first message of the consumer
-  std::uint64_t highest_sequence_ = 0;
+  mutable runtime::Mutex mutex_;
+  bool caught_up_ GUARDED_BY(mutex_) = false;
+  std::uint64_t catch_up_sequence_ GUARDED_BY(mutex_) = 0;
+  SharedStreamContext context_ GUARDED_BY(mutex_) = std::make_shared<const StreamContext>();
+  bool context_floor_final_ GUARDED_BY(mutex_) = false;  // lowered by the first message of the consumer
+  std::uint64_t highest_sequence_ GUARDED_BY(mutex_) = 0;
   // Keyed by competition id, ASCII case-insensitively (core/competition_id.hpp): a client asking for an
   // upper-case GUID gets the competition Vantage publishes in lower case, as the original matched them.
-  std::map<std::string, Held, core::CompetitionIdLess> held_;
+  std::map<std::string, Held, core::CompetitionIdLess> held_ GUARDED_BY(mutex_);
   // Feeds with clients but no held competition (not yet active, dropped, or filtered out).
-  std::map<std::string, std::shared_ptr<CompetitionFeed>, core::CompetitionIdLess> waiting_;
+  std::map<std::string, std::shared_ptr<CompetitionFeed>, core::CompetitionIdLess> waiting_
+      GUARDED_BY(mutex_);
 };
 
 }  // namespace ovalstream::aggregator

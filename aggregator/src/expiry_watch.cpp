@@ -23,14 +23,14 @@ void ExpiryWatch::stop() {
 
 void ExpiryWatch::watch(const std::shared_ptr<hub::Connection>& connection,
                         std::chrono::system_clock::time_point deadline) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   const auto [existing, inserted] = by_id_.try_emplace(connection->id());
   if (!inserted) by_deadline_.erase(existing->second);
   existing->second = by_deadline_.emplace(deadline, connection);
 }
 
 void ExpiryWatch::forget(const hub::Connection& connection) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   const auto found = by_id_.find(connection.id());
   if (found == by_id_.end()) return;
   by_deadline_.erase(found->second);
@@ -38,7 +38,7 @@ void ExpiryWatch::forget(const hub::Connection& connection) {
 }
 
 std::size_t ExpiryWatch::watched() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return by_deadline_.size();
 }
 
@@ -51,7 +51,7 @@ void ExpiryWatch::on_tick(boost::system::error_code error) {
   if (error || stopped_) return;
   std::vector<std::shared_ptr<hub::Connection>> due;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     const auto now = std::chrono::system_clock::now();
     while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
       if (auto connection = by_deadline_.begin()->second.lock()) {
@@ -59,7 +59,8 @@ void ExpiryWatch::on_tick(boost::system::error_code error) {
         due.push_back(std::move(connection));
       } else {
         // Gone without on_close having run yet: its entry goes by iterator.
-        std::erase_if(by_id_, [&](const auto& entry) { return entry.second == by_deadline_.begin(); });
+        const Deadlines::iterator first = by_deadline_.begin();
+        std::erase_if(by_id_, [first](const auto& entry) { return entry.second == first; });
       }
       by_deadline_.erase(by_deadline_.begin());
     }

@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 
 #include "ovalstream/hub/connection.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -47,9 +47,9 @@ class ExpiryWatch final : public std::enable_shared_from_this<ExpiryWatch> {
   boost::asio::steady_timer timer_;  // on its own strand
   bool stopped_ = false;             // the strand's
 
-  mutable std::mutex mutex_;
-  Deadlines by_deadline_;                                         // guarded by mutex_
-  std::unordered_map<std::uint64_t, Deadlines::iterator> by_id_;  // guarded by mutex_
+  mutable runtime::Mutex mutex_;
+  Deadlines by_deadline_ GUARDED_BY(mutex_);
+  std::unordered_map<std::uint64_t, Deadlines::iterator> by_id_ GUARDED_BY(mutex_);
 };
 
 }  // namespace ovalstream::aggregator

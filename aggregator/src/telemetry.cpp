@@ -283,12 +283,12 @@ void Telemetry::add_scrape_gauges() {
 }
 
 void Telemetry::attach(Sources sources) {
-  std::lock_guard lock(sources_mutex_);
+  runtime::MutexLock lock(sources_mutex_);
   sources_ = std::move(sources);
 }
 
 Telemetry::Sources Telemetry::sources() const {
-  std::lock_guard lock(sources_mutex_);
+  runtime::MutexLock lock(sources_mutex_);
   return sources_;
 }
 
@@ -327,7 +327,7 @@ void Telemetry::event_applied(const FeedMessage& message) {
 
 prometheus::Counter& Telemetry::labelled(prometheus::Family<prometheus::Counter>& family,
                                          const std::string& key, const std::string& value) {
-  std::lock_guard lock(labels_mutex_);
+  runtime::MutexLock lock(labels_mutex_);
   const std::string cache_key = std::to_string(reinterpret_cast<std::uintptr_t>(&family)) + '\0' + value;
   auto& counter = counters_by_label_[cache_key];
   if (!counter) counter = &family.Add({{key, value}});
@@ -336,14 +336,14 @@ prometheus::Counter& Telemetry::labelled(prometheus::Family<prometheus::Counter>
 
 void Telemetry::connection_opened(const std::string& endpoint) {
   labelled(connections_accepted_, "endpoint", endpoint).Increment();
-  std::lock_guard lock(labels_mutex_);
+  runtime::MutexLock lock(labels_mutex_);
   auto& gauge = open_by_endpoint_[endpoint];
   if (!gauge) gauge = &connections_open_.Add({{"endpoint", endpoint}});
   gauge->Increment();
 }
 
 void Telemetry::connection_closed(const std::string& endpoint) {
-  std::lock_guard lock(labels_mutex_);
+  runtime::MutexLock lock(labels_mutex_);
   auto& gauge = open_by_endpoint_[endpoint];
   if (!gauge) gauge = &connections_open_.Add({{"endpoint", endpoint}});
   gauge->Decrement();

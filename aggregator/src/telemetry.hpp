@@ -18,7 +18,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "competition_registry.hpp"
@@ -29,6 +28,7 @@
 #include "ovalstream/metrics/process_collector.hpp"
 #include "ovalstream/metrics/scrape_gauges.hpp"
 #include "ovalstream/runtime/log.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::aggregator {
 
@@ -137,13 +137,13 @@ class Telemetry final : public hub::HubObserver, public IngestObserver, public F
   metrics::ProcessCollector process_;
   metrics::ScrapeGauges scrape_gauges_;
 
-  mutable std::mutex sources_mutex_;
-  Sources sources_;
+  mutable runtime::Mutex sources_mutex_;
+  Sources sources_ GUARDED_BY(sources_mutex_);
 
   std::array<prometheus::Counter*, core::kEventTypeCount> received_by_type_{};
-  mutable std::mutex labels_mutex_;
-  std::map<std::string, prometheus::Counter*> counters_by_label_;
-  std::map<std::string, prometheus::Gauge*> open_by_endpoint_;
+  mutable runtime::Mutex labels_mutex_;
+  std::map<std::string, prometheus::Counter*> counters_by_label_ GUARDED_BY(labels_mutex_);
+  std::map<std::string, prometheus::Gauge*> open_by_endpoint_ GUARDED_BY(labels_mutex_);
 };
 
 }  // namespace ovalstream::aggregator

@@ -64,7 +64,7 @@ void ProgressReporter::log(const ReplayProgress& progress, std::string_view mess
 }
 
 void ProgressReporter::on_progress(const ReplayProgress& progress) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   const auto now = options_.clock();
   const auto interval = options_.terminal ? options_.redraw_interval : options_.log_interval;
   if (last_output_ && now - *last_output_ < interval) return;
@@ -78,7 +78,7 @@ void ProgressReporter::on_progress(const ReplayProgress& progress) {
 
 void ProgressReporter::on_end(ReplayEnd how, const std::optional<std::string>& error,
                               const ReplayProgress& progress) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   if (options_.terminal) {
     draw(progress);
     terminal_ << "\n" << std::flush;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ovalstream/runtime/log.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "replayer.hpp"
 
 namespace ovalstream::recorder {
@@ -43,15 +44,15 @@ class ProgressReporter : public ReplayObserver {
   static std::string format_recorded_time(const ReplayProgress& progress);
 
  private:
-  void draw(const ReplayProgress& progress);
+  void draw(const ReplayProgress& progress) REQUIRES(mutex_);
   void log(const ReplayProgress& progress, std::string_view message);
 
   std::ostream& terminal_;
   runtime::Logger logger_;
   ProgressOptions options_;
-  std::mutex mutex_;
-  std::optional<std::chrono::steady_clock::time_point> last_output_;
-  bool drawn_ = false;
+  runtime::Mutex mutex_;
+  std::optional<std::chrono::steady_clock::time_point> last_output_ GUARDED_BY(mutex_);
+  bool drawn_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace ovalstream::recorder

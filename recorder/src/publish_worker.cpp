@@ -10,7 +10,7 @@ PublishWorker::PublishWorker(const nats::Connection& connection, std::size_t que
 PublishWorker::~PublishWorker() {
   std::deque<Job> left;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     stopping_ = true;
     left.swap(queue_);
   }
@@ -20,20 +20,22 @@ PublishWorker::~PublishWorker() {
 }
 
 void PublishWorker::submit(std::string subject, core::EventBytes bytes, Done done) {
+  bool stopping = false;
   {
-    std::lock_guard lock(mutex_);
-    if (!stopping_ && queue_.size() < queue_limit_) {
+    runtime::MutexLock lock(mutex_);
+    stopping = stopping_;  // read under the lock: the destructor sets it on another thread
+    if (!stopping && queue_.size() < queue_limit_) {
       queue_.push_back(Job{std::move(subject), std::move(bytes), std::move(done)});
       wakeup_.notify_one();
       return;
     }
   }
-  done(stopping_ ? "shutting down: not published to " + subject
-                 : "publish queue full: not published to " + subject);
+  done(stopping ? "shutting down: not published to " + subject
+                : "publish queue full: not published to " + subject);
 }
 
 std::uint64_t PublishWorker::published() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return published_;
 }
 
@@ -41,8 +43,11 @@ void PublishWorker::run() {
   while (true) {
     Job job;
     {
-      std::unique_lock lock(mutex_);
-      wakeup_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      runtime::MutexLock lock(mutex_);
+      wakeup_.wait(lock, [this] {
+        mutex_.assert_held();
+        return stopping_ || !queue_.empty();
+      });
       if (stopping_) return;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -58,7 +63,7 @@ void PublishWorker::run() {
         error = "publishing to " + job.subject + " failed: " + status.message;
       }
     } else {
-      std::lock_guard lock(mutex_);
+      runtime::MutexLock lock(mutex_);
       ++published_;
     }
     try {

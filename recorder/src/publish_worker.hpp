@@ -19,6 +19,7 @@
 
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/nats/connection.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::recorder {
 
@@ -46,11 +47,11 @@ class PublishWorker {
 
   const nats::Connection& connection_;
   const std::size_t queue_limit_;
-  mutable std::mutex mutex_;
-  std::condition_variable wakeup_;
-  std::deque<Job> queue_;
-  bool stopping_ = false;
-  std::uint64_t published_ = 0;
+  mutable runtime::Mutex mutex_;
+  runtime::CondVar wakeup_;
+  std::deque<Job> queue_ GUARDED_BY(mutex_);
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::uint64_t published_ GUARDED_BY(mutex_) = 0;
   std::thread thread_;
 };
 

@@ -85,7 +85,7 @@ RecorderTelemetry::RecorderTelemetry(std::string version)
   scrape_gauges_.add("ovalstream_ready", "1 while /readyz answers 200 (NATS connected, recording)", [this] {
     std::function<bool()> ready;
     {
-      std::lock_guard lock(state_mutex_);
+      runtime::MutexLock lock(state_mutex_);
       ready = ready_;
     }
     return ready && ready() ? 1.0 : 0.0;
@@ -97,7 +97,7 @@ std::string RecorderTelemetry::scrape() const {
 }
 
 void RecorderTelemetry::attach_readiness(std::function<bool()> ready) {
-  std::lock_guard lock(state_mutex_);
+  runtime::MutexLock lock(state_mutex_);
   ready_ = std::move(ready);
 }
 
@@ -106,7 +106,7 @@ void RecorderTelemetry::nats_async_error() {
 }
 
 void RecorderTelemetry::http_response(unsigned status) {
-  std::lock_guard lock(state_mutex_);
+  runtime::MutexLock lock(state_mutex_);
   auto& counter = responses_by_status_[status];
   if (!counter) counter = &http_responses_.Add({{"code", std::to_string(status)}});
   counter->Increment();
@@ -117,7 +117,7 @@ void RecorderTelemetry::on_open_files_closed_at_bound() {
 }
 
 void RecorderTelemetry::http_connection_dropped(const std::string& reason) {
-  std::lock_guard lock(state_mutex_);
+  runtime::MutexLock lock(state_mutex_);
   auto& counter = dropped_by_reason_[reason];
   if (!counter) counter = &http_connections_dropped_.Add({{"reason", reason}});
   counter->Increment();
@@ -163,7 +163,7 @@ void RecorderTelemetry::on_consumer_pending(std::uint64_t pending) {
 }
 
 void RecorderTelemetry::replay_started(const std::string& replay_id) {
-  std::lock_guard lock(replays_mutex_);
+  runtime::MutexLock lock(replays_mutex_);
   if (progress_by_replay_.contains(replay_id)) return;
   progress_by_replay_[replay_id] = &replay_progress_.Add({{"replay", replay_id}});
   sent_by_replay_[replay_id] = 0;
@@ -171,7 +171,7 @@ void RecorderTelemetry::replay_started(const std::string& replay_id) {
 }
 
 void RecorderTelemetry::replay_progressed(const std::string& replay_id, const ReplayProgress& progress) {
-  std::lock_guard lock(replays_mutex_);
+  runtime::MutexLock lock(replays_mutex_);
   const auto gauge = progress_by_replay_.find(replay_id);
   if (gauge == progress_by_replay_.end()) return;
   if (progress.total > 0) {
@@ -185,7 +185,7 @@ void RecorderTelemetry::replay_progressed(const std::string& replay_id, const Re
 }
 
 void RecorderTelemetry::replay_ended(const std::string& replay_id, ReplayEnd end) {
-  std::lock_guard lock(replays_mutex_);
+  runtime::MutexLock lock(replays_mutex_);
   const auto gauge = progress_by_replay_.find(replay_id);
   if (gauge == progress_by_replay_.end()) return;
   // The per-replay series goes with the replay, so ids do not pile up in the scrape.

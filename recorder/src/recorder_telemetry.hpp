@@ -23,6 +23,7 @@
 #include "ovalstream/metrics/nats_connection_metrics.hpp"
 #include "ovalstream/metrics/process_collector.hpp"
 #include "ovalstream/metrics/scrape_gauges.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "record_observer.hpp"
 #include "replayer.hpp"
 
@@ -93,15 +94,15 @@ class RecorderTelemetry final : public RecordObserver, public hub::HubObserver {
   metrics::ProcessCollector process_;
   metrics::ScrapeGauges scrape_gauges_;
 
-  std::mutex state_mutex_;
-  std::function<bool()> ready_;  // guarded by state_mutex_
-  // Label value -> counter, filled in the constructor and for statuses first seen later (state_mutex_).
-  std::map<std::string, prometheus::Counter*> dropped_by_reason_;
-  std::map<unsigned, prometheus::Counter*> responses_by_status_;
+  runtime::Mutex state_mutex_;
+  std::function<bool()> ready_ GUARDED_BY(state_mutex_);
+  // Label value -> counter, filled in the constructor and for statuses first seen later.
+  std::map<std::string, prometheus::Counter*> dropped_by_reason_ GUARDED_BY(state_mutex_);
+  std::map<unsigned, prometheus::Counter*> responses_by_status_ GUARDED_BY(state_mutex_);
 
-  std::mutex replays_mutex_;
-  std::map<std::string, prometheus::Gauge*> progress_by_replay_;
-  std::map<std::string, std::uint64_t> sent_by_replay_;
+  runtime::Mutex replays_mutex_;
+  std::map<std::string, prometheus::Gauge*> progress_by_replay_ GUARDED_BY(replays_mutex_);
+  std::map<std::string, std::uint64_t> sent_by_replay_ GUARDED_BY(replays_mutex_);
 };
 
 }  // namespace ovalstream::recorder

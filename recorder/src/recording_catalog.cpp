@@ -71,7 +71,7 @@ std::vector<RecordingSummary> RecordingCatalog::list(std::error_code& error) {
   std::vector<RecordingSummary> summaries;
   const fs::path root = fs::canonical(directory_, error);
   if (error) return summaries;
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   std::map<std::string, CachedSummary> fresh;
   fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
   for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {

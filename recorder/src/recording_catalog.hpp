@@ -14,6 +14,8 @@
 #include <system_error>
 #include <vector>
 
+#include "ovalstream/runtime/mutex.hpp"
+
 namespace ovalstream::recorder {
 
 struct RecordingSummary {
@@ -51,8 +53,8 @@ class RecordingCatalog {
   };
 
   std::filesystem::path directory_;
-  std::mutex mutex_;
-  std::map<std::string, CachedSummary> cache_;
+  runtime::Mutex mutex_;
+  std::map<std::string, CachedSummary> cache_ GUARDED_BY(mutex_);
 };
 
 // Reads a recording file and summarizes it; `name` is copied into the summary.

@@ -73,7 +73,7 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
 
   std::string id;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (running_locked() >= options_.max_running) {
       return {std::nullopt,
               {503, "already " + std::to_string(options_.max_running) + " replays running; stop one first"}};
@@ -113,7 +113,7 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
     if (auto refusal = check_stream(stream, *first_subject)) return {std::nullopt, *refusal};
   }
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (running_locked() >= options_.max_running) {
       return {std::nullopt,
               {503, "already " + std::to_string(options_.max_running) + " replays running; stop one first"}};
@@ -146,7 +146,7 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
   auto replayer =
       Replayer::create(executor_, std::move(plan), sink, std::make_shared<Observer>(weak_from_this(), id));
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (running_locked() >= options_.max_running) {
       return {std::nullopt,
               {503, "already " + std::to_string(options_.max_running) + " replays running; stop one first"}};
@@ -165,7 +165,7 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
 }
 
 std::size_t ReplayManager::running() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return running_locked();
 }
 
@@ -176,7 +176,7 @@ std::size_t ReplayManager::running_locked() const {
 }
 
 std::vector<ReplayStatus> ReplayManager::list() {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   std::vector<ReplayStatus> running_first;
   for (const bool want_running : {true, false}) {
     for (const auto& [id, entry] : entries_) {
@@ -187,7 +187,7 @@ std::vector<ReplayStatus> ReplayManager::list() {
 }
 
 std::optional<ReplayStatus> ReplayManager::find(const std::string& id) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   const auto it = entries_.find(id);
   if (it == entries_.end()) return std::nullopt;
   return it->second.status;
@@ -197,7 +197,7 @@ std::optional<ReplayStatus> ReplayManager::stop(const std::string& id) {
   std::shared_ptr<Replayer> replayer;
   ReplayStatus status;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     const auto it = entries_.find(id);
     if (it == entries_.end()) return std::nullopt;
     replayer = it->second.replayer;
@@ -212,7 +212,7 @@ std::optional<ReplayStatus> ReplayManager::stop(const std::string& id) {
 void ReplayManager::stop_all() {
   std::vector<std::shared_ptr<Replayer>> replayers;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     for (auto& [id, entry] : entries_) {
       if (entry.replayer) replayers.push_back(entry.replayer);
     }
@@ -222,7 +222,7 @@ void ReplayManager::stop_all() {
 
 void ReplayManager::on_progress(const std::string& id, const ReplayProgress& progress) {
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     const auto it = entries_.find(id);
     if (it == entries_.end()) return;
     it->second.status.sent = progress.sent;
@@ -233,7 +233,7 @@ void ReplayManager::on_progress(const std::string& id, const ReplayProgress& pro
 void ReplayManager::on_end(const std::string& id, ReplayEnd end, const std::optional<std::string>& error,
                            const ReplayProgress& progress) {
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     const auto it = entries_.find(id);
     if (it == entries_.end()) return;
     Entry& entry = it->second;

@@ -17,6 +17,7 @@
 
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/runtime/log.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "publish_worker.hpp"
 #include "recorder_telemetry.hpp"
 #include "recording_catalog.hpp"
@@ -57,7 +58,7 @@ class ReplayManager final : public ReplayControl, public std::enable_shared_from
   };
 
   // Checks that `stream` exists and captures `subject`; the refusal otherwise.
-  std::size_t running_locked() const;  // with mutex_ held
+  std::size_t running_locked() const REQUIRES(mutex_);
   std::optional<Refusal> check_stream(const std::string& stream, const std::string& subject) const;
   void on_progress(const std::string& id, const ReplayProgress& progress);
   void on_end(const std::string& id, ReplayEnd end, const std::optional<std::string>& error,
@@ -71,10 +72,10 @@ class ReplayManager final : public ReplayControl, public std::enable_shared_from
   ReplayManagerOptions options_;
   std::shared_ptr<PublishWorker> worker_;
 
-  mutable std::mutex mutex_;
-  std::uint64_t next_id_ = 1;
-  std::map<std::string, Entry> entries_;
-  std::deque<std::string> ended_order_;  // ids of ended replays, oldest first
+  mutable runtime::Mutex mutex_;
+  std::uint64_t next_id_ GUARDED_BY(mutex_) = 1;
+  std::map<std::string, Entry> entries_ GUARDED_BY(mutex_);
+  std::deque<std::string> ended_order_ GUARDED_BY(mutex_);  // ids of ended replays, oldest first
 };
 
 }  // namespace ovalstream::recorder

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ovalstream/hub/frame.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "websocket_sink.hpp"
 
 namespace ovalstream::recorder {
@@ -13,9 +14,9 @@ struct ReplayServer::Clients {
   boost::asio::io_context& io;
   ReplayPlan plan;
   runtime::Logger logger;
-  mutable std::mutex mutex;
-  std::map<std::uint64_t, std::shared_ptr<Replayer>> replays;  // by connection id
-  bool shutting_down = false;
+  mutable runtime::Mutex mutex;
+  std::map<std::uint64_t, std::shared_ptr<Replayer>> replays GUARDED_BY(mutex);  // by connection id
+  bool shutting_down GUARDED_BY(mutex) = false;
 
   Clients(boost::asio::io_context& io_context, ReplayPlan replay_plan, runtime::Logger log)
       : io(io_context), plan(std::move(replay_plan)), logger(std::move(log)) {}
@@ -42,7 +43,7 @@ class ClientObserver : public ReplayObserver {
       clients->logger.info("client replay ended", {{"connection", id}, {"reason", error.value_or("")}});
     }
     if (connection) {
-      std::lock_guard lock(clients->mutex);
+      runtime::MutexLock lock(clients->mutex);
       clients->replays.erase(id);
     }
   }
@@ -83,7 +84,7 @@ ReplayServer::ReplayServer(boost::asio::io_context& io, ReplayServerOptions opti
                                        std::make_shared<WebSocketSink>(connection),
                                        std::make_shared<ClientObserver>(weak, connection));
       {
-        std::lock_guard lock(clients->mutex);
+        runtime::MutexLock lock(clients->mutex);
         if (clients->shutting_down) {
           connection->close(hub::close_code::kGoingAway, "server shutting down");
           return;
@@ -98,7 +99,7 @@ ReplayServer::ReplayServer(boost::asio::io_context& io, ReplayServerOptions opti
       if (!clients) return;
       std::shared_ptr<Replayer> replayer;
       {
-        std::lock_guard lock(clients->mutex);
+        runtime::MutexLock lock(clients->mutex);
         const auto it = clients->replays.find(connection->id());
         if (it == clients->replays.end()) return;
         replayer = it->second;
@@ -122,14 +123,14 @@ void ReplayServer::start() {
 }
 
 std::size_t ReplayServer::active_replays() const {
-  std::lock_guard lock(clients_->mutex);
+  runtime::MutexLock lock(clients_->mutex);
   return clients_->replays.size();
 }
 
 void ReplayServer::shut_down(std::function<void()> done) {
   std::vector<std::shared_ptr<Replayer>> replays;
   {
-    std::lock_guard lock(clients_->mutex);
+    runtime::MutexLock lock(clients_->mutex);
     clients_->shutting_down = true;
     for (auto& [id, replayer] : clients_->replays) replays.push_back(replayer);
     clients_->replays.clear();

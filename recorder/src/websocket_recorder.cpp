@@ -153,7 +153,7 @@ void WebsocketRecorder::stop() noexcept {
   stop_.store(true);
   std::shared_ptr<Client> client;
   {
-    std::lock_guard lock(client_mutex_);
+    runtime::MutexLock lock(client_mutex_);
     client = client_;
   }
   if (client) {
@@ -190,11 +190,11 @@ bool WebsocketRecorder::write_frame(const std::string& frame, const core::Record
 bool WebsocketRecorder::record_connection(std::size_t& frames, bool& write_failed) {
   auto client = std::make_shared<Client>(ws::websocket_client_config{});
   {
-    std::lock_guard lock(client_mutex_);
+    runtime::MutexLock lock(client_mutex_);
     client_ = client;
   }
   auto forget = [&] {
-    std::lock_guard lock(client_mutex_);
+    runtime::MutexLock lock(client_mutex_);
     client_.reset();
   };
   if (stopping()) {

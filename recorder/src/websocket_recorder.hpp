@@ -26,6 +26,7 @@
 
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/runtime/log.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "record_observer.hpp"
 #include "recording_writer.hpp"
 
@@ -85,8 +86,8 @@ class WebsocketRecorder {
   std::atomic<bool> stop_{false};
   // Set by the latest live or position frame; cleared by a reset. Only run()'s thread touches it.
   std::optional<ResumePoint> resume_;
-  std::mutex client_mutex_;
-  std::shared_ptr<Client> client_;  // the current connection, for stop() to close
+  runtime::Mutex client_mutex_;
+  std::shared_ptr<Client> client_ GUARDED_BY(client_mutex_);  // the current connection, for stop() to close
 };
 
 }  // namespace ovalstream::recorder

@@ -7,10 +7,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
 #include <ostream>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::runtime {
 
@@ -21,20 +22,19 @@ struct Logger::Shared {
         wall_clock(std::move(options.wall_clock)),
         monotonic_clock(std::move(options.monotonic_clock)) {}
 
-  std::ostream& out;
+  Mutex write_mutex;  // held only while one finished line is written
+  std::ostream& out GUARDED_BY(write_mutex);
   std::atomic<LogLevel> level;
   const std::function<std::chrono::system_clock::time_point()> wall_clock;
   const std::function<std::chrono::steady_clock::time_point()> monotonic_clock;
-
-  std::mutex write_mutex;  // held only while one finished line is written
 
   struct RateState {
     std::chrono::steady_clock::time_point last_written;
     std::uint64_t suppressed = 0;
   };
-  std::mutex memory_mutex;  // guards the two maps below; never held while writing
-  std::unordered_set<std::string> logged_once;
-  std::unordered_map<std::string, RateState> rate_limited;
+  Mutex memory_mutex;  // never held while writing
+  std::unordered_set<std::string> logged_once GUARDED_BY(memory_mutex);
+  std::unordered_map<std::string, RateState> rate_limited GUARDED_BY(memory_mutex);
 };
 
 namespace {
@@ -221,7 +221,7 @@ bool Logger::log_once(std::string_view key, LogLevel level, std::string_view msg
                       std::initializer_list<Field> fields) const {
   if (!enabled(level)) return false;
   {
-    std::lock_guard lock(shared_->memory_mutex);
+    MutexLock lock(shared_->memory_mutex);
     if (shared_->logged_once.size() >= kMaxRememberedKeys) shared_->logged_once.clear();
     if (!shared_->logged_once.insert(memory_key(key)).second) return false;
   }
@@ -240,7 +240,7 @@ bool Logger::log_every(std::string_view key, std::chrono::nanoseconds interval, 
   const auto now = shared_->monotonic_clock();
   std::uint64_t suppressed = 0;
   {
-    std::lock_guard lock(shared_->memory_mutex);
+    MutexLock lock(shared_->memory_mutex);
     if (shared_->rate_limited.size() >= kMaxRememberedKeys) shared_->rate_limited.clear();
     auto [it, inserted] = shared_->rate_limited.try_emplace(memory_key(key));
     auto& state = it->second;
@@ -289,7 +289,7 @@ std::string Logger::format_line(LogLevel level, std::string_view msg, std::span<
 }
 
 void Logger::write_line(const std::string& line) const {
-  std::lock_guard lock(shared_->write_mutex);
+  MutexLock lock(shared_->write_mutex);
   shared_->out.write(line.data(), static_cast<std::streamsize>(line.size()));
   shared_->out.flush();  // a line must reach the collector even if the process dies right after
 }

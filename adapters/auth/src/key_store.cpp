@@ -9,6 +9,7 @@ std::variant<std::shared_ptr<KeyStore>, std::string> KeyStore::open(KeyFiles fil
   if (auto* error = std::get_if<std::string>(&loaded)) return std::move(*error);
   auto store = std::make_shared<KeyStore>(std::move(std::get<KeySet>(loaded)));
   store->files_ = std::move(files);
+  runtime::MutexLock lock(store->mutex_);  // not shared yet: for the analysis
   store->loaded_stamps_ = store->stamps();
   return store;
 }
@@ -16,7 +17,7 @@ std::variant<std::shared_ptr<KeyStore>, std::string> KeyStore::open(KeyFiles fil
 KeyStore::KeyStore(KeySet keys) : keys_(std::make_shared<const KeySet>(std::move(keys))) {}
 
 std::shared_ptr<const KeySet> KeyStore::current() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return keys_;
 }
 
@@ -36,12 +37,12 @@ KeyStore::Stamps KeyStore::stamps() const {
 }
 
 KeyStore::ReloadOutcome KeyStore::reload() {
-  std::lock_guard reloading(reload_mutex_);
+  runtime::MutexLock reloading(reload_mutex_);
   if (files_.hmac_secret_file.empty() && files_.public_keys_file.empty()) return {};
   // Stamped before reading: a change while reading is seen by the next check.
   const Stamps before = stamps();
   auto loaded = load_key_set(files_);
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   loaded_stamps_ = before;
   if (auto* error = std::get_if<std::string>(&loaded)) return {false, std::move(*error)};
   keys_ = std::make_shared<const KeySet>(std::move(std::get<KeySet>(loaded)));
@@ -50,7 +51,7 @@ KeyStore::ReloadOutcome KeyStore::reload() {
 
 KeyStore::ReloadOutcome KeyStore::reload_if_changed() {
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (stamps() == loaded_stamps_) return {};
   }
   return reload();

@@ -22,7 +22,7 @@ Verification VerifiedTokens::verify(const std::shared_ptr<const KeySet>& keys, s
   const bool hashed =
       EVP_Digest(token.data(), token.size(), digest.data(), &digest_size, EVP_sha256(), nullptr) == 1;
   if (hashed) {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (keys_ != keys) {
       known_.clear();
       keys_ = keys;
@@ -40,7 +40,7 @@ Verification VerifiedTokens::verify(const std::shared_ptr<const KeySet>& keys, s
   }
   Verification verified = verify_token(*keys, token, options, now_seconds);
   if (hashed && std::holds_alternative<Claims>(verified)) {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (keys_ == keys) {
       if (known_.size() >= capacity_) {
         const double skew = static_cast<double>(options.clock_skew_seconds);
@@ -55,7 +55,7 @@ Verification VerifiedTokens::verify(const std::shared_ptr<const KeySet>& keys, s
 }
 
 std::size_t VerifiedTokens::size() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   return known_.size();
 }
 

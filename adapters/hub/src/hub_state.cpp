@@ -26,7 +26,7 @@ HubState::HubState(ServerOptions options, Router router, std::shared_ptr<HubObse
 
 std::string_view HubState::try_acquire_http_slot(const std::string& address) {
   const HttpLimits& limits = options_.http;
-  std::lock_guard lock(http_mutex_);
+  runtime::MutexLock lock(http_mutex_);
   if (limits.max_connections != 0 && http_connections_ >= limits.max_connections) return "http_connections";
   std::size_t& per_address = http_by_address_[address];
   if (limits.max_connections_per_address != 0 && per_address >= limits.max_connections_per_address) {
@@ -38,7 +38,7 @@ std::string_view HubState::try_acquire_http_slot(const std::string& address) {
 }
 
 void HubState::release_http_slot(const std::string& address) {
-  std::lock_guard lock(http_mutex_);
+  runtime::MutexLock lock(http_mutex_);
   const auto it = http_by_address_.find(address);
   if (it == http_by_address_.end()) return;
   --http_connections_;
@@ -46,7 +46,7 @@ void HubState::release_http_slot(const std::string& address) {
 }
 
 std::size_t HubState::http_connections() const {
-  std::lock_guard lock(http_mutex_);
+  runtime::MutexLock lock(http_mutex_);
   return http_connections_;
 }
 
@@ -69,7 +69,7 @@ void HubState::release_connection() {
 
 bool HubState::add(const std::shared_ptr<TrackedConnection>& connection) {
   {
-    std::lock_guard lock(registry_mutex_);
+    runtime::MutexLock lock(registry_mutex_);
     if (!taken_) {
       connection->registry_index = connections_.size();
       connections_.push_back(connection);
@@ -83,7 +83,7 @@ bool HubState::add(const std::shared_ptr<TrackedConnection>& connection) {
 void HubState::remove(TrackedConnection& connection) {
   std::shared_ptr<TrackedConnection> removed;  // destroyed after the lock is released
   {
-    std::lock_guard lock(registry_mutex_);
+    runtime::MutexLock lock(registry_mutex_);
     const std::size_t index = connection.registry_index;
     if (index >= connections_.size() || connections_[index].get() != &connection) return;
     removed = std::move(connections_[index]);
@@ -100,7 +100,7 @@ void HubState::remove(TrackedConnection& connection) {
 std::vector<std::shared_ptr<TrackedConnection>> HubState::take_all() {
   std::vector<std::shared_ptr<TrackedConnection>> taken;
   {
-    std::lock_guard lock(registry_mutex_);
+    runtime::MutexLock lock(registry_mutex_);
     taken_ = true;
     taken.swap(connections_);
     for (const auto& connection : taken) connection->registry_index = TrackedConnection::kNotRegistered;
@@ -110,12 +110,12 @@ std::vector<std::shared_ptr<TrackedConnection>> HubState::take_all() {
 }
 
 std::size_t HubState::open_connections() const {
-  std::lock_guard lock(registry_mutex_);
+  runtime::MutexLock lock(registry_mutex_);
   return connections_.size();
 }
 
 std::vector<std::shared_ptr<TrackedConnection>> HubState::snapshot() const {
-  std::lock_guard lock(registry_mutex_);
+  runtime::MutexLock lock(registry_mutex_);
   return connections_;
 }
 

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +14,7 @@
 
 #include "ovalstream/hub/frame.hpp"
 #include "ovalstream/hub/server.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "tracked_connection.hpp"
 
 namespace ovalstream::hub {
@@ -66,14 +66,15 @@ class HubState {
   std::atomic<bool> accepting_{true};
   std::atomic<std::size_t> reserved_connections_{0};
 
-  mutable std::mutex http_mutex_;
-  std::size_t http_connections_ = 0;                              // guarded by http_mutex_
-  std::unordered_map<std::string, std::size_t> http_by_address_;  // guarded by http_mutex_; no zero entries
+  mutable runtime::Mutex http_mutex_;
+  std::size_t http_connections_ GUARDED_BY(http_mutex_) = 0;
+  std::unordered_map<std::string, std::size_t> http_by_address_ GUARDED_BY(http_mutex_);  // no zero entries
 
-  mutable std::mutex registry_mutex_;
+  // Also guards TrackedConnection::registry_index of the registered connections.
+  mutable runtime::Mutex registry_mutex_;
   // Unordered, swap-removed by index: O(1) add and remove, 16 bytes per connection, compact to sweep.
-  std::vector<std::shared_ptr<TrackedConnection>> connections_;
-  bool taken_ = false;  // take_all() ran
+  std::vector<std::shared_ptr<TrackedConnection>> connections_ GUARDED_BY(registry_mutex_);
+  bool taken_ GUARDED_BY(registry_mutex_) = false;  // take_all() ran
 };
 
 // One taken HTTP slot (HubState::try_acquire_http_slot), released by the destructor or release().

@@ -7,7 +7,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <cstring>
-#include <optional>
 #include <string>
 
 #include "clock.hpp"
@@ -15,28 +14,17 @@
 
 namespace ovalstream::hub {
 
-std::size_t queued_memory_bytes(const Frame& frame) noexcept {
-  // The Frame in the queue and its two gather buffers; a payload of its own adds its bytes, its string and
-  // the shared_ptr control block make_shared puts in front of it.
-  constexpr std::size_t kPerFrame = sizeof(Frame) + 2 * sizeof(boost::asio::const_buffer);
-  constexpr std::size_t kPerPayload = sizeof(std::string) + 16;
-  return kPerFrame + (frame.payload ? kPerPayload + frame.payload->capacity() : 0);
-}
+// queued_memory_bytes counts each gather buffer as kGatherBufferBytes.
+static_assert(sizeof(boost::asio::const_buffer) == kGatherBufferBytes);
 
 namespace {
-
-std::size_t queued_memory_bytes(std::span<const Frame> frames) noexcept {
-  std::size_t bytes = 0;
-  for (const Frame& frame : frames) bytes += queued_memory_bytes(frame);
-  return bytes;
-}
 
 // Buffers kept between back-to-back writes; a burst larger than this gives its memory back once written.
 constexpr std::size_t kRetainedFrames = 256;
 // Buffers kept once the queue has drained: enough for the usual one or two live frames per write. An idle
 // subscriber would otherwise keep the capacity of its snapshot (133 frames in the benchmark: about 9.5 KB
 // of frames and gather buffers) for as long as it stays connected.
-constexpr std::size_t kIdleRetainedFrames = 4;
+constexpr std::size_t kIdleRetainedFrames = OutboundQueue::kIdleRetainedFrames;
 
 template <class Vector>
 void clear_and_trim(Vector& vector, std::size_t retained = kRetainedFrames) {
@@ -56,6 +44,7 @@ WebSocketSession<Stream>::WebSocketSession(Stream stream, std::shared_ptr<HubSta
       hub_(std::move(hub)),
       handlers_(std::move(handlers)),
       id_(hub_->next_connection_id()),
+      queue_(hub_->options().client_queue_bytes),
       parser_(hub_->options().max_client_message_bytes),
       data_frame_rate_(hub_->options().client_frame_rate) {}
 
@@ -79,10 +68,9 @@ void WebSocketSession<Stream>::start(std::span<const std::uint8_t> early_bytes, 
     Frame response;
     response.payload = std::move(upgrade_response);
     response.frame_count = 0;
-    std::lock_guard lock(mutex_);
-    queued_bytes_ += queued_memory_bytes(std::span<const Frame>(&response, 1));
-    queue_.push_back(std::move(response));
-    write_in_progress_ = true;
+    runtime::MutexLock lock(mutex_);
+    queue_.push_unbounded(std::move(response));
+    queue_.claim_writer();
   }
 
   // on_open is needed once: release whatever it captured.
@@ -117,32 +105,28 @@ void WebSocketSession<Stream>::write_upgrade_and_queued() {
     // so that the connection is idle from the start and the next send writes inline.
     std::vector<Frame> frames;
     std::size_t written = 0;
-    std::size_t whole_frames = 0;
     bool start_writer = true;
     {
-      std::lock_guard lock(mutex_);
-      if (state_.load(std::memory_order_relaxed) == State::kOpen && queued_pong_index_ == kNoPong &&
-          2 * queue_.size() <= kMaxInlineBuffers) {
-        frames.swap(queue_);
-        queued_bytes_ = 0;
-        queue_starts_with_rest_ = false;
-        write_in_progress_ = false;  // write_inline_locked needs the socket to itself: nothing is in flight
+      runtime::MutexLock lock(mutex_);
+      if (state_.load(std::memory_order_relaxed) == State::kOpen && !queue_.has_pong() &&
+          2 * queue_.pending_frames() <= kMaxInlineBuffers) {
+        // Taken, and written at once under the lock: nothing stays in flight.
+        queue_.take(frames);
+        queue_.write_finished();
+        queue_.release_writer();  // write_inline_locked needs the socket to itself: nothing is in flight
         written = write_inline_locked(frames);
         std::size_t total = 0;
         for (const Frame& frame : frames) total += frame.size();
-        for (std::size_t whole = 0; whole_frames < frames.size(); ++whole_frames) {
-          whole += frames[whole_frames].size();
-          if (whole > written) break;
-        }
         start_writer = false;
         if (written < total) {
-          queue_unwritten_locked(frames, written);
-          queued_bytes_ += queued_memory_bytes(queue_);
-          start_writer = claim_writer_locked();
+          queue_.push_unwritten(frames, written);
+          start_writer = queue_.claim_writer();
         }
       }
     }
-    if (written != 0) report_write(std::span<const Frame>(frames).first(whole_frames), written);
+    if (written != 0) {
+      report_write(std::span<const Frame>(frames).first(fully_written_frames(frames, written)), written);
+    }
     if (start_writer) start_write();
     return;
   }
@@ -158,77 +142,59 @@ bool WebSocketSession<Stream>::send(std::span<const Frame> frames) {
 
 template <class Stream>
 bool WebSocketSession<Stream>::enqueue(std::span<const Frame> frames, bool is_pong) {
-  std::size_t bytes = 0;  // on the wire
-  for (const Frame& frame : frames) bytes += frame.size();
-  const std::size_t memory = queued_memory_bytes(frames);
-  bool slow_consumer = false;
+  const OutboundBatch batch(frames);  // summed before the lock
+  using Offer = OutboundQueue::Offer;
+  Offer offer = Offer::kQueued;
   bool start_writer = false;
-  bool pong_coalesced = false;
   std::size_t written_inline = 0;  // bytes
-  std::size_t whole_frames_inline = 0;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return false;
     if (frames.empty()) return true;
-    if (is_pong && queued_pong_index_ != kNoPong) {
-      // A pong still waits: answering only the latest ping is enough (RFC 6455 section 5.5.3), so a ping
-      // flood costs one queued frame, not one per ping.
-      Frame& queued = queue_[queued_pong_index_];
-      queued_bytes_ = queued_bytes_ - queued_memory_bytes(queued) + memory;
-      queued = frames.front();
-      pong_coalesced = true;
-    } else if (queued_bytes_ + memory > hub_->options().client_queue_bytes) {
-      // What is in flight cannot be cut short (the frame stream would break), so the close frame goes
-      // right behind it and everything queued is dropped.
-      slow_consumer = true;
-      begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer,
-                         "slow_consumer");
-      start_writer = claim_writer_locked();
-    } else if (can_write_inline_locked(frames)) {
-      written_inline = write_inline_locked(frames);
-      for (std::size_t whole = 0; whole_frames_inline < frames.size(); ++whole_frames_inline) {
-        whole += frames[whole_frames_inline].size();
-        if (whole > written_inline) break;
-      }
-      if (written_inline < bytes) {
-        queue_unwritten_locked(frames, written_inline);
-        queued_bytes_ += queued_memory_bytes(queue_);  // the queue was empty
-        start_writer = claim_writer_locked();
-      }
-    } else {
-      queue_.insert(queue_.end(), frames.begin(), frames.end());
-      if (is_pong) queued_pong_index_ = queue_.size() - 1;
-      queued_bytes_ += memory;
-      start_writer = claim_writer_locked();
+    offer = queue_.offer(batch, is_pong, may_write_inline(frames));
+    switch (offer) {
+      case Offer::kQueued:
+        start_writer = queue_.claim_writer();
+        break;
+      case Offer::kWriteInline:
+        written_inline = write_inline_locked(frames);
+        if (written_inline < batch.wire_bytes) {
+          queue_.push_unwritten(frames, written_inline);
+          start_writer = queue_.claim_writer();
+        }
+        break;
+      case Offer::kOverBound:
+        // What is in flight cannot be cut short (the frame stream would break), so the close frame goes
+        // right behind it and everything queued is dropped.
+        begin_close_locked(close_code::kPolicyViolation, "slow consumer", true, AfterClose::kAwaitPeer,
+                           "slow_consumer");
+        start_writer = queue_.claim_writer();
+        break;
+      case Offer::kPongReplaced:
+      case Offer::kClosed:  // not while open
+        break;
     }
   }
-  if (pong_coalesced) hub_->observer().pong_coalesced();
+  if (offer == Offer::kPongReplaced) hub_->observer().pong_coalesced();
   if (start_writer) post_write_start();
-  if (slow_consumer) hub_->observer().slow_consumer_closed();
-  if (written_inline != 0) report_write(frames.first(whole_frames_inline), written_inline);
-  return !slow_consumer;
+  if (offer == Offer::kOverBound) hub_->observer().slow_consumer_closed();
+  if (written_inline != 0) {
+    report_write(frames.first(fully_written_frames(frames, written_inline)), written_inline);
+  }
+  return offer != Offer::kOverBound && offer != Offer::kClosed;
 }
 
 template <class Stream>
 std::size_t WebSocketSession<Stream>::queued_bytes() const {
-  std::lock_guard lock(mutex_);
-  return queued_bytes_;
-}
-
-template <class Stream>
-bool WebSocketSession<Stream>::can_write_inline_locked(std::span<const Frame> frames) const {
-  if constexpr (kIsTls<Stream>) {
-    return false;  // the TLS stream's state belongs to the strand
-  } else {
-    return !write_in_progress_ && queue_.empty() && 2 * frames.size() <= kMaxInlineBuffers;
-  }
+  runtime::MutexLock lock(mutex_);
+  return queue_.memory_bytes();
 }
 
 template <class Stream>
 std::size_t WebSocketSession<Stream>::write_inline_locked(std::span<const Frame> frames) {
   // The socket is open: teardown closes it only after setting kClosed under this mutex, and no async write
-  // runs (write_in_progress_ is false), so this is the socket's only writer. The strand's pending read is
-  // independent of it.
+  // runs (nobody holds the queue's writer place), so this is the socket's only writer. The strand's pending
+  // read is independent of it.
   std::array<iovec, kMaxInlineBuffers> buffers;
   std::size_t count = 0;
   for (const Frame& frame : frames) {
@@ -248,37 +214,6 @@ std::size_t WebSocketSession<Stream>::write_inline_locked(std::span<const Frame>
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::queue_unwritten_locked(std::span<const Frame> frames, std::size_t written) {
-  for (const Frame& frame : frames) {
-    const std::size_t size = frame.size();
-    if (written >= size) {
-      written -= size;
-      continue;
-    }
-    if (written == 0) {
-      queue_.push_back(frame);
-      continue;
-    }
-    // Written in part: its unwritten bytes are copied once into a piece with no header of its own.
-    std::string rest;
-    rest.reserve(size - written);
-    if (written < frame.header_size) {
-      rest.append(reinterpret_cast<const char*>(frame.header.data()) + written, frame.header_size - written);
-      if (frame.payload) rest.append(*frame.payload);
-    } else {
-      rest.append(std::string_view(*frame.payload).substr(written - frame.header_size));
-    }
-    Frame piece;
-    piece.payload = std::make_shared<const std::string>(std::move(rest));
-    piece.frame_count = frame.frame_count;  // counted as written once its last byte is
-    piece.published_ns = frame.published_ns;
-    queue_.push_back(std::move(piece));
-    queue_starts_with_rest_ = true;  // the queue was empty: an inline write needs it so
-    written = 0;
-  }
-}
-
-template <class Stream>
 bool WebSocketSession<Stream>::send_block(std::span<const Frame> frames, const Frame& block) {
   if (!block.payload || block.frame_count == 0) return send(frames);  // not a block, or empty
   return send(std::span<const Frame>(&block, 1));
@@ -288,10 +223,10 @@ template <class Stream>
 void WebSocketSession<Stream>::close(std::uint16_t code, std::string_view reason) {
   bool start_writer = false;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return;
     begin_close_locked(code, reason, false, AfterClose::kAwaitPeer, "server");
-    start_writer = claim_writer_locked();
+    start_writer = queue_.claim_writer();
   }
   if (start_writer) post_write_start();
 }
@@ -300,32 +235,11 @@ template <class Stream>
 void WebSocketSession<Stream>::begin_close_locked(std::uint16_t code, std::string_view reason,
                                                   bool drop_queue, AfterClose after, const char* why) {
   close_reason_ = why;
-  if (drop_queue) {
-    std::optional<Frame> rest;  // the frame stream would break without it
-    if (queue_starts_with_rest_) rest = std::move(queue_.front());
-    queue_.clear();
-    queued_pong_index_ = kNoPong;
-    queued_bytes_ = in_flight_bytes_;
-    if (rest) {
-      queued_bytes_ += queued_memory_bytes(*rest);
-      queue_.push_back(std::move(*rest));
-    }
-  }
-  Frame close_frame = make_close_frame(code, reason);
-  queued_bytes_ += queued_memory_bytes(close_frame);
-  queue_.push_back(std::move(close_frame));
-  close_queued_ = true;
+  queue_.close(make_close_frame(code, reason), drop_queue);
   after_close_ = after;
   close_deadline_ns_.store(steady_now_ns() + std::chrono::nanoseconds(kCloseTimeout).count(),
                            std::memory_order_relaxed);
   state_.store(State::kClosing, std::memory_order_release);
-}
-
-template <class Stream>
-bool WebSocketSession<Stream>::claim_writer_locked() {
-  if (write_in_progress_) return false;
-  write_in_progress_ = true;
-  return true;
 }
 
 template <class Stream>
@@ -340,23 +254,18 @@ template <class Stream>
 void WebSocketSession<Stream>::start_write() {
   {
     std::vector<Frame> released;  // freed after the lock
-    std::lock_guard lock(mutex_);
-    if (state_.load(std::memory_order_relaxed) == State::kClosed || queue_.empty()) {
-      write_in_progress_ = false;
-      // Drained: the connection is idle until the next send(), so it keeps only a small capacity (queue_
-      // and in_flight_ swap at every write, so both are trimmed).
-      if (queue_.capacity() > kIdleRetainedFrames) released.swap(queue_);
+    runtime::MutexLock lock(mutex_);
+    if (state_.load(std::memory_order_relaxed) == State::kClosed || !queue_.has_pending()) {
+      queue_.release_writer();
+      // Drained: the connection is idle until the next send(), so it keeps only a small capacity (the
+      // queue and in_flight_ swap at every write, so both are trimmed).
+      released = queue_.shed_idle_capacity();
       clear_and_trim(in_flight_, kIdleRetainedFrames);
       clear_and_trim(write_buffers_, 2 * kIdleRetainedFrames);
       return;
     }
-    in_flight_.swap(queue_);  // in_flight_ is empty here: the last write cleared it
-    queue_starts_with_rest_ = false;
-    queued_pong_index_ = kNoPong;  // written now: the next ping gets a pong of its own
-    in_flight_bytes_ = queued_bytes_;
-    close_in_flight_ = close_queued_;
+    close_in_flight_ = queue_.take(in_flight_);  // in_flight_ is empty here: the last write cleared it
     after_close_in_flight_ = after_close_;
-    close_queued_ = false;
   }
 
   write_buffers_.clear();
@@ -419,10 +328,9 @@ void WebSocketSession<Stream>::on_write(boost::system::error_code error, std::si
   clear_and_trim(in_flight_);
   clear_and_trim(write_buffers_);
   {
-    std::lock_guard lock(mutex_);
-    queued_bytes_ -= in_flight_bytes_;
-    in_flight_bytes_ = 0;
-    if (error || close_in_flight_) write_in_progress_ = false;  // nothing may follow
+    runtime::MutexLock lock(mutex_);
+    queue_.write_finished();
+    if (error || close_in_flight_) queue_.release_writer();  // nothing may follow
   }
   if (error) {
     teardown();
@@ -446,8 +354,8 @@ template <class Stream>
 void WebSocketSession<Stream>::resume_reading_if_drained() {
   if (!reading_paused_ || torn_down_.load(std::memory_order_relaxed)) return;
   {
-    std::lock_guard lock(mutex_);
-    if (queued_bytes_ >= hub_->options().client_queue_bytes / 2) return;
+    runtime::MutexLock lock(mutex_);
+    if (queue_.half_full()) return;
   }
   reading_paused_ = false;
   read_some();
@@ -508,9 +416,8 @@ void WebSocketSession<Stream>::on_read(boost::system::error_code error, std::siz
   // it, and what it sent costs us nothing. A write that drains the queue resumes reading.
   bool pause = false;
   {
-    std::lock_guard lock(mutex_);
-    pause = state_.load(std::memory_order_relaxed) == State::kOpen &&
-            queued_bytes_ >= hub_->options().client_queue_bytes / 2;
+    runtime::MutexLock lock(mutex_);
+    pause = state_.load(std::memory_order_relaxed) == State::kOpen && queue_.half_full();
   }
   if (pause) {
     reading_paused_ = true;
@@ -620,10 +527,10 @@ void WebSocketSession<Stream>::fail(std::uint16_t code, std::string_view reason,
                                     const char* why) {
   bool start_writer = false;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (state_.load(std::memory_order_relaxed) != State::kOpen) return;
     begin_close_locked(code, reason, true, after, why);
-    start_writer = claim_writer_locked();
+    start_writer = queue_.claim_writer();
   }
   if (start_writer) start_write();
 }
@@ -665,15 +572,11 @@ template <class Stream>
 void WebSocketSession<Stream>::teardown(const char* why) {
   if (torn_down_.exchange(true, std::memory_order_acq_rel)) return;
   {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     if (close_reason_ == nullptr) close_reason_ = why;
     why = close_reason_;
     state_.store(State::kClosed, std::memory_order_release);
-    queue_.clear();
-    queued_pong_index_ = kNoPong;
-    queued_bytes_ = in_flight_bytes_;
-    close_queued_ = false;
-    queue_starts_with_rest_ = false;
+    queue_.discard();
   }
   // A write in flight completes with operation_aborted and releases in_flight_ then.
   close_transport(stream_);

@@ -5,8 +5,12 @@
 // kernel does not take is queued). Otherwise frames are queued under the mutex and written by one gather
 // write of everything queued at that moment (corked writes), on the session's strand. A live event thus
 // costs one system call per client instead of two strand turns and a thread wakeup before it, which at low
-// rates cost more than the write itself. The queue is bounded; over the bound the connection is closed 1008
+// rates cost more than the write itself. The queue and its rules (the bound, pongs, the rest of a partial
+// write, where the close frame goes) are an OutboundQueue; over the bound the connection is closed 1008
 // "slow consumer" without slowing anyone else.
+// Synchronization: mutex_ guards the queue and the close decision (annotated, checked by clang); the strand
+// serializes reads, the async write and everything marked "strand only"; atomics carry what the liveness
+// sweep and other threads read.
 // Reads: control frames are parsed in place in a small fixed buffer; data frames (heartbeats) are skipped
 // as their bytes arrive, through the same buffer, within the message bound and the frame rate. An idle
 // connection thus costs well under 4 KiB of user-space memory whatever its client sends.
@@ -20,7 +24,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -28,6 +31,8 @@
 #include "client_frame_parser.hpp"
 #include "data_frame_rate_limit.hpp"
 #include "hub_state.hpp"
+#include "outbound_queue.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "tracked_connection.hpp"
 #include "transport.hpp"
 
@@ -69,19 +74,18 @@ class WebSocketSession final : public TrackedConnection,
   enum class AfterClose : std::uint8_t { kAwaitPeer, kTeardown };
 
   // send() and the pong of a ping: at most one pong waits in the queue, a later ping's pong replaces it.
-  bool enqueue(std::span<const Frame> frames, bool is_pong);
-  // Under mutex_.
+  bool enqueue(std::span<const Frame> frames, bool is_pong) EXCLUDES(mutex_);
   // `why`: the close reason for the observer (kWebSocketCloseReasons).
   void begin_close_locked(std::uint16_t code, std::string_view reason, bool drop_queue, AfterClose after,
-                          const char* why);
-  bool claim_writer_locked();
-  // Plain TCP, open, nothing queued or in flight, and few enough buffers for one sendmsg.
-  bool can_write_inline_locked(std::span<const Frame> frames) const;
+                          const char* why) REQUIRES(mutex_);
+  // Plain TCP and few enough buffers for one sendmsg (the queue adds: nothing queued or in flight).
+  static constexpr bool may_write_inline(std::span<const Frame> frames) noexcept {
+    return !kIsTls<Stream> && 2 * frames.size() <= kMaxInlineBuffers;
+  }
   // One non-blocking sendmsg of `frames`; returns the bytes the kernel took (0 when it would block or
-  // failed: the strand's write then retries and reports the error).
-  std::size_t write_inline_locked(std::span<const Frame> frames);
-  // Queues what a write of `written` bytes left of `frames`; a frame written in part is queued as its rest.
-  void queue_unwritten_locked(std::span<const Frame> frames, std::size_t written);
+  // failed: the strand's write then retries and reports the error). Under mutex_, which makes it the
+  // socket's only writer.
+  std::size_t write_inline_locked(std::span<const Frame> frames) REQUIRES(mutex_);
 
   // Any thread.
   void post_write_start();
@@ -95,7 +99,7 @@ class WebSocketSession final : public TrackedConnection,
   void on_tls_chunk_written(boost::system::error_code error, std::size_t bytes);
   void on_write(boost::system::error_code error, std::size_t bytes);
   // Any thread, without mutex_: reports a write of `bytes` that completed `frames` to the observer.
-  void report_write(std::span<const Frame> frames, std::size_t bytes);
+  void report_write(std::span<const Frame> frames, std::size_t bytes) EXCLUDES(mutex_);
   void on_close_frame_written();
   void read_some();
   // After a write: reading resumes once the queue is back under the read-pause mark.
@@ -128,21 +132,11 @@ class WebSocketSession final : public TrackedConnection,
   WebSocketHandlers handlers_;
   const std::uint64_t id_;
 
-  mutable std::mutex mutex_;
-  // Guarded by mutex_.
-  std::vector<Frame> queue_;  // waiting for the next write
-  // Memory of queue_ plus the write in flight (queued_memory_bytes): what the bound applies to.
-  std::size_t queued_bytes_ = 0;
-  std::size_t in_flight_bytes_ = 0;
-  static constexpr std::size_t kNoPong = static_cast<std::size_t>(-1);
-  std::size_t queued_pong_index_ = kNoPong;  // the pong waiting in queue_, if any
-  bool write_in_progress_ = false;           // a write is posted or running; send() posts only when false
-  bool close_queued_ = false;                // the last frame of queue_ is our close frame
-  // queue_ starts with the rest of a frame an inline write sent in part: it must be written before
-  // anything else, even when the queue is dropped for a close.
-  bool queue_starts_with_rest_ = false;
-  AfterClose after_close_ = AfterClose::kAwaitPeer;
-  const char* close_reason_ = nullptr;      // set when the close begins (kWebSocketCloseReasons)
+  mutable runtime::Mutex mutex_;
+  OutboundQueue queue_ GUARDED_BY(mutex_);
+  AfterClose after_close_ GUARDED_BY(mutex_) = AfterClose::kAwaitPeer;
+  // Set when the close begins (kWebSocketCloseReasons).
+  const char* close_reason_ GUARDED_BY(mutex_) = nullptr;
   std::atomic<State> state_{State::kOpen};  // written under mutex_, read anywhere
 
   // Strand only.
@@ -172,10 +166,6 @@ class WebSocketSession final : public TrackedConnection,
   std::atomic<bool> deadline_teardown_posted_{false};
   std::atomic<bool> torn_down_{false};
 };
-
-// What a queued frame costs in memory, which the queue bound counts (not its bytes on the wire: an empty
-// pong is 2 bytes on the wire and about a hundred in memory).
-std::size_t queued_memory_bytes(const Frame& frame) noexcept;
 
 extern template class WebSocketSession<PlainStream>;
 extern template class WebSocketSession<TlsStream>;

@@ -22,7 +22,7 @@ NatsConnectionMetrics::NatsConnectionMetrics(prometheus::Registry& registry)
 
 void NatsConnectionMetrics::set_connected(bool connected) {
   connected_.Set(connected ? 1 : 0);
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   if (!connected) {
     lost_ = ever_connected_;
     return;

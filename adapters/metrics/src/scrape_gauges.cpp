@@ -3,7 +3,7 @@
 namespace ovalstream::metrics {
 
 void ScrapeGauges::add(std::string name, std::string help, std::function<Samples()> samples) {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   families_.push_back(Family{std::move(name), std::move(help), std::move(samples)});
 }
 
@@ -14,7 +14,7 @@ void ScrapeGauges::add(std::string name, std::string help, std::function<double(
 }
 
 std::vector<prometheus::MetricFamily> ScrapeGauges::Collect() const {
-  std::lock_guard lock(mutex_);
+  runtime::MutexLock lock(mutex_);
   std::vector<prometheus::MetricFamily> families;
   families.reserve(families_.size());
   for (const Family& source : families_) {

@@ -5,15 +5,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "ovalstream/nats/settings.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "subscription_error_router.hpp"
 
 namespace ovalstream::nats {
@@ -24,23 +23,23 @@ namespace detail {
 // nats.c has run the closed callback, the last one it posts for a connection.
 struct ConnectionCallbacks {
   // Held while a user callback runs, so that ~Connection can wait for a running one and stop new ones.
-  std::mutex callback_mutex;
-  bool closing = false;
+  runtime::Mutex callback_mutex;
+  bool closing GUARDED_BY(callback_mutex) = false;
   std::function<void(bool)> on_connection_change;
   std::function<void(const Status&)> on_error;
   std::shared_ptr<SubscriptionErrorRouter> error_router;
 
-  std::mutex closed_mutex;
-  std::condition_variable closed_changed;
-  bool closed = false;
+  runtime::Mutex closed_mutex;
+  runtime::CondVar closed_changed;
+  bool closed GUARDED_BY(closed_mutex) = false;
 
   void report_connection_change(bool connected) {
-    std::lock_guard lock(callback_mutex);
+    runtime::MutexLock lock(callback_mutex);
     if (closing || !on_connection_change) return;
     on_connection_change(connected);
   }
   void report_error(const Status& status) {
-    std::lock_guard lock(callback_mutex);
+    runtime::MutexLock lock(callback_mutex);
     if (closing || !on_error) return;
     on_error(status);
   }
@@ -73,7 +72,7 @@ void on_reconnected(natsConnection*, void* closure) {
 void on_closed(natsConnection*, void* closure) {
   auto& callbacks = callbacks_of(closure);
   // Notify under the lock: ~Connection may free `callbacks` as soon as it sees `closed`.
-  std::lock_guard lock(callbacks.closed_mutex);
+  runtime::MutexLock lock(callbacks.closed_mutex);
   callbacks.closed = true;
   callbacks.closed_changed.notify_all();
 }
@@ -291,7 +290,7 @@ Connection::~Connection() {
   if (callbacks_ != nullptr) {
     // Waits for a running user callback, and keeps later ones (including the disconnect that closing
     // causes) from reaching an owner that is being torn down.
-    std::lock_guard lock(callbacks_->callback_mutex);
+    runtime::MutexLock lock(callbacks_->callback_mutex);
     callbacks_->closing = true;
   }
   jetstream_.reset();
@@ -299,9 +298,11 @@ Connection::~Connection() {
 
   bool confirmed = callbacks_ == nullptr;
   if (callbacks_ != nullptr) {
-    std::unique_lock lock(callbacks_->closed_mutex);
-    confirmed = callbacks_->closed_changed.wait_for(lock, kCloseConfirmationTimeout,
-                                                    [this] { return callbacks_->closed; });
+    runtime::MutexLock lock(callbacks_->closed_mutex);
+    confirmed = callbacks_->closed_changed.wait_for(lock, kCloseConfirmationTimeout, [this] {
+      callbacks_->closed_mutex.assert_held();
+      return callbacks_->closed;
+    });
   }
   connection_.reset();
   // Unconfirmed: nats.c may still call back with this closure, so it is deliberately leaked.

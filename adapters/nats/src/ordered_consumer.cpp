@@ -1,13 +1,12 @@
 #include "ovalstream/nats/ordered_consumer.hpp"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
 
 #include "ovalstream/nats/handles.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 #include "subscription_error_router.hpp"
 
 namespace ovalstream::nats {
@@ -42,20 +41,20 @@ struct OrderedConsumer::State final : detail::SubscriptionErrorSink, std::enable
         on_message(std::move(message_handler)),
         on_status(std::move(status_handler)) {}
 
-  // Creates a subscription starting at `start`; the caller holds `mutex`.
-  Status subscribe_locked(const StartPosition& start);
-  // Closes the current subscription and deletes its server-side consumer; holds `mutex`.
-  void retire_current_locked();
-  // Re-creates the consumer from the last delivered sequence + 1; holds `mutex`.
-  void recreate_locked(natsStatus cause, const std::string& reason);
-  void report_locked(const Status& status);
+  // Creates a subscription starting at `start`.
+  Status subscribe_locked(const StartPosition& start) REQUIRES(mutex);
+  // Closes the current subscription and deletes its server-side consumer.
+  void retire_current_locked() REQUIRES(mutex);
+  // Re-creates the consumer from the last delivered sequence + 1.
+  void recreate_locked(natsStatus cause, const std::string& reason) REQUIRES(mutex);
+  void report_locked(const Status& status) REQUIRES(mutex);
 
   void deliver(natsSubscription* subscription, natsMsg* raw_message, std::uint64_t subscription_generation);
   void on_subscription_error(natsSubscription* subscription, natsStatus code) override;
   void subscription_completed();
   // Re-creates the consumer once the messages queued before the problem are delivered; `cause` and
   // `reason` go into the report.
-  void start_recovery_thread_locked(natsStatus cause, std::string reason);
+  void start_recovery_thread_locked(natsStatus cause, std::string reason) REQUIRES(mutex);
   void recover_when_delivered();
 
   natsConnection* const native_connection;
@@ -68,16 +67,18 @@ struct OrderedConsumer::State final : detail::SubscriptionErrorSink, std::enable
 
   // Held while a callback runs and while subscriptions change: callbacks of one consumer never overlap,
   // and the destructor stops them by taking it once.
-  std::mutex mutex;
-  bool stopped = false;
-  std::uint64_t generation = 0;  // of the current subscription; messages of older ones are discarded
-  SubscriptionHandle subscription;
-  std::uint64_t last_consumer_sequence = 0;  // of the current subscription's consumer
-  std::thread recovery_thread;
-  bool recovery_running = false;
-  std::uint64_t recovery_generation = 0;  // the generation whose drop the recovery thread repairs
-  natsStatus recovery_cause = NATS_OK;
-  std::string recovery_reason;
+  runtime::Mutex mutex;
+  bool stopped GUARDED_BY(mutex) = false;
+  // Of the current subscription; messages of older ones are discarded.
+  std::uint64_t generation GUARDED_BY(mutex) = 0;
+  SubscriptionHandle subscription GUARDED_BY(mutex);
+  std::uint64_t last_consumer_sequence GUARDED_BY(mutex) = 0;  // of the current subscription's consumer
+  std::thread recovery_thread GUARDED_BY(mutex);
+  bool recovery_running GUARDED_BY(mutex) = false;
+  // The generation whose drop the recovery thread repairs.
+  std::uint64_t recovery_generation GUARDED_BY(mutex) = 0;
+  natsStatus recovery_cause GUARDED_BY(mutex) = NATS_OK;
+  std::string recovery_reason GUARDED_BY(mutex);
 
   std::atomic<std::thread::id> callback_thread{};  // the thread inside a callback, to spot self-destruction
   std::atomic<std::uint64_t> last_sequence{0};
@@ -90,9 +91,10 @@ struct OrderedConsumer::State final : detail::SubscriptionErrorSink, std::enable
   std::atomic<std::uint64_t> other_errors{0};
   std::atomic<bool> healthy{true};
 
-  std::mutex completion_mutex;
-  std::condition_variable completion_changed;
-  int open_subscriptions = 0;  // subscriptions whose completion callback has not run yet
+  runtime::Mutex completion_mutex;
+  runtime::CondVar completion_changed;
+  // Subscriptions whose completion callback has not run yet.
+  int open_subscriptions GUARDED_BY(completion_mutex) = 0;
 };
 
 namespace {
@@ -158,7 +160,7 @@ Status State::subscribe_locked(const StartPosition& start) {
   last_consumer_sequence = 0;
 
   if (natsSubscription_SetOnCompleteCB(raw_subscription, on_nats_subscription_complete, closure) == NATS_OK) {
-    std::lock_guard lock(completion_mutex);
+    runtime::MutexLock lock(completion_mutex);
     ++open_subscriptions;
   }
   // Else the subscription closed already and nats.c will not say when its callbacks end: the closure is
@@ -239,7 +241,7 @@ void State::report_locked(const Status& status) {
 
 void State::deliver(natsSubscription* from, natsMsg* raw_message, std::uint64_t subscription_generation) {
   MessageHandle message(raw_message);
-  std::lock_guard lock(mutex);
+  runtime::MutexLock lock(mutex);
   // Leftovers of a retired subscription: the current one delivers them again, in order.
   if (stopped || subscription_generation != generation) return;
 
@@ -328,8 +330,9 @@ void State::on_subscription_error(natsSubscription* about, natsStatus code) {
   }
   // This runs on nats.c's callback thread, which serves every connection: it must not wait for a slow
   // message callback. When one is running the report is only counted; a drop is then noticed by deliver().
-  std::unique_lock lock(mutex, std::try_to_lock);
-  if (!lock.owns_lock() || stopped) return;
+  if (!mutex.try_lock()) return;
+  runtime::MutexLock lock(mutex, std::adopt_lock);
+  if (stopped) return;
   switch (code) {
     case NATS_SLOW_CONSUMER:
       if (about == subscription.get()) {
@@ -383,7 +386,7 @@ void State::start_recovery_thread_locked(natsStatus cause, std::string reason) {
 void State::recover_when_delivered() {
   for (;;) {
     {
-      std::lock_guard lock(mutex);
+      runtime::MutexLock lock(mutex);
       // Done when stopping, or when deliver() already re-created the subscription that dropped.
       if (stopped || generation != recovery_generation || subscription == nullptr) {
         recovery_running = false;
@@ -402,7 +405,7 @@ void State::recover_when_delivered() {
 }
 
 void State::subscription_completed() {
-  std::lock_guard lock(completion_mutex);
+  runtime::MutexLock lock(completion_mutex);
   --open_subscriptions;
   completion_changed.notify_all();
 }
@@ -418,18 +421,19 @@ Result<std::unique_ptr<OrderedConsumer>> OrderedConsumer::start(const Connection
   auto state = std::make_shared<State>(connection, connection.error_router_, std::move(options),
                                        std::move(on_message), std::move(on_status));
   {
-    std::lock_guard lock(state->mutex);
+    runtime::MutexLock lock(state->mutex);
     if (Status subscribed = state->subscribe_locked(state->options.start); !subscribed.ok())
       return subscribed;
   }
   return std::unique_ptr<OrderedConsumer>(new OrderedConsumer(std::move(state)));
 }
 
-OrderedConsumer::~OrderedConsumer() {
+// Not analysed: it locks `mutex` only when not called from inside a callback, which holds it already.
+OrderedConsumer::~OrderedConsumer() NO_THREAD_SAFETY_ANALYSIS {
   State& state = *state_;
   // From inside its own callback the mutex is already held by this thread.
   const bool inside_callback = state.callback_thread.load() == std::this_thread::get_id();
-  std::unique_lock lock(state.mutex, std::defer_lock);
+  runtime::MutexLock lock(state.mutex, std::defer_lock);
   if (!inside_callback) lock.lock();
   state.stopped = true;  // no callback starts after this, and none is running (except our caller)
   state.retire_current_locked();
@@ -450,9 +454,11 @@ OrderedConsumer::~OrderedConsumer() {
   // Waits until nats.c has released its closures, so that the owner's teardown is quiet; callbacks could not
   // reach the owner anyway once `stopped` was set.
   if (!inside_callback) {
-    std::unique_lock completion_lock(state.completion_mutex);
-    state.completion_changed.wait_for(completion_lock, kCompletionTimeout,
-                                      [&state] { return state.open_subscriptions == 0; });
+    runtime::MutexLock completion_lock(state.completion_mutex);
+    state.completion_changed.wait_for(completion_lock, kCompletionTimeout, [&state] {
+      state.completion_mutex.assert_held();
+      return state.open_subscriptions == 0;
+    });
   }
 }
 

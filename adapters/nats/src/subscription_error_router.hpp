@@ -8,9 +8,9 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include "ovalstream/nats/status.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::nats::detail {
 
@@ -23,23 +23,23 @@ class SubscriptionErrorSink {
 class SubscriptionErrorRouter {
  public:
   void add(natsSubscription* subscription, std::shared_ptr<SubscriptionErrorSink> sink) {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     sinks_[subscription] = std::move(sink);
   }
   void remove(natsSubscription* subscription) {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     sinks_.erase(subscription);
   }
   // The sink of `subscription`, or null. The caller reports outside the router's lock.
   std::shared_ptr<SubscriptionErrorSink> find(natsSubscription* subscription) const {
-    std::lock_guard lock(mutex_);
+    runtime::MutexLock lock(mutex_);
     const auto found = sinks_.find(subscription);
     return found == sinks_.end() ? nullptr : found->second;
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::map<natsSubscription*, std::shared_ptr<SubscriptionErrorSink>> sinks_;
+  mutable runtime::Mutex mutex_;
+  std::map<natsSubscription*, std::shared_ptr<SubscriptionErrorSink>> sinks_ GUARDED_BY(mutex_);
 };
 
 }  // namespace ovalstream::nats::detail

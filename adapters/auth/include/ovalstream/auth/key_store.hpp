@@ -7,11 +7,11 @@
 // Thread safety: every member may be called from any thread.
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <variant>
 
 #include "ovalstream/auth/key_set.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::auth {
 
@@ -46,10 +46,10 @@ class KeyStore {
   Stamps stamps() const;
 
   KeyFiles files_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<const KeySet> keys_;  // guarded by mutex_
-  Stamps loaded_stamps_;                // guarded by mutex_
-  std::mutex reload_mutex_;             // one reload at a time
+  mutable runtime::Mutex mutex_;
+  std::shared_ptr<const KeySet> keys_ GUARDED_BY(mutex_);
+  Stamps loaded_stamps_ GUARDED_BY(mutex_);
+  runtime::Mutex reload_mutex_;  // one reload at a time
 };
 
 }  // namespace ovalstream::auth

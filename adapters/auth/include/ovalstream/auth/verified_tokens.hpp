@@ -12,12 +12,12 @@
 #include <array>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <unordered_map>
 
 #include "ovalstream/auth/key_set.hpp"
 #include "ovalstream/auth/token_verifier.hpp"
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::auth {
 
@@ -36,9 +36,10 @@ class VerifiedTokens {
   };
 
   const std::size_t capacity_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<const KeySet> keys_;                    // what the remembered tokens were verified with
-  std::unordered_map<Digest, Claims, DigestHash> known_;  // guarded by mutex_
+  mutable runtime::Mutex mutex_;
+  // What the remembered tokens were verified with.
+  std::shared_ptr<const KeySet> keys_ GUARDED_BY(mutex_);
+  std::unordered_map<Digest, Claims, DigestHash> known_ GUARDED_BY(mutex_);
 };
 
 }  // namespace ovalstream::auth

@@ -8,7 +8,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include <mutex>
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::metrics {
 
@@ -23,9 +23,9 @@ class NatsConnectionMetrics {
   prometheus::Gauge& connected_;
   prometheus::Counter& reconnects_;
   prometheus::Counter& async_errors_;
-  std::mutex mutex_;
-  bool ever_connected_ = false;  // guarded by mutex_
-  bool lost_ = false;            // guarded by mutex_: lost since it was last connected
+  runtime::Mutex mutex_;
+  bool ever_connected_ GUARDED_BY(mutex_) = false;
+  bool lost_ GUARDED_BY(mutex_) = false;  // lost since it was last connected
 };
 
 }  // namespace ovalstream::metrics

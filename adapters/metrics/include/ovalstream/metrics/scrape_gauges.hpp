@@ -10,10 +10,11 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "ovalstream/runtime/mutex.hpp"
 
 namespace ovalstream::metrics {
 
@@ -35,8 +36,8 @@ class ScrapeGauges final : public prometheus::Collectable {
     std::string help;
     std::function<Samples()> samples;
   };
-  mutable std::mutex mutex_;
-  std::vector<Family> families_;
+  mutable runtime::Mutex mutex_;
+  std::vector<Family> families_ GUARDED_BY(mutex_);
 };
 
 }  // namespace ovalstream::metrics

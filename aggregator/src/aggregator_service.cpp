@@ -288,7 +288,7 @@ void AggregatorService::Impl::watch_stream() {
   if (!info) {
     logger_.log_every("stream-info", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                       "cannot look up the stream; retrying",
-                      {{"stream", config_.nats.stream}, {"status", info.status().message}});
+                      {{"stream", config_.nats.stream}, {"status", info.error().message}});
     return;
   }
   if (!info->exists) {

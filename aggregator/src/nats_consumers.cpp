@@ -15,7 +15,7 @@ std::unique_ptr<nats::OrderedConsumer> start_ingest_consumer(const nats::Connect
     on_message(FeedMessage{std::move(message.subject), std::move(message.data), message.stream_sequence,
                            message.timestamp_ns, message.pending});
   };
-  auto report = [logger](const nats::Status& status) {
+  auto report = [logger](const nats::Error& status) {
     logger.log_every("consumer-status", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                      "JetStream consumer reported a problem",
                      {{"filter", kIngestSubject}, {"status", status.message}});
@@ -25,7 +25,7 @@ std::unique_ptr<nats::OrderedConsumer> start_ingest_consumer(const nats::Connect
   if (!consumer) {
     logger.log_every("consumer-start", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                      "could not start the JetStream consumer; retrying",
-                     {{"filter", kIngestSubject}, {"status", consumer.status().message}});
+                     {{"filter", kIngestSubject}, {"status", consumer.error().message}});
     return nullptr;
   }
   return std::move(consumer).value();

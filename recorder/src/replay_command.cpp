@@ -85,7 +85,7 @@ int replay_into_jetstream(const ReplayConfig& config, ReplayPlan plan, const run
   auto connection =
       nats::Connection::connect(nats::connection_options(config.nats, "ovalstream-recorder-replay"));
   if (!connection) {
-    err << "recorder replay: cannot use NATS at " << config.nats.url << ": " << connection.status().message
+    err << "recorder replay: cannot use NATS at " << config.nats.url << ": " << connection.error().message
         << "\n";
     return 1;
   }
@@ -100,7 +100,7 @@ int replay_into_jetstream(const ReplayConfig& config, ReplayPlan plan, const run
   }
   if (!info) {
     err << "recorder replay: cannot look up stream " << config.nats.stream << " at " << config.nats.url
-        << ": " << info.status().message << "\n";
+        << ": " << info.error().message << "\n";
     return 1;
   }
   if (!info->exists) {

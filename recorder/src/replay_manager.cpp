@@ -51,7 +51,7 @@ ReplayManager::ReplayManager(const nats::Connection& connection, boost::asio::an
 std::optional<ReplayControl::Refusal> ReplayManager::check_stream(const std::string& stream,
                                                                   const std::string& subject) const {
   const auto info = nats::stream_info(connection_, stream);
-  if (!info) return Refusal{503, "cannot look up stream " + stream + ": " + info.status().message};
+  if (!info) return Refusal{503, "cannot look up stream " + stream + ": " + info.error().message};
   if (!info->exists) {
     return Refusal{409, "stream " + stream + " does not exist (serve --create-stream creates it)"};
   }

@@ -225,7 +225,7 @@ bool ServeService::Impl::ensure_streams() {
     if (!created.ok()) {
       logger_.log_every("create-stream", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                         "cannot create the stream yet (--create-stream); retrying",
-                        {{"stream", name}, {"error", created.status().message}});
+                        {{"stream", name}, {"error", created.error().message}});
       return false;
     }
   }

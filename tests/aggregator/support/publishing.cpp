@@ -38,7 +38,7 @@ void Publisher::reconnect() {
   auto connection = nats::Connection::connect(options);
   if (!connection)
     throw std::runtime_error("publisher cannot connect to " + options_.url + ": " +
-                             connection.status().message);
+                             connection.error().message);
   connection_ = std::move(connection).value();
 }
 
@@ -57,7 +57,7 @@ Published Publisher::publish(const core::Event& event) {
   const auto subject = core::subject_for(event.header, group);
   if (!subject) throw std::runtime_error("event has no subject: " + preview(std::string(event.raw())));
   auto sequence = nats::publish(*connection_, *subject, event.raw());
-  if (!sequence) throw std::runtime_error("publish on " + *subject + " failed: " + sequence.status().message);
+  if (!sequence) throw std::runtime_error("publish on " + *subject + " failed: " + sequence.error().message);
   return Published{event, sequence.value(), *subject};
 }
 
@@ -67,7 +67,7 @@ Published Publisher::publish_json(const std::string& json) {
 
 std::uint64_t Publisher::publish_raw(const std::string& subject, std::string_view bytes) {
   auto sequence = nats::publish(*connection_, subject, bytes);
-  if (!sequence) throw std::runtime_error("publish on " + subject + " failed: " + sequence.status().message);
+  if (!sequence) throw std::runtime_error("publish on " + subject + " failed: " + sequence.error().message);
   return sequence.value();
 }
 

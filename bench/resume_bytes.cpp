@@ -54,7 +54,7 @@ std::vector<TimedEvent> read_timed(const std::string& path) {
       std::fprintf(stderr, "%s: bad event at line %zu\n", path.c_str(), events.size() + 1);
       std::exit(2);
     }
-    events.push_back({events.size() + 1, std::move(parsed.event), record.time.unix_micros * 1000});
+    events.push_back({events.size() + 1, std::move(parsed).value(), record.time.unix_micros * 1000});
   }
   return events;
 }

@@ -27,8 +27,8 @@ std::function<bool(std::string_view, std::string_view)> competition_filter(std::
     if (subject != activations) return false;
     // Only the routing fields are read; an event that does not parse is not this competition's.
     const core::ParseResult parsed = core::parse_event(data);
-    return parsed.ok() && parsed.event.header.type == core::EventType::kCompetitionActivated &&
-           parsed.event.header.competition_id == competition_id;
+    return parsed.ok() && parsed->header.type == core::EventType::kCompetitionActivated &&
+           parsed->header.competition_id == competition_id;
   };
 }
 

@@ -41,11 +41,11 @@ std::optional<std::string> read_line(std::string_view text, bool last_unterminat
     return record_problem(record.error);
   }
   auto parsed = core::parse_event(std::string_view(record.event_bytes));
-  if (!parsed.ok()) return "not a Vantage event: " + std::string(core::parse_error_name(parsed.error));
-  if (options.require_subject && !core::subject_for(parsed.event.header, 0)) {
+  if (!parsed.ok()) return "not a Vantage event: " + std::string(core::parse_error_name(parsed.error()));
+  if (options.require_subject && !core::subject_for(parsed->header, 0)) {
     return "the event's ids cannot form a NATS subject (empty, or holding '.', '*', '>' or whitespace)";
   }
-  out.event = std::move(parsed.event);
+  out.event = std::move(parsed).value();
   out.unix_micros = record.time.unix_micros;
   out.utc_offset_minutes = record.time.utc_offset_minutes;
   return std::nullopt;

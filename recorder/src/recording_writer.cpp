@@ -271,7 +271,7 @@ std::optional<std::string> RecordingWriter::route(const RecordEntry& entry) cons
     // competition.activations: filed under the competition it activates.
     const core::ParseResult parsed = core::parse_event(entry.event_bytes);
     if (!parsed.ok()) return std::nullopt;
-    competition = parsed.event.header.competition_id;
+    competition = parsed->header.competition_id;
   }
   if (!safe_file_token(competition)) return std::nullopt;
   return local_date(entry.time) + "/" + competition + ".jsonl";

@@ -233,7 +233,7 @@ TEST(ReplayTiming, FromOnTheRealRecordingRestoresTheLiveView) {
   for (std::size_t i = 0; i < sent.size(); ++i) {
     auto parsed = core::parse_event(std::string_view(sent[i].bytes));
     ASSERT_TRUE(parsed.ok());
-    client.apply(parsed.event, i + 1);
+    client.apply(*parsed, i + 1);
   }
   EXPECT_EQ(client.state_view_json(), whole.state_view_json());
   ASSERT_EQ(client.snapshot()->size(), whole.snapshot()->size());

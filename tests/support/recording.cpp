@@ -34,9 +34,9 @@ std::optional<std::vector<core::PositionedEvent>> load_recording_file(const std:
     auto parsed = core::parse_event(std::string_view(record.event_bytes));
     if (!parsed.ok()) {
       throw std::runtime_error("bad event at line " + std::to_string(position + 1) + ": " +
-                               std::string(core::parse_error_name(parsed.error)));
+                               std::string(core::parse_error_name(parsed.error())));
     }
-    events.push_back({++position, std::move(parsed.event)});
+    events.push_back({++position, std::move(parsed).value()});
   }
   return events;
 }

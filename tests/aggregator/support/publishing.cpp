@@ -75,10 +75,10 @@ core::Event parse_or_throw(std::string_view json) {
   core::ParseResult parsed = core::parse_event(json);
   if (!parsed.ok()) {
     throw std::runtime_error("test event does not parse (" +
-                             std::string(core::parse_error_name(parsed.error)) +
+                             std::string(core::parse_error_name(parsed.error())) +
                              "): " + preview(std::string(json)));
   }
-  return std::move(parsed.event);
+  return std::move(parsed).value();
 }
 
 std::optional<std::vector<core::Event>> load_recording_events() {
@@ -136,11 +136,11 @@ core::CompetitionState fold_frames(const std::string& competition_id,
   for (const std::string& frame : frames) {
     core::ParseResult parsed = core::parse_event(std::string_view(frame));
     if (!parsed.ok()) {
-      ADD_FAILURE() << "a received frame does not parse (" << core::parse_error_name(parsed.error)
+      ADD_FAILURE() << "a received frame does not parse (" << core::parse_error_name(parsed.error())
                     << "): " << preview(frame);
       continue;
     }
-    state.apply(parsed.event, ++position);
+    state.apply(*parsed, ++position);
   }
   return state;
 }

@@ -68,9 +68,9 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
                  {{"stream", consumer_options.stream},
                   {"old_position", writer_.last_sequence()},
                   {"stream_last_sequence", stream->last_sequence}});
-    if (std::error_code error = writer_.restart_sequence()) {
+    if (const auto restarted = writer_.restart_sequence(); !restarted.ok()) {
       logger_.log_every("write", 10s, runtime::LogLevel::kError, "cannot write the recording's position",
-                        {{"error", error.message()}});
+                        {{"error", restarted.error().message()}});
       return false;
     }
     consumer.reset();  // the durable went with the old stream
@@ -173,7 +173,7 @@ int JetstreamRecorder::run() {
       if (options_.accept && !options_.accept(message.subject, *message.data)) {
         // Handled without a line: recorded as the position so a clean restart finds the consumer exactly
         // there. When that fails, it is not acknowledged (it comes again and is skipped again).
-        if (!writer_.skip(message.stream_sequence)) (void)consumer->ack(message);
+        if (writer_.skip(message.stream_sequence).ok()) (void)consumer->ack(message);
         continue;
       }
       const RecordEntry entry{message.stream_sequence, message.subject, *message.data,
@@ -182,14 +182,15 @@ int JetstreamRecorder::run() {
       AppendOutcome outcome = AppendOutcome::kRejected;
       bool done = false;
       while (!done) {
-        const std::error_code error = writer_.append(entry, outcome);
-        if (!error) {
+        const auto appended = writer_.append(entry);
+        if (appended.ok()) {
+          outcome = *appended;
           done = true;
           break;
         }
         logger_.log_every("write", 10s, runtime::LogLevel::kError,
                           "cannot write the recording; the event stays unacknowledged and is retried",
-                          {{"error", error.message()},
+                          {{"error", appended.error().message()},
                            {"sequence", message.stream_sequence},
                            {"subject", message.subject},
                            {"retry_in_ms", write_backoff.count()}});

@@ -212,8 +212,8 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
   log_parse_outcome(logger, outcome);
 
   auto writer = RecordingWriter::for_file(settings.file, logger.child("writer"));
-  if (const std::error_code error = writer->open()) {
-    logger.error("cannot open the recording", {{"file", settings.file}, {"error", error.message()}});
+  if (const auto opened = writer->open(); !opened.ok()) {
+    logger.error("cannot open the recording", {{"file", settings.file}, {"error", opened.error().message()}});
     return 1;
   }
 

@@ -175,10 +175,7 @@ RecordingWriter::RecordingWriter(Layout layout, std::string root, runtime::Logge
   }
 }
 
-RecordingWriter::~RecordingWriter() {
-  close_all();
-  if (sidecar_fd_ >= 0) ::close(sidecar_fd_);
-}
+RecordingWriter::~RecordingWriter() = default;
 
 RecordingWriter::Status RecordingWriter::open() {
   if (layout_ == Layout::kDirectory) {
@@ -202,8 +199,9 @@ RecordingWriter::Status RecordingWriter::open() {
         return std::make_error_code(std::errc::file_exists);
       }
     }
-    sidecar_fd_ = ::open(sidecar_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (sidecar_fd_ < 0) return last_error();
+    runtime::UniqueFd created(::open(sidecar_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!created) return last_error();
+    sidecar_fd_ = std::move(created);
     if (Status written = write_sidecar(0, layout_ == Layout::kFile ? file_name_ : std::string(), size);
         !written.ok())
       return written;
@@ -211,10 +209,11 @@ RecordingWriter::Status RecordingWriter::open() {
     return {};
   }
 
-  sidecar_fd_ = ::open(sidecar_path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (sidecar_fd_ < 0) return last_error();
+  runtime::UniqueFd existing(::open(sidecar_path_.c_str(), O_RDWR | O_CLOEXEC));
+  if (!existing) return last_error();
+  sidecar_fd_ = std::move(existing);
   std::string raw(2 * kSlotSize, '\0');
-  const ssize_t read = ::pread(sidecar_fd_, raw.data(), raw.size(), 0);
+  const ssize_t read = ::pread(sidecar_fd_.get(), raw.data(), raw.size(), 0);
   if (read < 0) return last_error();
   std::optional<Slot> best;
   for (std::size_t slot = 0; slot < 2; ++slot) {
@@ -293,29 +292,21 @@ runtime::Result<RecordingWriter::OpenFile*, std::error_code> RecordingWriter::ta
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), created);
     if (created) return created;
   }
-  const int opened = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (opened < 0) return last_error();
+  runtime::UniqueFd opened(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!opened) return last_error();
   struct stat file_stat {};
-  if (::fstat(opened, &file_stat) != 0) {
-    const auto error = last_error();
-    ::close(opened);
-    return error;
-  }
+  if (::fstat(opened.get(), &file_stat) != 0) return last_error();
   const std::uint64_t size = S_ISREG(file_stat.st_mode) ? static_cast<std::uint64_t>(file_stat.st_size) : 0;
   OpenFile& file = open_files_[relative];
-  file = OpenFile{opened, size};
+  file = OpenFile{std::move(opened), size};
   return &file;
 }
 
 void RecordingWriter::close_target(const std::string& relative) {
-  if (const auto found = open_files_.find(relative); found != open_files_.end()) {
-    ::close(found->second.fd);
-    open_files_.erase(found);
-  }
+  open_files_.erase(relative);
 }
 
 void RecordingWriter::close_all() {
-  for (auto& [relative, file] : open_files_) ::close(file.fd);
   open_files_.clear();
 }
 
@@ -326,7 +317,7 @@ RecordingWriter::Status RecordingWriter::write_sidecar(std::uint64_t sequence, c
   const std::string encoded = encode_slot(slot);
   const off_t offset = static_cast<off_t>((slot.generation % 2) * kSlotSize);
   for (;;) {
-    const ssize_t written = ::pwrite(sidecar_fd_, encoded.data(), encoded.size(), offset);
+    const ssize_t written = ::pwrite(sidecar_fd_.get(), encoded.data(), encoded.size(), offset);
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) return last_error();
     if (static_cast<std::size_t>(written) != encoded.size()) return std::make_error_code(std::errc::io_error);
@@ -384,7 +375,7 @@ runtime::Result<AppendOutcome, std::error_code> RecordingWriter::append(const Re
     observer_.on_write_error(opened.error());
     return opened.error();
   }
-  const int fd = (*opened)->fd;
+  const int fd = (*opened)->fd.get();
   const std::uint64_t size = (*opened)->size;
   auto undo = [&] {
     // Nothing of this line may stay: its message is not acknowledged and will be written again.

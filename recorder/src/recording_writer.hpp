@@ -38,6 +38,7 @@
 #include "ovalstream/core/record_codec.hpp"
 #include "ovalstream/runtime/log.hpp"
 #include "ovalstream/runtime/result.hpp"
+#include "ovalstream/runtime/unique_fd.hpp"
 #include "record_observer.hpp"
 
 namespace ovalstream::recorder {
@@ -117,7 +118,7 @@ class RecordingWriter {
   // The path relative to the sidecar's directory that `entry` goes to; nullopt when it goes nowhere.
   std::optional<std::string> route(const RecordEntry& entry) const;
   struct OpenFile {
-    int fd = -1;
+    runtime::UniqueFd fd;
     std::uint64_t size = 0;
   };
   // The open file `relative` (opening and creating it, and its directory, when needed). The pointer stays
@@ -134,7 +135,7 @@ class RecordingWriter {
   runtime::Logger logger_;
   RecordObserver& observer_;
 
-  int sidecar_fd_ = -1;
+  runtime::UniqueFd sidecar_fd_;
   std::uint64_t generation_ = 0;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t truncated_bytes_ = 0;

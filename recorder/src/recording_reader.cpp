@@ -33,15 +33,15 @@ std::string record_problem(core::RecordError error) {
 // the file had no newline, so a line that does not parse was cut short.
 runtime::Result<core::RecordedEvent, std::string> read_line(std::string_view text, bool last_unterminated,
                                                             const RecordingReadOptions& options) {
-  const core::RecordLine record = core::read_record_line(text);
+  const core::RecordLineResult record = core::read_record_line(text);
   if (!record.ok()) {
-    if (last_unterminated && record.error == core::RecordError::kNotObject)
+    if (last_unterminated && record.error() == core::RecordError::kNotObject)
       return std::string(
           "truncated last line (no newline at the end of the file; the recorder was interrupted while "
           "writing)");
-    return record_problem(record.error);
+    return record_problem(record.error());
   }
-  auto parsed = core::parse_event(std::string_view(record.event_bytes));
+  auto parsed = core::parse_event(std::string_view(record->event_bytes));
   if (!parsed.ok()) return "not a Vantage event: " + std::string(core::parse_error_name(parsed.error()));
   if (options.require_subject && !core::subject_for(parsed->header, 0)) {
     return std::string(
@@ -49,8 +49,8 @@ runtime::Result<core::RecordedEvent, std::string> read_line(std::string_view tex
   }
   core::RecordedEvent out;
   out.event = std::move(parsed).value();
-  out.unix_micros = record.time.unix_micros;
-  out.utc_offset_minutes = record.time.utc_offset_minutes;
+  out.unix_micros = record->time.unix_micros;
+  out.utc_offset_minutes = record->time.utc_offset_minutes;
   return out;
 }
 

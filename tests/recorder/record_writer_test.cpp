@@ -78,9 +78,9 @@ TEST_F(WriterTest, WritesTheOriginalFormatAndRecordsThePosition) {
   const auto lines = lines_of(file_);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "{\"_time\":\"2020-01-12T14:45:54.216352+01:00\"," + event(1).substr(1));
-  const core::RecordLine parsed = core::read_record_line(lines[1]);
+  const core::RecordLineResult parsed = core::read_record_line(lines[1]);
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed.event_bytes, event(2));
+  EXPECT_EQ(parsed->event_bytes, event(2));
 
   // A new writer (a restart) resumes after 9: 9 again is a duplicate, 10 is written.
   writer.reset();
@@ -121,7 +121,7 @@ TEST_F(WriterTest, CrashRecoveryCutsAnUnconfirmedAndAPartialLine) {
   EXPECT_EQ(outcome, AppendOutcome::kWritten);
   const auto lines = lines_of(file_);
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(core::read_record_line(lines[2]).event_bytes, event(3));
+  EXPECT_EQ(core::read_record_line(lines[2]).value().event_bytes, event(3));
 }
 
 TEST_F(WriterTest, ATornSidecarUpdateFallsBackToThePreviousPosition) {
@@ -209,7 +209,7 @@ TEST_F(WriterTest, RejectsWhatCannotBeALine) {
   EXPECT_EQ(outcome, AppendOutcome::kWritten);
   const auto lines = lines_of(file_);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(core::read_record_line(lines[0]).event_bytes, "{\"a\": 1}");
+  EXPECT_EQ(core::read_record_line(lines[0]).value().event_bytes, "{\"a\": 1}");
 }
 
 TEST_F(WriterTest, DirectoryLayoutFilesByDateAndCompetition) {

@@ -75,9 +75,9 @@ void expect_well_formed(const std::vector<SimulatedEvent>& events) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     const std::string line = core::write_record_line(e.bytes, e.time);
-    const core::RecordLine read = core::read_record_line(line);
-    ASSERT_TRUE(read.ok()) << "line " << i + 1 << ": " << core::record_error_name(read.error);
-    ASSERT_EQ(read.event_bytes, e.bytes) << "line " << i + 1;
+    const core::RecordLineResult read = core::read_record_line(line);
+    ASSERT_TRUE(read.ok()) << "line " << i + 1 << ": " << core::record_error_name(read.error());
+    ASSERT_EQ(read->event_bytes, e.bytes) << "line " << i + 1;
     const auto parsed = core::parse_event(std::string_view(e.bytes));
     ASSERT_TRUE(parsed.ok()) << "line " << i + 1 << ": " << core::parse_error_name(parsed.error()) << "\n"
                              << e.bytes.substr(0, 300);

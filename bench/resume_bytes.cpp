@@ -43,18 +43,18 @@ std::vector<TimedEvent> read_timed(const std::string& path) {
   std::vector<TimedEvent> events;
   std::string line;
   while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    if (record.error == core::RecordError::kEmptyLine) continue;
+    const core::RecordLineResult record = core::read_record_line(line);
+    if (!record.ok() && record.error() == core::RecordError::kEmptyLine) continue;
     if (!record.ok()) {
       std::fprintf(stderr, "%s: bad record line %zu\n", path.c_str(), events.size() + 1);
       std::exit(2);
     }
-    auto parsed = core::parse_event(std::string_view(record.event_bytes));
+    auto parsed = core::parse_event(std::string_view(record->event_bytes));
     if (!parsed.ok()) {
       std::fprintf(stderr, "%s: bad event at line %zu\n", path.c_str(), events.size() + 1);
       std::exit(2);
     }
-    events.push_back({events.size() + 1, std::move(parsed.event), record.time.unix_micros * 1000});
+    events.push_back({events.size() + 1, std::move(parsed).value(), record->time.unix_micros * 1000});
   }
   return events;
 }

@@ -287,7 +287,7 @@ void AggregatorService::Impl::watch_stream() {
   if (!info) {
     logger_.log_every("stream-info", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                       "cannot look up the stream; retrying",
-                      {{"stream", config_.nats.stream}, {"status", info.status().message}});
+                      {{"stream", config_.nats.stream}, {"status", info.error().message}});
     return;
   }
   if (!info->exists) {
@@ -343,12 +343,21 @@ void AggregatorService::Impl::start_consumer(const nats::StreamInfo& info, nats:
                 {"history", runtime::format_go_duration(config_.history)},
                 {"catchUpTo", nothing_to_read ? std::uint64_t{0} : info.last_sequence}});
   std::weak_ptr<Impl> weak = weak_from_this();
-  consumer_ = start_ingest_consumer(
+  const runtime::Logger ingest_logger = logger_.child("ingest");
+  auto started = start_ingest_consumer(
       *nats_, config_.nats.stream, start,
       [weak](FeedMessage message) {
         if (auto self = weak.lock()) self->registry_->on_message(std::move(message));
       },
-      logger_.child("ingest"));
+      ingest_logger);
+  if (!started) {
+    // Retried by the next stream check.
+    ingest_logger.log_every("consumer-start", std::chrono::seconds(10), runtime::LogLevel::kWarn,
+                            "could not start the JetStream consumer; retrying",
+                            {{"filter", kIngestSubject}, {"status", started.error().message}});
+    return;
+  }
+  consumer_ = std::move(started).value();
 }
 
 void AggregatorService::Impl::schedule_garbage() {

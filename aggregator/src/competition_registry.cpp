@@ -17,12 +17,13 @@ CompetitionRegistry::CompetitionRegistry(boost::asio::io_context& io, RegistryOp
       activations_(std::make_shared<ActivationFeed>(io)) {}
 
 std::optional<core::Event> CompetitionRegistry::validate(const FeedMessage& message) {
-  auto result = validator_->validate(message.subject, message.data);
-  if (auto* rejection = std::get_if<Rejection>(&result)) {
-    observer_->event_rejected(message, rejection->reason, rejection->detail);
+  auto validated = validator_->validate(message.subject, message.data);
+  if (!validated.ok()) {
+    const Rejection& rejection = validated.error();
+    observer_->event_rejected(message, rejection.reason, rejection.detail);
     return std::nullopt;
   }
-  core::Event event = std::get<core::Event>(std::move(result));
+  core::Event event = std::move(validated).value();
   observer_->event_received(event);
   return event;
 }

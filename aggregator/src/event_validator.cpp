@@ -34,18 +34,18 @@ std::vector<std::string> rejection_reasons() {
 EventValidator::EventValidator() : schemas_(std::make_unique<core::EventSchemas>()) {}
 EventValidator::~EventValidator() = default;
 
-std::variant<core::Event, Rejection> EventValidator::validate(const std::string& subject,
-                                                              const core::EventBytes& bytes) const {
+runtime::Result<core::Event, Rejection> EventValidator::validate(const std::string& subject,
+                                                                 const core::EventBytes& bytes) const {
   core::ParseResult parsed = core::parse_event(bytes);
-  if (!parsed.ok()) return Rejection{std::string(core::parse_error_name(parsed.error)), "routing header"};
-  const core::SchemaResult schema = schemas_->validate(parsed.event);
+  if (!parsed.ok()) return Rejection{std::string(core::parse_error_name(parsed.error())), "routing header"};
+  const core::SchemaResult schema = schemas_->validate(*parsed);
   if (!schema.ok()) {
     return Rejection{"schema", schema.reason + " at " + (schema.pointer.empty() ? "/" : schema.pointer)};
   }
-  if (!subject_agrees(subject, parsed.event.header)) {
+  if (!subject_agrees(subject, parsed->header)) {
     return Rejection{"subject_mismatch", "the ids do not match the subject"};
   }
-  return std::move(parsed.event);
+  return std::move(parsed).value();
 }
 
 }  // namespace ovalstream::aggregator

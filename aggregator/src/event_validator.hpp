@@ -4,10 +4,10 @@
 
 #include <memory>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "ovalstream/core/event.hpp"
+#include "ovalstream/runtime/result.hpp"
 
 namespace ovalstream::core {
 class EventSchemas;
@@ -28,8 +28,8 @@ class EventValidator {
   EventValidator();
   ~EventValidator();
   // The parsed event, or why it was rejected. `subject` must agree with the event's ids.
-  std::variant<core::Event, Rejection> validate(const std::string& subject,
-                                                const core::EventBytes& bytes) const;
+  runtime::Result<core::Event, Rejection> validate(const std::string& subject,
+                                                   const core::EventBytes& bytes) const;
 
  private:
   std::unique_ptr<core::EventSchemas> schemas_;

@@ -2,11 +2,9 @@
 
 namespace ovalstream::aggregator {
 
-std::unique_ptr<nats::OrderedConsumer> start_ingest_consumer(const nats::Connection& connection,
-                                                             const std::string& stream,
-                                                             nats::StartPosition start,
-                                                             std::function<void(FeedMessage)> on_message,
-                                                             const runtime::Logger& logger) {
+nats::Result<std::unique_ptr<nats::OrderedConsumer>> start_ingest_consumer(
+    const nats::Connection& connection, const std::string& stream, nats::StartPosition start,
+    std::function<void(FeedMessage)> on_message, const runtime::Logger& logger) {
   nats::OrderedConsumerOptions options;
   options.stream = stream;
   options.filter_subject = kIngestSubject;
@@ -15,20 +13,12 @@ std::unique_ptr<nats::OrderedConsumer> start_ingest_consumer(const nats::Connect
     on_message(FeedMessage{std::move(message.subject), std::move(message.data), message.stream_sequence,
                            message.timestamp_ns, message.pending});
   };
-  auto report = [logger](const nats::Status& status) {
+  auto report = [logger](const nats::Error& status) {
     logger.log_every("consumer-status", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                      "JetStream consumer reported a problem",
                      {{"filter", kIngestSubject}, {"status", status.message}});
   };
-  auto consumer =
-      nats::OrderedConsumer::start(connection, std::move(options), std::move(deliver), std::move(report));
-  if (!consumer) {
-    logger.log_every("consumer-start", std::chrono::seconds(10), runtime::LogLevel::kWarn,
-                     "could not start the JetStream consumer; retrying",
-                     {{"filter", kIngestSubject}, {"status", consumer.status().message}});
-    return nullptr;
-  }
-  return std::move(consumer).value();
+  return nats::OrderedConsumer::start(connection, std::move(options), std::move(deliver), std::move(report));
 }
 
 }  // namespace ovalstream::aggregator

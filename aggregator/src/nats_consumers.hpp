@@ -19,13 +19,11 @@ namespace ovalstream::aggregator {
 // Every subject a competition's events are published on (docs/protocol.md, "NATS subjects").
 inline constexpr const char* kIngestSubject = "competition.>";
 
-// Starts the ordered consumer on `stream` at `start` (now - --history, or after a sequence); nullptr when it
-// cannot start (logged, at most every 10 s; the caller retries). Destroying it stops `on_message` (it may
-// wait for a running call).
-std::unique_ptr<nats::OrderedConsumer> start_ingest_consumer(const nats::Connection& connection,
-                                                             const std::string& stream,
-                                                             nats::StartPosition start,
-                                                             std::function<void(FeedMessage)> on_message,
-                                                             const runtime::Logger& logger);
+// Starts the ordered consumer on `stream` at `start` (now - --history, or after a sequence), or the error of
+// why it cannot start (the caller logs it and retries). Destroying the consumer stops `on_message` (it may
+// wait for a running call). The consumer's own problems go to `logger`, at most every 10 s.
+nats::Result<std::unique_ptr<nats::OrderedConsumer>> start_ingest_consumer(
+    const nats::Connection& connection, const std::string& stream, nats::StartPosition start,
+    std::function<void(FeedMessage)> on_message, const runtime::Logger& logger);
 
 }  // namespace ovalstream::aggregator

@@ -44,7 +44,7 @@ Publisher::Publisher(const std::string& nats_url, BenchData data, std::size_t ca
 
 void Publisher::create_stream(const std::string& stream) {
   auto info = nats::create_stream(*connection_, stream, {"competition.>"});
-  if (!info) throw std::runtime_error("cannot create stream " + stream + ": " + info.status().message);
+  if (!info) throw std::runtime_error("cannot create stream " + stream + ": " + info.error().message);
 }
 
 void Publisher::publish_prefix() {

@@ -263,43 +263,25 @@ std::string_view parse_error_name(ParseError error) noexcept {
 }
 
 ParseResult parse_event(EventBytes bytes, const ParseOptions& options) {
-  ParseResult result;
-  if (!bytes) {
-    result.error = ParseError::kNotJson;
-    return result;
-  }
-  if (bytes->size() > options.max_bytes) {
-    result.error = ParseError::kTooLarge;
-    return result;
-  }
+  if (!bytes) return ParseError::kNotJson;
+  if (bytes->size() > options.max_bytes) return ParseError::kTooLarge;
   RoutingHandler handler(options.max_depth);
   // The reader takes '\0' as the end of the text, so a NUL byte inside (never valid JSON) is refused first.
   const bool has_nul = std::memchr(bytes->data(), '\0', bytes->size()) != nullptr;
-  if (has_nul) {
-    result.error = ParseError::kNotJson;
-  } else if (!read_routing_fields(*bytes, handler)) {
-    result.error = handler.too_deep ? ParseError::kTooDeep : ParseError::kNotJson;
-  } else if (!handler.root_is_object) {
-    result.error = ParseError::kNotObject;
-  } else if (handler.field_error != ParseError::kNone) {
-    result.error = handler.field_error;
-  } else if (!handler.type_name_seen) {
-    result.error = ParseError::kMissingTypeName;
-  } else if (!handler.competition_id_seen) {
-    result.error = ParseError::kMissingCompetitionId;
-  } else {
-    handler.header.type = event_type_from_name(handler.header.type_name);
-    result.error = check_required(handler.header);
-  }
-  if (result.ok()) {
-    result.event.header = std::move(handler.header);
-    result.event.bytes = std::move(bytes);
-  }
-  return result;
+  if (has_nul) return ParseError::kNotJson;
+  if (!read_routing_fields(*bytes, handler))
+    return handler.too_deep ? ParseError::kTooDeep : ParseError::kNotJson;
+  if (!handler.root_is_object) return ParseError::kNotObject;
+  if (handler.field_error != ParseError::kNone) return handler.field_error;
+  if (!handler.type_name_seen) return ParseError::kMissingTypeName;
+  if (!handler.competition_id_seen) return ParseError::kMissingCompetitionId;
+  handler.header.type = event_type_from_name(handler.header.type_name);
+  if (const ParseError missing = check_required(handler.header); missing != ParseError::kNone) return missing;
+  return Event{std::move(bytes), std::move(handler.header)};
 }
 
 ParseResult parse_event(std::string_view bytes, const ParseOptions& options) {
-  if (bytes.size() > options.max_bytes) return ParseResult{ParseError::kTooLarge, {}};
+  if (bytes.size() > options.max_bytes) return ParseError::kTooLarge;
   return parse_event(std::make_shared<const std::string>(bytes), options);
 }
 

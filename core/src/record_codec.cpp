@@ -277,32 +277,21 @@ std::optional<MemberSpan> find_top_level_member(std::string_view object, std::st
   return search_member(object, name).span;
 }
 
-RecordLine read_record_line(std::string_view line) {
-  RecordLine result;
+RecordLineResult read_record_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   std::size_t first = 0;
   while (first < line.size() && is_space(line[first])) ++first;
-  if (first == line.size()) {
-    result.error = RecordError::kEmptyLine;
-    return result;
-  }
+  if (first == line.size()) return RecordError::kEmptyLine;
   const MemberSearch search = search_member(line, kTimeKey);
-  if (!search.is_object || !search.span) {
-    result.error = search.is_object ? RecordError::kMissingTime : RecordError::kNotObject;
-    return result;
-  }
+  if (!search.is_object || !search.span)
+    return search.is_object ? RecordError::kMissingTime : RecordError::kNotObject;
   const auto& span = search.span;
   const std::string_view value = line.substr(span->value_begin, span->value_end - span->value_begin);
-  if (value.size() < 2 || value.front() != '"' || value.back() != '"') {
-    result.error = RecordError::kBadTime;
-    return result;
-  }
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return RecordError::kBadTime;
+  RecordLine result;
   result.time_text.assign(value.substr(1, value.size() - 2));
   const auto time = parse_rfc3339(result.time_text);
-  if (!time) {
-    result.error = RecordError::kBadTime;
-    return result;
-  }
+  if (!time) return RecordError::kBadTime;
   result.time = *time;
   result.event_bytes.reserve(line.size() - (span->end - span->begin));
   result.event_bytes.append(line.substr(0, span->begin));

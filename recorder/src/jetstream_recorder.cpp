@@ -27,8 +27,8 @@ std::function<bool(std::string_view, std::string_view)> competition_filter(std::
     if (subject != activations) return false;
     // Only the routing fields are read; an event that does not parse is not this competition's.
     const core::ParseResult parsed = core::parse_event(data);
-    return parsed.ok() && parsed.event.header.type == core::EventType::kCompetitionActivated &&
-           parsed.event.header.competition_id == competition_id;
+    return parsed.ok() && parsed->header.type == core::EventType::kCompetitionActivated &&
+           parsed->header.competition_id == competition_id;
   };
 }
 
@@ -55,7 +55,7 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
   if (!stream.ok() || !stream->exists) {
     logger_.log_every("stream", 10s, runtime::LogLevel::kError, "cannot look up the stream",
                       {{"stream", consumer_options.stream},
-                       {"error", stream.ok() ? std::string("no such stream") : stream.status().message}});
+                       {"error", stream.ok() ? std::string("no such stream") : stream.error().message}});
     consumer.reset();
     return false;
   }
@@ -68,9 +68,9 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
                  {{"stream", consumer_options.stream},
                   {"old_position", writer_.last_sequence()},
                   {"stream_last_sequence", stream->last_sequence}});
-    if (std::error_code error = writer_.restart_sequence()) {
+    if (const auto restarted = writer_.restart_sequence(); !restarted.ok()) {
       logger_.log_every("write", 10s, runtime::LogLevel::kError, "cannot write the recording's position",
-                        {{"error", error.message()}});
+                        {{"error", restarted.error().message()}});
       return false;
     }
     consumer.reset();  // the durable went with the old stream
@@ -79,7 +79,7 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
   if (!consumer) {
     auto opened = nats::DurableConsumer::open(connection_, consumer_options);
     if (!opened.ok()) {
-      const nats::Status status = opened.status();
+      const nats::Error& status = opened.error();
       // A durable of that name with another filter: a retry cannot fix it.
       fatal = status.code == NATS_ERR && status.jetstream_error == 0;
       logger_.log_every("consumer", 10s, runtime::LogLevel::kError, "cannot open the durable consumer",
@@ -94,7 +94,7 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
   auto state = consumer->state();
   if (!state.ok()) {
     logger_.log_every("consumer", 10s, runtime::LogLevel::kError, "cannot read the durable consumer's state",
-                      {{"durable", consumer_options.durable}, {"error", state.status().message}});
+                      {{"durable", consumer_options.durable}, {"error", state.error().message}});
     consumer.reset();  // opened again next time (created when it is gone, e.g. with its stream)
     return false;
   }
@@ -107,7 +107,7 @@ bool JetstreamRecorder::position_consumer(std::unique_ptr<nats::DurableConsumer>
   }
   if (nats::Status repositioned = consumer->reposition(position + 1); !repositioned.ok()) {
     logger_.log_every("consumer", 10s, runtime::LogLevel::kError, "cannot reposition the durable consumer",
-                      {{"durable", consumer_options.durable}, {"error", repositioned.message}});
+                      {{"durable", consumer_options.durable}, {"error", repositioned.error().message}});
     consumer.reset();
     return false;
   }
@@ -148,7 +148,7 @@ int JetstreamRecorder::run() {
       // Messages of a failed fetch may be held unacknowledged by the server: put the consumer back at the
       // recording's position before fetching again (see the header).
       logger_.log_every("fetch", 10s, runtime::LogLevel::kWarn, "fetch failed; repositioning the consumer",
-                        {{"error", fetched.status().message}});
+                        {{"error", fetched.error().message}});
       positioned = false;
       if (!pause(consumer_backoff)) break;
       consumer_backoff = std::min(consumer_backoff * 2, options_.max_backoff);
@@ -173,7 +173,7 @@ int JetstreamRecorder::run() {
       if (options_.accept && !options_.accept(message.subject, *message.data)) {
         // Handled without a line: recorded as the position so a clean restart finds the consumer exactly
         // there. When that fails, it is not acknowledged (it comes again and is skipped again).
-        if (!writer_.skip(message.stream_sequence)) (void)consumer->ack(message);
+        if (writer_.skip(message.stream_sequence).ok()) (void)consumer->ack(message);
         continue;
       }
       const RecordEntry entry{message.stream_sequence, message.subject, *message.data,
@@ -182,14 +182,15 @@ int JetstreamRecorder::run() {
       AppendOutcome outcome = AppendOutcome::kRejected;
       bool done = false;
       while (!done) {
-        const std::error_code error = writer_.append(entry, outcome);
-        if (!error) {
+        const auto appended = writer_.append(entry);
+        if (appended.ok()) {
+          outcome = *appended;
           done = true;
           break;
         }
         logger_.log_every("write", 10s, runtime::LogLevel::kError,
                           "cannot write the recording; the event stays unacknowledged and is retried",
-                          {{"error", error.message()},
+                          {{"error", appended.error().message()},
                            {"sequence", message.stream_sequence},
                            {"subject", message.subject},
                            {"retry_in_ms", write_backoff.count()}});
@@ -202,7 +203,7 @@ int JetstreamRecorder::run() {
         // Written and in the sidecar: a redelivery is skipped as a duplicate.
         logger_.log_every("ack", 10s, runtime::LogLevel::kWarn,
                           "acknowledgement failed (the event is written)",
-                          {{"sequence", message.stream_sequence}, {"error", acked.message}});
+                          {{"sequence", message.stream_sequence}, {"error", acked.error().message}});
       }
     }
   }

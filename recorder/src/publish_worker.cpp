@@ -55,7 +55,7 @@ void PublishWorker::run() {
     const auto result = nats::publish(connection_, job.subject, *job.bytes);
     std::optional<std::string> error;
     if (!result) {
-      const nats::Status status = result.status();
+      const nats::Error& status = result.error();
       if (status.code == NATS_NO_RESPONDERS) {
         error = "no JetStream stream captures subject " + job.subject +
                 " (check the stream's subjects, or --create-stream)";

@@ -212,8 +212,8 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
   log_parse_outcome(logger, outcome);
 
   auto writer = RecordingWriter::for_file(settings.file, logger.child("writer"));
-  if (const std::error_code error = writer->open()) {
-    logger.error("cannot open the recording", {{"file", settings.file}, {"error", error.message()}});
+  if (const auto opened = writer->open(); !opened.ok()) {
+    logger.error("cannot open the recording", {{"file", settings.file}, {"error", opened.error().message()}});
     return 1;
   }
 
@@ -235,14 +235,14 @@ int run_record(std::span<const std::string> args, std::ostream& out, std::ostrea
       nats::Connection::connect(nats::connection_options(settings.nats_settings, "ovalstream-recorder"));
   if (!connection.ok()) {
     logger.error("cannot connect to NATS",
-                 {{"url", settings.nats_settings.url}, {"error", connection.status().message}});
+                 {{"url", settings.nats_settings.url}, {"error", connection.error().message}});
     return 1;
   }
   if (settings.nats_settings.create_stream) {
     auto created = nats::create_stream(*connection.value(), settings.nats_settings.stream, {"competition.>"});
     if (!created.ok()) {
       logger.error("cannot create the stream",
-                   {{"stream", settings.nats_settings.stream}, {"error", created.status().message}});
+                   {{"stream", settings.nats_settings.stream}, {"error", created.error().message}});
       return 1;
     }
   }

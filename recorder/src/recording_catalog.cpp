@@ -39,15 +39,15 @@ std::optional<RecordingSummary> summarize_recording(const fs::path& file, std::s
   if (error) return std::nullopt;
   std::string line;
   while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    if (record.error == core::RecordError::kEmptyLine) continue;
+    const core::RecordLineResult record = core::read_record_line(line);
+    if (!record.ok() && record.error() == core::RecordError::kEmptyLine) continue;
     if (!record.ok()) {
       ++summary.corrupt_lines;
       continue;
     }
     ++summary.events;
-    if (summary.first_time.empty()) summary.first_time = record.time_text;
-    summary.last_time = record.time_text;
+    if (summary.first_time.empty()) summary.first_time = record->time_text;
+    summary.last_time = record->time_text;
   }
   if (in.bad()) {
     error = std::make_error_code(std::errc::io_error);

@@ -29,26 +29,29 @@ std::string record_problem(core::RecordError error) {
   }
 }
 
-// The problem of one complete line, or nullopt (and `out` filled) when it is good. `last_unterminated`: the
-// last line of the file had no newline, so a line that does not parse was cut short.
-std::optional<std::string> read_line(std::string_view text, bool last_unterminated,
-                                     const RecordingReadOptions& options, core::RecordedEvent& out) {
-  const core::RecordLine record = core::read_record_line(text);
+// The event of one complete line, or the problem of why it is none. `last_unterminated`: the last line of
+// the file had no newline, so a line that does not parse was cut short.
+runtime::Result<core::RecordedEvent, std::string> read_line(std::string_view text, bool last_unterminated,
+                                                            const RecordingReadOptions& options) {
+  const core::RecordLineResult record = core::read_record_line(text);
   if (!record.ok()) {
-    if (last_unterminated && record.error == core::RecordError::kNotObject)
-      return "truncated last line (no newline at the end of the file; the recorder was interrupted while "
-             "writing)";
-    return record_problem(record.error);
+    if (last_unterminated && record.error() == core::RecordError::kNotObject)
+      return std::string(
+          "truncated last line (no newline at the end of the file; the recorder was interrupted while "
+          "writing)");
+    return record_problem(record.error());
   }
-  auto parsed = core::parse_event(std::string_view(record.event_bytes));
-  if (!parsed.ok()) return "not a Vantage event: " + std::string(core::parse_error_name(parsed.error));
-  if (options.require_subject && !core::subject_for(parsed.event.header, 0)) {
-    return "the event's ids cannot form a NATS subject (empty, or holding '.', '*', '>' or whitespace)";
+  auto parsed = core::parse_event(std::string_view(record->event_bytes));
+  if (!parsed.ok()) return "not a Vantage event: " + std::string(core::parse_error_name(parsed.error()));
+  if (options.require_subject && !core::subject_for(parsed->header, 0)) {
+    return std::string(
+        "the event's ids cannot form a NATS subject (empty, or holding '.', '*', '>' or whitespace)");
   }
-  out.event = std::move(parsed.event);
-  out.unix_micros = record.time.unix_micros;
-  out.utc_offset_minutes = record.time.utc_offset_minutes;
-  return std::nullopt;
+  core::RecordedEvent out;
+  out.event = std::move(parsed).value();
+  out.unix_micros = record->time.unix_micros;
+  out.utc_offset_minutes = record->time.utc_offset_minutes;
+  return out;
 }
 
 }  // namespace
@@ -63,13 +66,14 @@ std::string describe_problem(const std::string& file, const RecordingProblem& pr
   return file + ":" + std::to_string(problem.line_number) + ": " + problem.reason;
 }
 
-Recording read_recording(const std::string& path, const RecordingReadOptions& options) {
+runtime::Result<Recording> read_recording(const std::string& path, const RecordingReadOptions& options) {
   Recording recording;
   recording.file = path;
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
-    recording.open_error = "cannot open " + path + ": " + std::strerror(errno);
-    return recording;
+    const int error = errno;
+    return runtime::Error{"cannot open " + path + ": " + std::strerror(error),
+                          std::error_code(error, std::generic_category())};
   }
   std::string line;
   std::uint64_t line_number = 0;
@@ -77,34 +81,30 @@ Recording read_recording(const std::string& path, const RecordingReadOptions& op
   char buffer[1 << 16];
   auto finish_line = [&](bool unterminated) -> bool {  // false: stop reading
     ++line_number;
-    std::optional<std::string> problem;
-    core::RecordedEvent event;
-    if (overlong) {
-      problem = "line longer than " + std::to_string(options.max_line_bytes) + " bytes";
-    } else if (line.empty() || line == "\r") {
+    if (!overlong && (line.empty() || line == "\r")) {
       line.clear();
       return true;
-    } else {
-      problem = read_line(line, unterminated, options, event);
     }
+    auto event = overlong ? runtime::Result<core::RecordedEvent, std::string>(
+                                "line longer than " + std::to_string(options.max_line_bytes) + " bytes")
+                          : read_line(line, unterminated, options);
     line.clear();
     overlong = false;
-    if (problem) {
-      recording.problems.push_back({line_number, std::move(*problem)});
+    if (!event.ok()) {
+      recording.problems.push_back({line_number, std::move(event).error()});
       return options.on_error == OnError::kSkip;
     }
-    event.line_number = line_number;
-    recording.lines.push_back(std::move(event));
+    event->line_number = line_number;
+    recording.lines.push_back(std::move(event).value());
     return options.max_lines == 0 || recording.lines.size() < options.max_lines;
   };
   while (true) {
     const std::size_t got = std::fread(buffer, 1, sizeof buffer, file.get());
     if (got == 0) {
       if (std::ferror(file.get())) {
-        recording.lines.clear();
-        recording.problems.clear();
-        recording.open_error = "cannot read " + path + ": " + std::strerror(errno);
-        return recording;
+        const int error = errno;
+        return runtime::Error{"cannot read " + path + ": " + std::strerror(error),
+                              std::error_code(error, std::generic_category())};
       }
       break;
     }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ovalstream/core/replay.hpp"
+#include "ovalstream/runtime/result.hpp"
 
 namespace ovalstream::recorder {
 
@@ -43,13 +44,12 @@ struct Recording {
   std::string file;                        // as given
   std::vector<core::RecordedEvent> lines;  // the good lines, in file order
   std::vector<RecordingProblem> problems;  // in file order; with kStop at most one
-  // The file could not be opened or read; lines and problems are then empty.
-  std::optional<std::string> open_error;
 
-  bool ok() const noexcept { return !open_error && problems.empty(); }
+  bool ok() const noexcept { return problems.empty(); }
 };
 
-Recording read_recording(const std::string& path, const RecordingReadOptions& options = {});
+// The recording, or the error of a file that cannot be opened or read (its message names the file).
+runtime::Result<Recording> read_recording(const std::string& path, const RecordingReadOptions& options = {});
 
 // "<file>:<line>: <reason>", the form compilers use, so editors and terminals can jump to it.
 std::string describe_problem(const std::string& file, const RecordingProblem& problem);

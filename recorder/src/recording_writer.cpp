@@ -120,7 +120,7 @@ std::optional<Slot> decode_slot(std::string_view raw) {
   return slot;
 }
 
-std::error_code write_fully(int fd, std::string_view bytes) {
+RecordingWriter::Status write_fully(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t written = ::write(fd, bytes.data(), bytes.size());
     if (written < 0) {
@@ -175,12 +175,9 @@ RecordingWriter::RecordingWriter(Layout layout, std::string root, runtime::Logge
   }
 }
 
-RecordingWriter::~RecordingWriter() {
-  close_all();
-  if (sidecar_fd_ >= 0) ::close(sidecar_fd_);
-}
+RecordingWriter::~RecordingWriter() = default;
 
-std::error_code RecordingWriter::open() {
+RecordingWriter::Status RecordingWriter::open() {
   if (layout_ == Layout::kDirectory) {
     std::error_code created;
     std::filesystem::create_directories(root_, created);
@@ -202,18 +199,21 @@ std::error_code RecordingWriter::open() {
         return std::make_error_code(std::errc::file_exists);
       }
     }
-    sidecar_fd_ = ::open(sidecar_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (sidecar_fd_ < 0) return last_error();
-    if (auto error = write_sidecar(0, layout_ == Layout::kFile ? file_name_ : std::string(), size))
-      return error;
+    runtime::UniqueFd created(::open(sidecar_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!created) return last_error();
+    sidecar_fd_ = std::move(created);
+    if (Status written = write_sidecar(0, layout_ == Layout::kFile ? file_name_ : std::string(), size);
+        !written.ok())
+      return written;
     logger_.info("new recording position", {{"position_file", sidecar_path_}});
     return {};
   }
 
-  sidecar_fd_ = ::open(sidecar_path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (sidecar_fd_ < 0) return last_error();
+  runtime::UniqueFd existing(::open(sidecar_path_.c_str(), O_RDWR | O_CLOEXEC));
+  if (!existing) return last_error();
+  sidecar_fd_ = std::move(existing);
   std::string raw(2 * kSlotSize, '\0');
-  const ssize_t read = ::pread(sidecar_fd_, raw.data(), raw.size(), 0);
+  const ssize_t read = ::pread(sidecar_fd_.get(), raw.data(), raw.size(), 0);
   if (read < 0) return last_error();
   std::optional<Slot> best;
   for (std::size_t slot = 0; slot < 2; ++slot) {
@@ -271,18 +271,15 @@ std::optional<std::string> RecordingWriter::route(const RecordEntry& entry) cons
     // competition.activations: filed under the competition it activates.
     const core::ParseResult parsed = core::parse_event(entry.event_bytes);
     if (!parsed.ok()) return std::nullopt;
-    competition = parsed.event.header.competition_id;
+    competition = parsed->header.competition_id;
   }
   if (!safe_file_token(competition)) return std::nullopt;
   return local_date(entry.time) + "/" + competition + ".jsonl";
 }
 
-std::error_code RecordingWriter::target(const std::string& relative, int& fd, std::uint64_t& size) {
-  if (const auto found = open_files_.find(relative); found != open_files_.end()) {
-    fd = found->second.fd;
-    size = found->second.size;
-    return {};
-  }
+runtime::Result<RecordingWriter::OpenFile*, std::error_code> RecordingWriter::target(
+    const std::string& relative) {
+  if (const auto found = open_files_.find(relative); found != open_files_.end()) return &found->second;
   if (open_files_.size() >= max_open_files_) {
     // At the bound (every new competition id a publisher invents would otherwise hold a descriptor): the
     // open files are closed, and reopened by their next line.
@@ -295,40 +292,32 @@ std::error_code RecordingWriter::target(const std::string& relative, int& fd, st
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), created);
     if (created) return created;
   }
-  const int opened = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (opened < 0) return last_error();
+  runtime::UniqueFd opened(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!opened) return last_error();
   struct stat file_stat {};
-  if (::fstat(opened, &file_stat) != 0) {
-    const auto error = last_error();
-    ::close(opened);
-    return error;
-  }
-  fd = opened;
-  size = S_ISREG(file_stat.st_mode) ? static_cast<std::uint64_t>(file_stat.st_size) : 0;
-  open_files_[relative] = OpenFile{fd, size};
-  return {};
+  if (::fstat(opened.get(), &file_stat) != 0) return last_error();
+  const std::uint64_t size = S_ISREG(file_stat.st_mode) ? static_cast<std::uint64_t>(file_stat.st_size) : 0;
+  OpenFile& file = open_files_[relative];
+  file = OpenFile{std::move(opened), size};
+  return &file;
 }
 
 void RecordingWriter::close_target(const std::string& relative) {
-  if (const auto found = open_files_.find(relative); found != open_files_.end()) {
-    ::close(found->second.fd);
-    open_files_.erase(found);
-  }
+  open_files_.erase(relative);
 }
 
 void RecordingWriter::close_all() {
-  for (auto& [relative, file] : open_files_) ::close(file.fd);
   open_files_.clear();
 }
 
-std::error_code RecordingWriter::write_sidecar(std::uint64_t sequence, const std::string& relative,
-                                               std::uint64_t size) {
+RecordingWriter::Status RecordingWriter::write_sidecar(std::uint64_t sequence, const std::string& relative,
+                                                       std::uint64_t size) {
   if (relative.size() > kMaxRelativePath) return std::make_error_code(std::errc::filename_too_long);
   const Slot slot{generation_ + 1, sequence, size, relative};
   const std::string encoded = encode_slot(slot);
   const off_t offset = static_cast<off_t>((slot.generation % 2) * kSlotSize);
   for (;;) {
-    const ssize_t written = ::pwrite(sidecar_fd_, encoded.data(), encoded.size(), offset);
+    const ssize_t written = ::pwrite(sidecar_fd_.get(), encoded.data(), encoded.size(), offset);
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) return last_error();
     if (static_cast<std::size_t>(written) != encoded.size()) return std::make_error_code(std::errc::io_error);
@@ -340,41 +329,39 @@ std::error_code RecordingWriter::write_sidecar(std::uint64_t sequence, const std
   return {};
 }
 
-std::error_code RecordingWriter::skip(std::uint64_t sequence) {
+RecordingWriter::Status RecordingWriter::skip(std::uint64_t sequence) {
   if (sequence <= last_sequence_) return {};
-  if (auto error = write_sidecar(sequence, position_path_, position_size_)) {
-    observer_.on_write_error(error);
-    return error;
+  if (Status written = write_sidecar(sequence, position_path_, position_size_); !written.ok()) {
+    observer_.on_write_error(written.error());
+    return written;
   }
   last_sequence_ = sequence;
   return {};
 }
 
-std::error_code RecordingWriter::restart_sequence() {
-  if (auto error = write_sidecar(0, position_path_, position_size_)) {
-    observer_.on_write_error(error);
-    return error;
+RecordingWriter::Status RecordingWriter::restart_sequence() {
+  if (Status written = write_sidecar(0, position_path_, position_size_); !written.ok()) {
+    observer_.on_write_error(written.error());
+    return written;
   }
   last_sequence_ = 0;
   return {};
 }
 
-std::error_code RecordingWriter::append(const RecordEntry& entry, AppendOutcome& outcome) {
+runtime::Result<AppendOutcome, std::error_code> RecordingWriter::append(const RecordEntry& entry) {
   if (entry.sequence != 0 && entry.sequence <= last_sequence_) {
-    outcome = AppendOutcome::kDuplicate;
     observer_.on_duplicate_skipped();
-    return {};
+    return AppendOutcome::kDuplicate;
   }
   const auto relative = object_shaped(entry.event_bytes) ? route(entry) : std::nullopt;
   if (!relative) {
-    if (auto error = skip(entry.sequence)) return error;
-    outcome = AppendOutcome::kRejected;
+    if (Status skipped = skip(entry.sequence); !skipped.ok()) return skipped.error();
     observer_.on_rejected();
     logger_.log_every(
         "rejected", std::chrono::seconds(10), runtime::LogLevel::kWarn,
         "event not recorded: not a JSON object, or no competition to file it under",
         {{"subject", entry.subject}, {"sequence", entry.sequence}, {"bytes", entry.event_bytes.size()}});
-    return {};
+    return AppendOutcome::kRejected;
   }
   std::string line = core::write_record_line(entry.event_bytes, entry.time);
   // One event per line: a newline can only be JSON whitespace in a valid event, so a space keeps its meaning.
@@ -383,12 +370,13 @@ std::error_code RecordingWriter::append(const RecordEntry& entry, AppendOutcome&
   }
   line.push_back('\n');
 
-  int fd = -1;
-  std::uint64_t size = 0;
-  if (auto error = target(*relative, fd, size)) {
-    observer_.on_write_error(error);
-    return error;
+  const auto opened = target(*relative);
+  if (!opened.ok()) {
+    observer_.on_write_error(opened.error());
+    return opened.error();
   }
+  const int fd = (*opened)->fd.get();
+  const std::uint64_t size = (*opened)->size;
   auto undo = [&] {
     // Nothing of this line may stay: its message is not acknowledged and will be written again.
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0 && errno != EINVAL) {
@@ -398,23 +386,22 @@ std::error_code RecordingWriter::append(const RecordEntry& entry, AppendOutcome&
     }
     close_target(*relative);
   };
-  if (auto error = write_fully(fd, line)) {
+  if (const Status written = write_fully(fd, line); !written.ok()) {
     undo();
-    observer_.on_write_error(error);
-    return error;
+    observer_.on_write_error(written.error());
+    return written.error();
   }
   const std::uint64_t new_size = size + line.size();
   const std::uint64_t sequence = entry.sequence != 0 ? entry.sequence : last_sequence_;
-  if (auto error = write_sidecar(sequence, *relative, new_size)) {
+  if (const Status written = write_sidecar(sequence, *relative, new_size); !written.ok()) {
     undo();
-    observer_.on_write_error(error);
-    return error;
+    observer_.on_write_error(written.error());
+    return written.error();
   }
   open_files_[*relative].size = new_size;
   last_sequence_ = sequence;
-  outcome = AppendOutcome::kWritten;
   observer_.on_recorded(line.size());
-  return {};
+  return AppendOutcome::kWritten;
 }
 
 }  // namespace ovalstream::recorder

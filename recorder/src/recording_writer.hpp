@@ -21,8 +21,9 @@
 //              competition from the subject (core::parse_subject) or, for competition.activations, from the
 //              event; one sidecar D/.recorder-position.
 //
-// Errors (disk full, unwritable path): append() returns the error_code, truncates a partial line back, keeps
-// the position unchanged and closes the file, so the next append() of the same message opens it again.
+// Errors (disk full, unwritable path): append() returns the error (a std::error_code), truncates a partial
+// line back, keeps the position unchanged and closes the file, so the next append() of the same message opens
+// it again.
 //
 // Thread safety: none; one thread owns a RecordingWriter.
 
@@ -36,6 +37,8 @@
 
 #include "ovalstream/core/record_codec.hpp"
 #include "ovalstream/runtime/log.hpp"
+#include "ovalstream/runtime/result.hpp"
+#include "ovalstream/runtime/unique_fd.hpp"
 #include "record_observer.hpp"
 
 namespace ovalstream::recorder {
@@ -64,6 +67,9 @@ enum class AppendOutcome : std::uint8_t {
 
 class RecordingWriter {
  public:
+  // Success, or the system error (errno, or a std::errc for a refused file) of why not.
+  using Status = runtime::Result<void, std::error_code>;
+
   // Every line to `file`; the sidecar is `file` + ".position".
   static std::unique_ptr<RecordingWriter> for_file(std::string file, runtime::Logger logger,
                                                    RecordObserver& observer = null_record_observer());
@@ -76,19 +82,20 @@ class RecordingWriter {
 
   // Reads (or creates) the sidecar and repairs the file it names. Call once before append(). Errors: an
   // unreadable or corrupt sidecar, a file that cannot be truncated, a non-empty file without a sidecar.
-  std::error_code open();
+  Status open();
 
-  // Writes one line (see the file comment). On error nothing of the line stays in the file.
-  std::error_code append(const RecordEntry& entry, AppendOutcome& outcome);
+  // Writes one line (see the file comment), or returns the error; on error nothing of the line stays in the
+  // file.
+  runtime::Result<AppendOutcome, std::error_code> append(const RecordEntry& entry);
 
   // Records `sequence` as handled without a line (a message the caller filtered out), so a restart resumes
   // after it; no-op at or below the position. Errors as append().
-  std::error_code skip(std::uint64_t sequence);
+  Status skip(std::uint64_t sequence);
 
   // Starts the sequence over: the stream was deleted and created again, its sequences begin at 1 again. The
   // position becomes 0; the files and their sizes stay, so the new stream's events are appended after the
   // old ones. Errors as append().
-  std::error_code restart_sequence();
+  Status restart_sequence();
 
   // The last written (or skipped, or rejected) stream sequence (0: none).
   std::uint64_t last_sequence() const noexcept { return last_sequence_; }
@@ -110,11 +117,16 @@ class RecordingWriter {
 
   // The path relative to the sidecar's directory that `entry` goes to; nullopt when it goes nowhere.
   std::optional<std::string> route(const RecordEntry& entry) const;
-  // The open descriptor and size of `relative` (opening and creating it, and its directory, when needed).
-  std::error_code target(const std::string& relative, int& fd, std::uint64_t& size);
+  struct OpenFile {
+    runtime::UniqueFd fd;
+    std::uint64_t size = 0;
+  };
+  // The open file `relative` (opening and creating it, and its directory, when needed). The pointer stays
+  // valid until the file is closed.
+  runtime::Result<OpenFile*, std::error_code> target(const std::string& relative);
   void close_target(const std::string& relative);
   void close_all();
-  std::error_code write_sidecar(std::uint64_t sequence, const std::string& relative, std::uint64_t size);
+  Status write_sidecar(std::uint64_t sequence, const std::string& relative, std::uint64_t size);
 
   Layout layout_;
   std::string root_;       // the directory of the sidecar (file layout: F's directory)
@@ -123,16 +135,12 @@ class RecordingWriter {
   runtime::Logger logger_;
   RecordObserver& observer_;
 
-  int sidecar_fd_ = -1;
+  runtime::UniqueFd sidecar_fd_;
   std::uint64_t generation_ = 0;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t truncated_bytes_ = 0;
   std::string position_path_;  // the file and size the sidecar names now
   std::uint64_t position_size_ = 0;
-  struct OpenFile {
-    int fd = -1;
-    std::uint64_t size = 0;
-  };
   std::map<std::string, OpenFile> open_files_;  // bounded by max_open_files_
   std::size_t max_open_files_ = kDefaultMaxOpenFiles;
 };

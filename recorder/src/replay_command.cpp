@@ -85,7 +85,7 @@ int replay_into_jetstream(const ReplayConfig& config, ReplayPlan plan, const run
   auto connection =
       nats::Connection::connect(nats::connection_options(config.nats, "ovalstream-recorder-replay"));
   if (!connection) {
-    err << "recorder replay: cannot use NATS at " << config.nats.url << ": " << connection.status().message
+    err << "recorder replay: cannot use NATS at " << config.nats.url << ": " << connection.error().message
         << "\n";
     return 1;
   }
@@ -100,7 +100,7 @@ int replay_into_jetstream(const ReplayConfig& config, ReplayPlan plan, const run
   }
   if (!info) {
     err << "recorder replay: cannot look up stream " << config.nats.stream << " at " << config.nats.url
-        << ": " << info.status().message << "\n";
+        << ": " << info.error().message << "\n";
     return 1;
   }
   if (!info->exists) {
@@ -291,11 +291,12 @@ int run_replay(std::span<const std::string> args, std::ostream& out, std::ostrea
   RecordingReadOptions read_options;
   read_options.on_error = config.on_error;
   read_options.require_subject = !config.address.has_value();
-  Recording recording = read_recording(config.file, read_options);
-  if (recording.open_error) {
-    err << "recorder replay: " << *recording.open_error << "\n";
+  auto read = read_recording(config.file, read_options);
+  if (!read.ok()) {
+    err << "recorder replay: " << read.error().message << "\n";
     return 1;
   }
+  Recording recording = std::move(read).value();
   for (const RecordingProblem& problem : recording.problems) {
     const std::string text = describe_problem(config.file, problem);
     if (config.on_error == OnError::kStop) {

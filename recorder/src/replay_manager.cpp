@@ -51,7 +51,7 @@ ReplayManager::ReplayManager(const nats::Connection& connection, boost::asio::an
 std::optional<ReplayControl::Refusal> ReplayManager::check_stream(const std::string& stream,
                                                                   const std::string& subject) const {
   const auto info = nats::stream_info(connection_, stream);
-  if (!info) return Refusal{503, "cannot look up stream " + stream + ": " + info.status().message};
+  if (!info) return Refusal{503, "cannot look up stream " + stream + ": " + info.error().message};
   if (!info->exists) {
     return Refusal{409, "stream " + stream + " does not exist (serve --create-stream creates it)"};
   }
@@ -102,12 +102,12 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
     // costs a parse of the whole recording.
     RecordingReadOptions first_line_options = read_options;
     first_line_options.max_lines = 1;
-    const Recording start = read_recording(file.string(), first_line_options);
-    if (start.open_error)
-      return {std::nullopt, {404, "cannot read " + request.recording + ": " + *start.open_error}};
-    if (start.lines.empty())
+    const auto start = read_recording(file.string(), first_line_options);
+    if (!start.ok())
+      return {std::nullopt, {404, "cannot read " + request.recording + ": " + start.error().message}};
+    if (start->lines.empty())
       return {std::nullopt, {400, "recording " + request.recording + " has no events to replay"}};
-    const auto first_subject = JetStreamSink::subject(start.lines.front().event.header, 0, prefix);
+    const auto first_subject = JetStreamSink::subject(start->lines.front().event.header, 0, prefix);
     if (!first_subject)
       return {std::nullopt, {400, "the first event of " + request.recording + " has no subject"}};
     if (auto refusal = check_stream(stream, *first_subject)) return {std::nullopt, *refusal};
@@ -119,9 +119,10 @@ ReplayControl::StartResult ReplayManager::start(const ReplayRequest& request) {
               {503, "already " + std::to_string(options_.max_running) + " replays running; stop one first"}};
     }
   }
-  Recording recording = read_recording(file.string(), read_options);
-  if (recording.open_error)
-    return {std::nullopt, {404, "cannot read " + request.recording + ": " + *recording.open_error}};
+  auto read = read_recording(file.string(), read_options);
+  if (!read.ok())
+    return {std::nullopt, {404, "cannot read " + request.recording + ": " + read.error().message}};
+  Recording recording = std::move(read).value();
   if (!recording.problems.empty()) {
     logger_.warn("replay skips lines it cannot publish",
                  {{"recording", request.recording},

@@ -91,9 +91,9 @@ int ServeService::Impl::run() {
   }
   writer_ = RecordingWriter::for_directory(config_.directory, logger_.child("writer"), *telemetry_);
   writer_->set_max_open_files(static_cast<std::size_t>(config_.max_open_files));
-  if (const std::error_code open_error = writer_->open()) {
+  if (const auto opened = writer_->open(); !opened.ok()) {
     throw std::runtime_error("cannot open the recordings directory " + config_.directory + ": " +
-                             open_error.message());
+                             opened.error().message());
   }
   connect_nats();
   catalog_ = std::make_shared<RecordingCatalog>(config_.directory);
@@ -225,7 +225,7 @@ bool ServeService::Impl::ensure_streams() {
     if (!created.ok()) {
       logger_.log_every("create-stream", std::chrono::seconds(10), runtime::LogLevel::kWarn,
                         "cannot create the stream yet (--create-stream); retrying",
-                        {{"stream", name}, {"error", created.status().message}});
+                        {{"stream", name}, {"error", created.error().message}});
       return false;
     }
   }

@@ -176,12 +176,11 @@ bool WebsocketRecorder::pause(std::chrono::milliseconds duration) {
 bool WebsocketRecorder::write_frame(const std::string& frame, const core::RecordTime& received) {
   std::chrono::milliseconds backoff = options_.initial_backoff;
   for (;;) {
-    AppendOutcome outcome = AppendOutcome::kRejected;
-    const std::error_code error = writer_.append(RecordEntry{0, {}, frame, received}, outcome);
-    if (!error) return true;
+    const auto appended = writer_.append(RecordEntry{0, {}, frame, received});
+    if (appended.ok()) return true;
     logger_.log_every("write", 10s, runtime::LogLevel::kError,
                       "cannot write the recording; retrying this frame, then reconnecting",
-                      {{"error", error.message()}, {"retry_in_ms", backoff.count()}});
+                      {{"error", appended.error().message()}, {"retry_in_ms", backoff.count()}});
     if (!pause(backoff)) return false;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -286,9 +285,7 @@ bool WebsocketRecorder::record_connection(std::size_t& frames, bool& write_faile
         continue;
       }
       const core::RecordTime received = local_record_time_now();
-      AppendOutcome outcome = AppendOutcome::kRejected;
-      const std::error_code error = writer_.append(RecordEntry{0, {}, frame, received}, outcome);
-      if (!error) {
+      if (writer_.append(RecordEntry{0, {}, frame, received}).ok()) {
         if (resume_) ++resume_->written_after;
         continue;
       }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 
+#include "ovalstream/runtime/unique_fd.hpp"
 #include "quote.hpp"
 
 namespace ovalstream::runtime {
@@ -135,46 +136,40 @@ ConfigFileText read_config_file(const std::string& path) {
     return result;
   };
   // O_NONBLOCK: a FIFO at the path must not block the start of the process.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
     const int error = errno;
     return fail(error == ENOENT ? ConfigFileText::Status::kMissing : ConfigFileText::Status::kUnreadable,
                 std::strerror(error));
   }
   struct stat info {};
-  if (::fstat(fd, &info) != 0) {
+  if (::fstat(fd.get(), &info) != 0) {
     const int error = errno;
-    ::close(fd);
     return fail(ConfigFileText::Status::kUnreadable, std::strerror(error));
   }
   if (!S_ISREG(info.st_mode)) {
-    ::close(fd);
     return fail(ConfigFileText::Status::kUnreadable, "not a regular file");
   }
   if (static_cast<std::size_t>(info.st_size) > kMaxConfigFileBytes) {
-    ::close(fd);
     return fail(ConfigFileText::Status::kUnreadable,
                 "larger than " + std::to_string(kMaxConfigFileBytes) + " bytes; a config file is small");
   }
   char buffer[16384];
   for (;;) {
-    const ssize_t received = ::read(fd, buffer, sizeof buffer);
+    const ssize_t received = ::read(fd.get(), buffer, sizeof buffer);
     if (received < 0) {
       if (errno == EINTR) continue;
       const int error = errno;
-      ::close(fd);
       return fail(ConfigFileText::Status::kUnreadable, std::strerror(error));
     }
     if (received == 0) break;
     result.text.append(buffer, static_cast<std::size_t>(received));
     // The file may grow after fstat().
     if (result.text.size() > kMaxConfigFileBytes) {
-      ::close(fd);
       return fail(ConfigFileText::Status::kUnreadable,
                   "larger than " + std::to_string(kMaxConfigFileBytes) + " bytes; a config file is small");
     }
   }
-  ::close(fd);
   return result;
 }
 

@@ -82,7 +82,7 @@ class AggregatorNatsTlsTest : public ::testing::Test {
     options.key_file = certificates->client_key_file();
     auto publisher = std::make_unique<Publisher>(options);
     auto created = nats::create_stream(publisher->connection(), "VANTAGE", {"competition.>"});
-    EXPECT_TRUE(created.ok()) << created.status().message;
+    EXPECT_TRUE(created.ok()) << created.error().message;
     return publisher;
   }
 

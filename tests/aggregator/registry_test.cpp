@@ -192,7 +192,7 @@ TEST_P(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDupli
   for (const std::string& payload : from_start->payloads()) {
     const auto parsed = core::parse_event(payload);
     ASSERT_TRUE(parsed.ok());
-    seen.apply(parsed.event, ++arrival);
+    seen.apply(*parsed, ++arrival);
   }
   EXPECT_TRUE(testing::same_view(truth, seen));
   // The late joiner: the snapshot at the cut, then exactly the events after it.

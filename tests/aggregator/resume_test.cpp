@@ -48,7 +48,7 @@ core::CompetitionState fold(const std::string& id, const std::vector<std::string
   for (const std::string& bytes : events) {
     auto parsed = core::parse_event(bytes);
     EXPECT_TRUE(parsed.ok()) << bytes;
-    if (parsed.ok()) state.apply(parsed.event, ++arrival);
+    if (parsed.ok()) state.apply(*parsed, ++arrival);
   }
   return state;
 }

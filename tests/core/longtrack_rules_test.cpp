@@ -262,7 +262,7 @@ TEST(CompetitionState, RejectsDuplicatesAndOtherCompetitions) {
   const auto other =
       parse_event(testing::make_event_json("CompetitionActivatedEvent", "", 0, "", "", "other"));
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ(state.apply(other.event, 11), ApplyResult::kWrongCompetition);
+  EXPECT_EQ(state.apply(*other, 11), ApplyResult::kWrongCompetition);
   EXPECT_EQ(state.last_position(), 10u);
   EXPECT_EQ(state.apply(seq.events()[2].event, 12), ApplyResult::kApplied);
 }

@@ -27,6 +27,11 @@ constexpr std::int64_t kMicros = 1'000'000;
 
 using OptTime = std::optional<RecordTime>;
 
+// The error of a read; kNone when it succeeded.
+RecordError error_of(const RecordLineResult& record) {
+  return record.ok() ? RecordError::kNone : record.error();
+}
+
 RecordTime rt(std::int64_t unix_micros, int offset_minutes) {
   return RecordTime{unix_micros, offset_minutes};
 }
@@ -302,23 +307,24 @@ TEST(Rfc3339RealRecording, EveryTimeRoundTripsExactly) {
   std::int64_t previous = 0;
   for (std::size_t i = 0; i < lines->size(); ++i) {
     SCOPED_TRACE(i + 1);
-    const RecordLine record = read_record_line((*lines)[i]);
-    ASSERT_TRUE(record.ok()) << record_error_name(record.error);
-    const auto time = parse_rfc3339(record.time_text);
-    ASSERT_TRUE(time.has_value()) << record.time_text;
-    EXPECT_EQ(*time, record.time);
+    const RecordLineResult record = read_record_line((*lines)[i]);
+    ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
+    const auto time = parse_rfc3339(record->time_text);
+    ASSERT_TRUE(time.has_value()) << record->time_text;
+    EXPECT_EQ(*time, record->time);
     EXPECT_EQ(time->utc_offset_minutes, 60);
-    EXPECT_EQ(format_rfc3339(*time), record.time_text);
+    EXPECT_EQ(format_rfc3339(*time), record->time_text);
     EXPECT_GE(time->unix_micros, previous);  // the recorder's clock did not go back
     previous = time->unix_micros;
-    const std::size_t dot = record.time_text.find('.');
+    const std::size_t dot = record->time_text.find('.');
     ASSERT_NE(dot, std::string::npos);
-    fraction_lengths.insert(record.time_text.find('+') - dot - 1);
+    fraction_lengths.insert(record->time_text.find('+') - dot - 1);
   }
   // The recording has 6-, 5- and 4-digit fractions (Go trims trailing zeros).
   EXPECT_EQ(fraction_lengths, (std::set<std::size_t>{4, 5, 6}));
-  EXPECT_EQ(read_record_line(lines->front()).time, rt(kFirstLineSecond * kMicros + 216352, 60));
-  EXPECT_EQ(read_record_line(lines->back()).time, rt((kFirstLineSecond + 240) * kMicros + 610280, 60));
+  EXPECT_EQ(read_record_line(lines->front()).value().time, rt(kFirstLineSecond * kMicros + 216352, 60));
+  EXPECT_EQ(read_record_line(lines->back()).value().time,
+            rt((kFirstLineSecond + 240) * kMicros + 610280, 60));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -328,36 +334,36 @@ constexpr std::string_view kTime = "2020-01-12T14:45:54.216352+01:00";
 constexpr std::string_view kEvent = R"({"typeName":"HeatStartedEvent","competitionId":"c1"})";
 
 TEST(RecordRead, TimeFirst) {
-  const RecordLine record = read_record_line(
+  const RecordLineResult record = read_record_line(
       R"({"_time":"2020-01-12T14:45:54.216352+01:00","typeName":"HeatStartedEvent","competitionId":"c1"})");
-  ASSERT_TRUE(record.ok()) << record_error_name(record.error);
-  EXPECT_EQ(record.error, RecordError::kNone);
-  EXPECT_EQ(record.event_bytes, kEvent);
-  EXPECT_EQ(record.time_text, kTime);
-  EXPECT_EQ(record.time, rt(kFirstLineSecond * kMicros + 216352, 60));
+  ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
+  EXPECT_EQ(error_of(record), RecordError::kNone);
+  EXPECT_EQ(record->event_bytes, kEvent);
+  EXPECT_EQ(record->time_text, kTime);
+  EXPECT_EQ(record->time, rt(kFirstLineSecond * kMicros + 216352, 60));
 }
 
 TEST(RecordRead, TimeLast) {
-  const RecordLine record = read_record_line(
+  const RecordLineResult record = read_record_line(
       R"({"typeName":"HeatStartedEvent","competitionId":"c1","_time":"2020-01-12T14:45:54.216352+01:00"})");
   ASSERT_TRUE(record.ok());
-  EXPECT_EQ(record.event_bytes, kEvent);
-  EXPECT_EQ(record.time_text, kTime);
+  EXPECT_EQ(record->event_bytes, kEvent);
+  EXPECT_EQ(record->time_text, kTime);
 }
 
 TEST(RecordRead, TimeInTheMiddle) {
-  const RecordLine record = read_record_line(
+  const RecordLineResult record = read_record_line(
       R"({"typeName":"HeatStartedEvent","_time":"2020-01-12T14:45:54.216352+01:00","competitionId":"c1"})");
   ASSERT_TRUE(record.ok());
-  EXPECT_EQ(record.event_bytes, kEvent);
-  EXPECT_EQ(record.time_text, kTime);
+  EXPECT_EQ(record->event_bytes, kEvent);
+  EXPECT_EQ(record->time_text, kTime);
 }
 
 TEST(RecordRead, TimeIsTheOnlyMember) {
-  const RecordLine record = read_record_line(R"({"_time":"2020-01-12T14:45:54.216352+01:00"})");
+  const RecordLineResult record = read_record_line(R"({"_time":"2020-01-12T14:45:54.216352+01:00"})");
   ASSERT_TRUE(record.ok());
-  EXPECT_EQ(record.event_bytes, "{}");
-  EXPECT_EQ(record.time_text, kTime);
+  EXPECT_EQ(record->event_bytes, "{}");
+  EXPECT_EQ(record->time_text, kTime);
 }
 
 TEST(RecordRead, EventBytesKeepEverythingElseVerbatim) {
@@ -365,11 +371,11 @@ TEST(RecordRead, EventBytesKeepEverythingElseVerbatim) {
   const std::string event =
       R"({"typeName":"Note\u0045vent", "competitionId" :"c1","n":1.50E+2,"s":"a\"b\\","o":{ "k" : [ 1 , 2 ] }})";
   const std::string line = R"({"_time":"2020-01-12T14:45:54.21907+01:00",)" + event.substr(1);
-  const RecordLine record = read_record_line(line);
+  const RecordLineResult record = read_record_line(line);
   ASSERT_TRUE(record.ok());
-  EXPECT_EQ(record.event_bytes, event);
-  EXPECT_EQ(record.time_text, "2020-01-12T14:45:54.21907+01:00");
-  EXPECT_EQ(record.time, rt(kFirstLineSecond * kMicros + 219070, 60));
+  EXPECT_EQ(record->event_bytes, event);
+  EXPECT_EQ(record->time_text, "2020-01-12T14:45:54.21907+01:00");
+  EXPECT_EQ(record->time, rt(kFirstLineSecond * kMicros + 219070, 60));
 }
 
 TEST(RecordRead, WhitespaceAroundTheTimeMemberLeavesValidJson) {
@@ -381,18 +387,18 @@ TEST(RecordRead, WhitespaceAroundTheTimeMemberLeavesValidJson) {
            "\t{\"_time\":\"2020-01-12T14:45:54.216352+01:00\",\"a\":1}  ",
        }) {
     SCOPED_TRACE(line);
-    const RecordLine record = read_record_line(line);
-    ASSERT_TRUE(record.ok()) << record_error_name(record.error);
-    EXPECT_EQ(record.time_text, kTime);
-    EXPECT_TRUE(is_valid_json(record.event_bytes)) << record.event_bytes;
-    EXPECT_EQ(record.event_bytes.find("_time"), std::string::npos);
+    const RecordLineResult record = read_record_line(line);
+    ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
+    EXPECT_EQ(record->time_text, kTime);
+    EXPECT_TRUE(is_valid_json(record->event_bytes)) << record->event_bytes;
+    EXPECT_EQ(record->event_bytes.find("_time"), std::string::npos);
     rapidjson::Document document;
-    document.Parse(record.event_bytes.data(), record.event_bytes.size());
+    document.Parse(record->event_bytes.data(), record->event_bytes.size());
     ASSERT_TRUE(document.IsObject());
     EXPECT_FALSE(document.HasMember("_time"));
     // Exactly the member and one comma are gone: the other bytes are in order.
     std::string rest(line);
-    std::string kept = record.event_bytes;
+    std::string kept = record->event_bytes;
     EXPECT_LT(kept.size(), rest.size());
     std::size_t prefix = 0;
     while (prefix < kept.size() && kept[prefix] == rest[prefix]) ++prefix;
@@ -405,58 +411,59 @@ TEST(RecordRead, TimeTextIsKeptAsWritten) {
        {"2020-01-12T14:45:54.21907+01:00", "2020-01-12T14:45:54.210+01:00", "2020-01-12T13:45:54Z",
         "2020-01-12T13:45:54.216352789+00:00", "2020-01-12t13:45:54z"}) {
     const std::string line = R"({"_time":")" + std::string(text) + R"(","a":1})";
-    const RecordLine record = read_record_line(line);
+    const RecordLineResult record = read_record_line(line);
     ASSERT_TRUE(record.ok()) << line;
-    EXPECT_EQ(record.time_text, text);
-    EXPECT_EQ(OptTime(record.time), parse_rfc3339(text));
-    EXPECT_EQ(record.event_bytes, R"({"a":1})");
+    EXPECT_EQ(record->time_text, text);
+    EXPECT_EQ(OptTime(record->time), parse_rfc3339(text));
+    EXPECT_EQ(record->event_bytes, R"({"a":1})");
   }
 }
 
 TEST(RecordRead, TrailingCarriageReturnIsIgnored) {
   const std::string line = R"({"_time":"2020-01-12T14:45:54.216352+01:00","typeName":"HeatStartedEvent",)"
                            R"("competitionId":"c1"})";
-  const RecordLine crlf = read_record_line(line + "\r");
-  ASSERT_TRUE(crlf.ok()) << record_error_name(crlf.error);
-  EXPECT_EQ(crlf.event_bytes, kEvent);
-  EXPECT_EQ(crlf.time_text, kTime);
+  const RecordLineResult crlf = read_record_line(line + "\r");
+  ASSERT_TRUE(crlf.ok()) << record_error_name(error_of(crlf));
+  EXPECT_EQ(crlf->event_bytes, kEvent);
+  EXPECT_EQ(crlf->time_text, kTime);
 
-  const RecordLine time_last = read_record_line(R"({"a":1,"_time":"2020-01-12T14:45:54.216352+01:00"})"
-                                                "\r");
+  const RecordLineResult time_last = read_record_line(R"({"a":1,"_time":"2020-01-12T14:45:54.216352+01:00"})"
+                                                      "\r");
   ASSERT_TRUE(time_last.ok());
-  EXPECT_EQ(time_last.event_bytes, R"({"a":1})");
-  EXPECT_EQ(read_record_line("\r").error, RecordError::kEmptyLine);
+  EXPECT_EQ(time_last->event_bytes, R"({"a":1})");
+  EXPECT_EQ(error_of(read_record_line("\r")), RecordError::kEmptyLine);
 }
 
 TEST(RecordRead, NestedTimeIsNotTaken) {
-  const RecordLine record =
+  const RecordLineResult record =
       read_record_line(R"({"inner":{"_time":"1999-01-01T00:00:00Z"},"list":[{"_time":"x"}],)"
                        R"("_time":"2020-01-12T14:45:54.216352+01:00","a":1})");
-  ASSERT_TRUE(record.ok()) << record_error_name(record.error);
-  EXPECT_EQ(record.time_text, kTime);
-  EXPECT_EQ(record.event_bytes, R"({"inner":{"_time":"1999-01-01T00:00:00Z"},"list":[{"_time":"x"}],"a":1})");
+  ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
+  EXPECT_EQ(record->time_text, kTime);
+  EXPECT_EQ(record->event_bytes,
+            R"({"inner":{"_time":"1999-01-01T00:00:00Z"},"list":[{"_time":"x"}],"a":1})");
 
-  EXPECT_EQ(read_record_line(R"({"inner":{"_time":"2020-01-12T14:45:54.216352+01:00"}})").error,
+  EXPECT_EQ(error_of(read_record_line(R"({"inner":{"_time":"2020-01-12T14:45:54.216352+01:00"}})")),
             RecordError::kMissingTime);
-  EXPECT_EQ(read_record_line(R"({"list":[{"_time":"2020-01-12T14:45:54.216352+01:00"}]})").error,
+  EXPECT_EQ(error_of(read_record_line(R"({"list":[{"_time":"2020-01-12T14:45:54.216352+01:00"}]})")),
             RecordError::kMissingTime);
 }
 
 TEST(RecordRead, TimeTextInsideStringsIsNotTaken) {
-  const RecordLine record = read_record_line(
+  const RecordLineResult record = read_record_line(
       R"({"note":"\"_time\":\"1999-01-01T00:00:00Z\",","_time":"2020-01-12T14:45:54.216352+01:00",)"
       R"("s":"}{][","k":"_time"})");
-  ASSERT_TRUE(record.ok()) << record_error_name(record.error);
-  EXPECT_EQ(record.time_text, kTime);
-  EXPECT_EQ(record.event_bytes, R"({"note":"\"_time\":\"1999-01-01T00:00:00Z\",","s":"}{][","k":"_time"})");
-  EXPECT_EQ(read_record_line(R"({"note":"\"_time\":\"2020-01-12T14:45:54Z\""})").error,
+  ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
+  EXPECT_EQ(record->time_text, kTime);
+  EXPECT_EQ(record->event_bytes, R"({"note":"\"_time\":\"1999-01-01T00:00:00Z\",","s":"}{][","k":"_time"})");
+  EXPECT_EQ(error_of(read_record_line(R"({"note":"\"_time\":\"2020-01-12T14:45:54Z\""})")),
             RecordError::kMissingTime);
-  EXPECT_EQ(read_record_line(R"({"a":"_time"})").error, RecordError::kMissingTime);
+  EXPECT_EQ(error_of(read_record_line(R"({"a":"_time"})")), RecordError::kMissingTime);
 }
 
 TEST(RecordRead, EmptyLine) {
   for (const std::string_view line : {"", " ", "\t", "  \t  ", "\r", " \r"}) {
-    EXPECT_EQ(read_record_line(line).error, RecordError::kEmptyLine) << "'" << line << "'";
+    EXPECT_EQ(error_of(read_record_line(line)), RecordError::kEmptyLine) << "'" << line << "'";
   }
 }
 
@@ -490,7 +497,7 @@ TEST(RecordRead, NotObject) {
            R"({_time:"2020-01-12T14:45:54.2+01:00"})",
            R"({"_time":})",
        }) {
-    EXPECT_EQ(read_record_line(line).error, RecordError::kNotObject) << line;
+    EXPECT_EQ(error_of(read_record_line(line)), RecordError::kNotObject) << line;
   }
 }
 
@@ -498,7 +505,7 @@ TEST(RecordRead, MissingTime) {
   for (const std::string_view line :
        {"{}", "{ }", R"({"typeName":"HeatStartedEvent"})", R"({"_Time":"2020-01-12T14:45:54.2+01:00"})",
         R"({"time":"2020-01-12T14:45:54.2+01:00"})", R"({"_time ":"2020-01-12T14:45:54.2+01:00"})"}) {
-    EXPECT_EQ(read_record_line(line).error, RecordError::kMissingTime) << line;
+    EXPECT_EQ(error_of(read_record_line(line)), RecordError::kMissingTime) << line;
   }
 }
 
@@ -507,7 +514,7 @@ TEST(RecordRead, TimeNotAString) {
        {"1578836754", "1578836754.216352", "null", "true", "{}", R"({"t":"2020-01-12T14:45:54.2+01:00"})",
         "[]", R"(["2020-01-12T14:45:54.2+01:00"])"}) {
     const std::string line = R"({"_time":)" + std::string(value) + R"(,"a":1})";
-    EXPECT_EQ(read_record_line(line).error, RecordError::kBadTime) << line;
+    EXPECT_EQ(error_of(read_record_line(line)), RecordError::kBadTime) << line;
   }
 }
 
@@ -516,7 +523,7 @@ TEST(RecordRead, MalformedTime) {
        {"", "yesterday", "2020-01-12", "2020-01-12T14:45:54.216352", "2020-01-12 14:45:54+01:00",
         "2020-02-30T14:45:54+01:00", "2020-01-12T14:45:54+01:00 ", R"(2020-01-12T14:45:54\u002e2+01:00)"}) {
     const std::string line = R"({"_time":")" + std::string(text) + R"(","a":1})";
-    EXPECT_EQ(read_record_line(line).error, RecordError::kBadTime) << line;
+    EXPECT_EQ(error_of(read_record_line(line)), RecordError::kBadTime) << line;
   }
 }
 
@@ -562,11 +569,11 @@ TEST(RecordWrite, ReadGivesBackWhatWasWritten) {
     SCOPED_TRACE(event);
     const std::string line = write_record_line(event, kTime);
     EXPECT_TRUE(is_valid_json(line)) << line;
-    const RecordLine record = read_record_line(line);
-    ASSERT_TRUE(record.ok()) << record_error_name(record.error);
-    EXPECT_EQ(record.event_bytes, event);
-    EXPECT_EQ(record.time_text, kTime);
-    EXPECT_EQ(write_record_line(record.event_bytes, record.time), line);
+    const RecordLineResult record = read_record_line(line);
+    ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
+    EXPECT_EQ(record->event_bytes, event);
+    EXPECT_EQ(record->time_text, kTime);
+    EXPECT_EQ(write_record_line(record->event_bytes, record->time), line);
   }
 }
 
@@ -580,20 +587,20 @@ TEST(RecordRealRecording, EveryLineReadsAndWritesBackByteIdentical) {
   for (std::size_t i = 0; i < lines->size(); ++i) {
     SCOPED_TRACE(i + 1);
     const std::string& line = (*lines)[i];
-    const RecordLine record = read_record_line(line);
-    ASSERT_TRUE(record.ok()) << record_error_name(record.error);
+    const RecordLineResult record = read_record_line(line);
+    ASSERT_TRUE(record.ok()) << record_error_name(error_of(record));
     // The recorder wrote "_time" first: the event is the line without `"_time":"…",`.
-    const std::string time_member = R"("_time":")" + record.time_text + R"(",)";
+    const std::string time_member = R"("_time":")" + record->time_text + R"(",)";
     ASSERT_EQ(line.compare(1, time_member.size(), time_member), 0);
-    EXPECT_EQ(record.event_bytes, "{" + line.substr(1 + time_member.size()));
-    EXPECT_EQ(write_record_line(record.event_bytes, record.time_text), line);
-    EXPECT_EQ(write_record_line(record.event_bytes, record.time), line);
+    EXPECT_EQ(record->event_bytes, "{" + line.substr(1 + time_member.size()));
+    EXPECT_EQ(write_record_line(record->event_bytes, record->time_text), line);
+    EXPECT_EQ(write_record_line(record->event_bytes, record->time), line);
     // With a Windows line ending the result is the same.
-    const RecordLine crlf = read_record_line(line + "\r");
+    const RecordLineResult crlf = read_record_line(line + "\r");
     ASSERT_TRUE(crlf.ok());
-    EXPECT_EQ(crlf.event_bytes, record.event_bytes);
+    EXPECT_EQ(crlf->event_bytes, record->event_bytes);
     // The event bytes are what parse_event() accepts.
-    EXPECT_TRUE(parse_event(std::string_view(record.event_bytes)).ok());
+    EXPECT_TRUE(parse_event(std::string_view(record->event_bytes)).ok());
   }
 }
 

@@ -70,7 +70,7 @@ TEST_F(NatsConnectionTest, ConnectsInTheBackgroundWhenTheServerStartsLater) {
   EXPECT_TRUE(connection->connected());
   // JetStream works on the late connection.
   auto info = nats::stream_info(*connection, "absent");
-  ASSERT_TRUE(info.ok()) << info.status().message;
+  ASSERT_TRUE(info.ok()) << info.error().message;
   EXPECT_FALSE(info->exists);
 }
 
@@ -101,11 +101,11 @@ TEST_F(NatsConnectionTest, ConnectsToAnyServerOfACommaSeparatedList) {
     options.url = list;
     options.reconnect_wait = 100ms;
     auto connection = nats::Connection::connect(options);
-    ASSERT_TRUE(connection.ok()) << connection.status().message;
+    ASSERT_TRUE(connection.ok()) << connection.error().message;
     EXPECT_TRUE(eventually([&] { return connection.value()->connected(); }))
         << "never connected with " << list;
     auto info = nats::stream_info(*connection.value(), "absent");
-    EXPECT_TRUE(info.ok()) << list << ": " << info.status().message;
+    EXPECT_TRUE(info.ok()) << list << ": " << info.error().message;
   }
 }
 
@@ -115,8 +115,8 @@ TEST_F(NatsConnectionTest, FailsForAnUnreadableCredentialsFile) {
   options.credentials_file = server_->store_dir() + "/missing.creds";
   auto connection = nats::Connection::connect(options);
   ASSERT_FALSE(connection.ok());
-  EXPECT_NE(connection.status().code, NATS_OK);
-  EXPECT_FALSE(connection.status().message.empty());
+  EXPECT_NE(connection.error().code, NATS_OK);
+  EXPECT_FALSE(connection.error().message.empty());
 }
 
 TEST(NatsServerProcessTest, RestartKeepsPortAndStore) {

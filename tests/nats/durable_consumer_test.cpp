@@ -27,7 +27,7 @@ class DurableConsumerTest : public NatsFixture {
   std::unique_ptr<nats::DurableConsumer> open(const nats::DurableConsumerOptions& options) {
     auto opened = nats::DurableConsumer::open(*connection_, options);
     if (!opened.ok()) {
-      ADD_FAILURE() << opened.status().message;
+      ADD_FAILURE() << opened.error().message;
       return nullptr;
     }
     return std::move(opened).value();
@@ -73,7 +73,7 @@ TEST_F(DurableConsumerTest, DeliversAllWithSubjectBytesSequenceAndPending) {
   EXPECT_GT(messages[0].timestamp_ns, 0);
   // Nothing more for this filter: an empty result, not an error.
   auto more = consumer->fetch(10, 300ms);
-  ASSERT_TRUE(more.ok()) << more.status().message;
+  ASSERT_TRUE(more.ok()) << more.error().message;
   EXPECT_TRUE(more->empty());
 }
 
@@ -99,7 +99,7 @@ TEST_F(DurableConsumerTest, UnackedMessagesComeAgainAfterRebindingAckedOnesDoNot
   }
   ASSERT_EQ(natsConnection_FlushTimeout(connection_->native(), 2000), NATS_OK);
   auto state = consumer->state();
-  ASSERT_TRUE(state.ok()) << state.status().message;
+  ASSERT_TRUE(state.ok()) << state.error().message;
   EXPECT_EQ(state->ack_floor_stream_sequence, 6u);
   EXPECT_EQ(state->ack_pending, 0);
   // Nothing comes again (waiting beyond ack_wait).
@@ -142,7 +142,7 @@ TEST_F(DurableConsumerTest, ExistingDurableWithAnotherFilterIsAnError) {
   ASSERT_NE(open(durable_options("rec4", "competition.a.>")), nullptr);
   auto other = nats::DurableConsumer::open(*connection_, durable_options("rec4", "competition.b.>"));
   ASSERT_FALSE(other.ok());
-  EXPECT_NE(other.status().message.find("exists with filter"), std::string::npos) << other.status().message;
+  EXPECT_NE(other.error().message.find("exists with filter"), std::string::npos) << other.error().message;
 }
 
 TEST_F(DurableConsumerTest, RepositionStartsAtTheGivenSequenceAndForgetsPendingOnes) {

@@ -9,7 +9,7 @@ using NatsJetStreamTest = NatsFixture;
 
 TEST_F(NatsJetStreamTest, MissingStreamIsNotAnError) {
   auto info = nats::stream_info(*connection_, kTestStream);
-  ASSERT_TRUE(info.ok()) << info.status().message;
+  ASSERT_TRUE(info.ok()) << info.error().message;
   EXPECT_FALSE(info->exists);
   EXPECT_EQ(info->last_sequence, 0u);
 }
@@ -20,12 +20,12 @@ TEST_F(NatsJetStreamTest, LookupFailsWhenTheServerIsDown) {
   ASSERT_TRUE(eventually([&] { return !connection_->connected(); }));
   auto info = nats::stream_info(*connection_, kTestStream);
   ASSERT_FALSE(info.ok()) << "an unreachable server must not look like a missing stream";
-  EXPECT_NE(info.status().code, NATS_NOT_FOUND);
+  EXPECT_NE(info.error().code, NATS_NOT_FOUND);
 }
 
 TEST_F(NatsJetStreamTest, CreateStreamIsIdempotent) {
   auto created = nats::create_stream(*connection_, kTestStream, {"competition.>"});
-  ASSERT_TRUE(created.ok()) << created.status().message;
+  ASSERT_TRUE(created.ok()) << created.error().message;
   EXPECT_TRUE(created->exists);
   EXPECT_EQ(created->name, kTestStream);
   EXPECT_EQ(created->subjects, (std::vector<std::string>{"competition.>"}));
@@ -33,12 +33,12 @@ TEST_F(NatsJetStreamTest, CreateStreamIsIdempotent) {
 
   publish("competition.c1", "{}");
   auto again = nats::create_stream(*connection_, kTestStream, {"competition.>"});
-  ASSERT_TRUE(again.ok()) << again.status().message;
+  ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->created_ns, created->created_ns);
   EXPECT_EQ(again->messages, 1u) << "re-creating must not purge";
 
   auto found = nats::stream_info(*connection_, kTestStream);
-  ASSERT_TRUE(found.ok()) << found.status().message;
+  ASSERT_TRUE(found.ok()) << found.error().message;
   EXPECT_TRUE(found->exists);
   EXPECT_EQ(found->last_sequence, 1u);
 }
@@ -47,7 +47,7 @@ TEST_F(NatsJetStreamTest, CreateStreamRefusesOtherSubjects) {
   create_test_stream();
   auto conflicting = nats::create_stream(*connection_, kTestStream, {"other.>"});
   ASSERT_FALSE(conflicting.ok());
-  EXPECT_EQ(conflicting.status().jetstream_error, JSStreamNameExistErr);
+  EXPECT_EQ(conflicting.error().jetstream_error, JSStreamNameExistErr);
   auto unchanged = nats::stream_info(*connection_, kTestStream);
   ASSERT_TRUE(unchanged.ok());
   EXPECT_EQ(unchanged->subjects, (std::vector<std::string>{"competition.>"}));
@@ -71,7 +71,7 @@ TEST_F(NatsJetStreamTest, PublishReturnsStreamSequences) {
 TEST_F(NatsJetStreamTest, CountsConsumersOfAStream) {
   create_test_stream();
   auto none = nats::consumer_count(*connection_, kTestStream);
-  ASSERT_TRUE(none.ok()) << none.status().message;
+  ASSERT_TRUE(none.ok()) << none.error().message;
   EXPECT_EQ(none.value(), 0);
 
   MessageCollector first_collector, second_collector;
@@ -89,7 +89,7 @@ TEST_F(NatsJetStreamTest, CountsConsumersOfAStream) {
 
   auto missing = nats::consumer_count(*connection_, "absent");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code, NATS_NOT_FOUND);
+  EXPECT_EQ(missing.error().code, NATS_NOT_FOUND);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ class MessageCollector {
     };
   }
   nats::OrderedConsumer::StatusHandler status_handler() {
-    return [this](const nats::Status& status) {
+    return [this](const nats::Error& status) {
       std::lock_guard lock(mutex_);
       statuses_.push_back(status);
     };
@@ -67,7 +67,7 @@ class MessageCollector {
     std::lock_guard lock(mutex_);
     return messages_.size();
   }
-  std::vector<nats::Status> statuses() const {
+  std::vector<nats::Error> statuses() const {
     std::lock_guard lock(mutex_);
     return statuses_;
   }
@@ -76,7 +76,7 @@ class MessageCollector {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<nats::Message> messages_;
-  std::vector<nats::Status> statuses_;
+  std::vector<nats::Error> statuses_;
 };
 
 inline constexpr const char* kTestStream = "competitions";
@@ -100,7 +100,7 @@ class NatsFixture : public ::testing::Test {
     options.request_timeout = 2000ms;
     auto connected = nats::Connection::connect(options);
     if (!connected.ok()) {
-      ADD_FAILURE() << connected.status().message;
+      ADD_FAILURE() << connected.error().message;
       return nullptr;
     }
     return std::move(connected).value();
@@ -108,12 +108,12 @@ class NatsFixture : public ::testing::Test {
 
   void create_test_stream() {
     auto created = nats::create_stream(*connection_, kTestStream, {"competition.>"});
-    ASSERT_TRUE(created.ok()) << created.status().message;
+    ASSERT_TRUE(created.ok()) << created.error().message;
   }
 
   std::uint64_t publish(const std::string& subject, const std::string& bytes) {
     auto sequence = nats::publish(*connection_, subject, bytes);
-    EXPECT_TRUE(sequence.ok()) << sequence.status().message;
+    EXPECT_TRUE(sequence.ok()) << sequence.error().message;
     return sequence.ok() ? sequence.value() : 0;
   }
 
@@ -128,7 +128,7 @@ class NatsFixture : public ::testing::Test {
     auto consumer =
         nats::OrderedConsumer::start(*connection_, options, collector.handler(), collector.status_handler());
     if (!consumer.ok()) {
-      ADD_FAILURE() << consumer.status().message;
+      ADD_FAILURE() << consumer.error().message;
       return nullptr;
     }
     return std::move(consumer).value();

@@ -35,7 +35,7 @@ std::uint64_t publish_with_retry(const nats::Connection& connection, const std::
     auto sequence = nats::publish(connection, subject, bytes);
     if (sequence.ok()) return sequence.value();
     if (std::chrono::steady_clock::now() >= deadline) {
-      ADD_FAILURE() << "publish kept failing: " << sequence.status().message;
+      ADD_FAILURE() << "publish kept failing: " << sequence.error().message;
       return 0;
     }
     std::this_thread::sleep_for(50ms);
@@ -152,7 +152,7 @@ TEST_F(NatsOrderedConsumerTest, FailsToStartOnAMissingStream) {
   options.filter_subject = "competition.c1.>";
   auto consumer = nats::OrderedConsumer::start(*connection_, options, collector.handler());
   ASSERT_FALSE(consumer.ok());
-  EXPECT_FALSE(consumer.status().message.empty());
+  EXPECT_FALSE(consumer.error().message.empty());
 }
 
 // The server-side consumers of the test stream: "start sequence / delivered stream sequence" each.
@@ -193,7 +193,7 @@ TEST_F(NatsOrderedConsumerTest, ContinuesWithoutGapOrDuplicateAcrossKill9AndRest
   };
   auto started =
       nats::OrderedConsumer::start(*connection_, options, slow_handler, collector.status_handler());
-  ASSERT_TRUE(started.ok()) << started.status().message;
+  ASSERT_TRUE(started.ok()) << started.error().message;
   auto consumer = std::move(started).value();
 
   ASSERT_TRUE(collector.wait_for(50));
@@ -309,7 +309,7 @@ TEST_F(NatsOrderedConsumerTest, PendingLimitCostsRereadingNotMessages) {
   };
   auto started =
       nats::OrderedConsumer::start(*bounded_connection, options, slow_handler, collector.status_handler());
-  ASSERT_TRUE(started.ok()) << started.status().message;
+  ASSERT_TRUE(started.ok()) << started.error().message;
   auto consumer = std::move(started).value();
 
   const bool all_arrived = collector.wait_for(kMessages, 15s);
@@ -348,7 +348,7 @@ TEST_F(NatsOrderedConsumerTest, NoCallbackRunsAfterDestruction) {
     std::this_thread::sleep_for(1ms);  // likely inside a callback when the destructor starts
     delivered->fetch_add(1);
   });
-  ASSERT_TRUE(started.ok()) << started.status().message;
+  ASSERT_TRUE(started.ok()) << started.error().message;
   auto consumer = std::move(started).value();
   ASSERT_TRUE(eventually([&] { return delivered->load() >= 20; }));
 
@@ -409,7 +409,7 @@ TEST_F(NatsOrderedConsumerTest, CanBeDestroyedFromItsOwnCallback) {
       destroyed_inside.store(true);
     }
   });
-  ASSERT_TRUE(started.ok()) << started.status().message;
+  ASSERT_TRUE(started.ok()) << started.error().message;
   consumer = std::move(started).value();
   start_lock.unlock();
 

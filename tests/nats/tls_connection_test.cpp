@@ -55,12 +55,12 @@ TEST_F(NatsTlsTest, TrustedCaConnectsAndJetStreamWorks) {
   nats::ConnectionOptions options = options_with_ca();
   EXPECT_TRUE(nats::tls_enabled(options)) << "a CA file turns TLS on";
   auto connection = nats::Connection::connect(options);
-  ASSERT_TRUE(connection.ok()) << connection.status().message;
+  ASSERT_TRUE(connection.ok()) << connection.error().message;
   EXPECT_TRUE(connection.value()->connected());
   auto created = nats::create_stream(*connection.value(), "TLS", {"competition.>"});
-  ASSERT_TRUE(created.ok()) << created.status().message;
+  ASSERT_TRUE(created.ok()) << created.error().message;
   auto sequence = nats::publish(*connection.value(), "competition.c1", "{}");
-  ASSERT_TRUE(sequence.ok()) << sequence.status().message;
+  ASSERT_TRUE(sequence.ok()) << sequence.error().message;
   EXPECT_EQ(sequence.value(), 1u);
 }
 
@@ -69,7 +69,7 @@ TEST_F(NatsTlsTest, TlsSchemeUrlWithCaConnects) {
   nats::ConnectionOptions options = options_with_ca();
   options.url = "tls://127.0.0.1:" + std::to_string(server_->port());
   auto connection = nats::Connection::connect(options);
-  ASSERT_TRUE(connection.ok()) << connection.status().message;
+  ASSERT_TRUE(connection.ok()) << connection.error().message;
   EXPECT_TRUE(connection.value()->connected());
 }
 
@@ -83,8 +83,8 @@ TEST_F(NatsTlsTest, UntrustedServerCertificateIsAClearErrorNotASilentRetry) {
     if (ca) options.ca_file = *ca;
     auto connection = nats::Connection::connect(options);
     ASSERT_FALSE(connection.ok()) << "connected without trusting the server's CA";
-    const std::string& message = connection.status().message;
-    EXPECT_EQ(connection.status().code, NATS_SSL_ERROR) << message;
+    const std::string& message = connection.error().message;
+    EXPECT_EQ(connection.error().code, NATS_SSL_ERROR) << message;
     EXPECT_TRUE(contains(message, "SSL handshake error")) << message;
     EXPECT_TRUE(contains(message, ca ? "the CA file '" + *ca + "'" : "the system's CA certificates"))
         << message;
@@ -94,7 +94,7 @@ TEST_F(NatsTlsTest, UntrustedServerCertificateIsAClearErrorNotASilentRetry) {
   plain.url = server_->url();
   auto connection = nats::Connection::connect(plain);
   ASSERT_FALSE(connection.ok());
-  EXPECT_TRUE(contains(connection.status().message, "SSL handshake error")) << connection.status().message;
+  EXPECT_TRUE(contains(connection.error().message, "SSL handshake error")) << connection.error().message;
 }
 
 TEST_F(NatsTlsTest, ServerThatVerifiesClientsTakesAClientCertificate) {
@@ -103,10 +103,10 @@ TEST_F(NatsTlsTest, ServerThatVerifiesClientsTakesAClientCertificate) {
   options.cert_file = certificates_->client_cert_file();
   options.key_file = certificates_->client_key_file();
   auto connection = nats::Connection::connect(options);
-  ASSERT_TRUE(connection.ok()) << connection.status().message;
+  ASSERT_TRUE(connection.ok()) << connection.error().message;
   EXPECT_TRUE(connection.value()->connected());
   auto info = nats::stream_info(*connection.value(), "absent");
-  ASSERT_TRUE(info.ok()) << info.status().message;
+  ASSERT_TRUE(info.ok()) << info.error().message;
   EXPECT_FALSE(info->exists);
 }
 
@@ -114,9 +114,8 @@ TEST_F(NatsTlsTest, ServerThatVerifiesClientsRefusesOneWithoutCertificateClearly
   start_server(true);
   auto connection = nats::Connection::connect(options_with_ca());
   ASSERT_FALSE(connection.ok()) << "connected without a client certificate";
-  EXPECT_TRUE(contains(connection.status().message, "client certificate none"))
-      << connection.status().message;
-  EXPECT_TRUE(contains(connection.status().message, "verifies clients")) << connection.status().message;
+  EXPECT_TRUE(contains(connection.error().message, "client certificate none")) << connection.error().message;
+  EXPECT_TRUE(contains(connection.error().message, "verifies clients")) << connection.error().message;
 }
 
 TEST_F(NatsTlsTest, TlsAgainstAServerWithoutTlsIsAnError) {
@@ -125,15 +124,14 @@ TEST_F(NatsTlsTest, TlsAgainstAServerWithoutTlsIsAnError) {
   options.url = "tls://127.0.0.1:" + std::to_string(server_->port());
   auto connection = nats::Connection::connect(options);
   ASSERT_FALSE(connection.ok()) << "a tls:// URL connected in plain text";
-  EXPECT_EQ(connection.status().code, NATS_SECURE_CONNECTION_WANTED) << connection.status().message;
-  EXPECT_TRUE(contains(connection.status().message, "the server offers no TLS"))
-      << connection.status().message;
+  EXPECT_EQ(connection.error().code, NATS_SECURE_CONNECTION_WANTED) << connection.error().message;
+  EXPECT_TRUE(contains(connection.error().message, "the server offers no TLS")) << connection.error().message;
 
   options.url = server_->url();
   options.ca_file = certificates_->ca_file();
   connection = nats::Connection::connect(options);
   ASSERT_FALSE(connection.ok()) << "a CA file connected in plain text";
-  EXPECT_EQ(connection.status().code, NATS_SECURE_CONNECTION_WANTED) << connection.status().message;
+  EXPECT_EQ(connection.error().code, NATS_SECURE_CONNECTION_WANTED) << connection.error().message;
 }
 
 TEST_F(NatsTlsTest, UnreadableFilesAreNamed) {
@@ -161,7 +159,7 @@ TEST_F(NatsTlsTest, UnreadableFilesAreNamed) {
     c.set(options);
     auto connection = nats::Connection::connect(options);
     ASSERT_FALSE(connection.ok()) << c.what;
-    EXPECT_EQ(connection.status().message,
+    EXPECT_EQ(connection.error().message,
               "cannot read the " + c.what + " '" + missing + "': No such file or directory");
   }
   // Readable but not a key: nats.c's reason, with the file names.
@@ -170,8 +168,8 @@ TEST_F(NatsTlsTest, UnreadableFilesAreNamed) {
   options.key_file = certificates_->ca_file();
   auto connection = nats::Connection::connect(options);
   ASSERT_FALSE(connection.ok());
-  EXPECT_TRUE(contains(connection.status().message, "'" + certificates_->ca_file() + "'"))
-      << connection.status().message;
+  EXPECT_TRUE(contains(connection.error().message, "'" + certificates_->ca_file() + "'"))
+      << connection.error().message;
 }
 
 TEST_F(NatsTlsTest, CertificateWithoutKeyIsRefused) {
@@ -180,8 +178,8 @@ TEST_F(NatsTlsTest, CertificateWithoutKeyIsRefused) {
   options.cert_file = certificates_->client_cert_file();
   auto connection = nats::Connection::connect(options);
   ASSERT_FALSE(connection.ok());
-  EXPECT_TRUE(contains(connection.status().message, "certificate and its key go together"))
-      << connection.status().message;
+  EXPECT_TRUE(contains(connection.error().message, "certificate and its key go together"))
+      << connection.error().message;
 }
 
 TEST_F(NatsTlsTest, ServerNotUpYetIsRetriedInTheBackground) {
@@ -192,7 +190,7 @@ TEST_F(NatsTlsTest, ServerNotUpYetIsRetriedInTheBackground) {
   std::atomic<bool> connected{false};
   options.on_connection_change = [&](bool up) { connected = up; };
   auto connection = nats::Connection::connect(options);
-  ASSERT_TRUE(connection.ok()) << connection.status().message;
+  ASSERT_TRUE(connection.ok()) << connection.error().message;
   EXPECT_FALSE(connection.value()->connected());
   server_->restart();
   EXPECT_TRUE(eventually([&] { return connected.load(); }, 10s))

@@ -50,7 +50,7 @@ class RecorderNatsTlsTest : public ::testing::Test {
     publisher_options.key_file = certificates_->client_key_file();
     publisher_ = std::make_unique<Publisher>(publisher_options);
     auto created = nats::create_stream(publisher_->connection(), "VANTAGE", {"competition.>"});
-    ASSERT_TRUE(created.ok()) << created.status().message;
+    ASSERT_TRUE(created.ok()) << created.error().message;
   }
 
   std::vector<std::string> tls_flags() const {

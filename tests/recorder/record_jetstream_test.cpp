@@ -43,7 +43,7 @@ class RecordJetStream : public ::testing::Test {
     nats_ = std::make_unique<NatsServerProcess>();
     publisher_ = std::make_unique<Publisher>(nats_->url());
     auto created = nats::create_stream(publisher_->connection(), kStream, {"competition.>"});
-    ASSERT_TRUE(created.ok()) << created.status().message;
+    ASSERT_TRUE(created.ok()) << created.error().message;
   }
 
   std::vector<std::string> record_args(const std::string& file, std::vector<std::string> more = {}) {
@@ -60,10 +60,10 @@ class RecordJetStream : public ::testing::Test {
     options.durable = durable;
     options.filter_subject = filter;
     auto consumer = nats::DurableConsumer::open(publisher_->connection(), options);
-    EXPECT_TRUE(consumer.ok()) << consumer.status().message;
+    EXPECT_TRUE(consumer.ok()) << consumer.error().message;
     if (!consumer.ok()) return {};
     auto state = consumer.value()->state();
-    EXPECT_TRUE(state.ok()) << state.status().message;
+    EXPECT_TRUE(state.ok()) << state.error().message;
     return state.ok() ? state.value() : nats::DurableConsumerState{};
   }
 
@@ -233,11 +233,11 @@ TEST_F(RecordJetStream, ADeliveryLostOnTheWayIsRecordedInOrder) {
   options.durable = "lost";
   options.filter_subject = "competition.>";
   auto thief = nats::DurableConsumer::open(publisher_->connection(), options);
-  ASSERT_TRUE(thief.ok()) << thief.status().message;
+  ASSERT_TRUE(thief.ok()) << thief.error().message;
   publish(3);
   auto stolen = thief.value()->fetch(1, 5s);
   recorder.send_signal(SIGCONT);
-  ASSERT_TRUE(stolen.ok()) << stolen.status().message;
+  ASSERT_TRUE(stolen.ok()) << stolen.error().message;
   ASSERT_EQ(stolen->size(), 1u) << "the other subscriber did not get the delivery";
   for (int n = 4; n < 8; ++n) publish(n);
 
@@ -271,7 +271,7 @@ TEST_F(RecordJetStream, AStreamCreatedAgainIsRecordedFromItsFirstEvent) {
   jsErrCode js_error = static_cast<jsErrCode>(0);
   ASSERT_EQ(js_DeleteStream(publisher_->connection().jetstream(), kStream, nullptr, &js_error), NATS_OK);
   auto created = nats::create_stream(publisher_->connection(), kStream, {"competition.>"});
-  ASSERT_TRUE(created.ok()) << created.status().message;
+  ASSERT_TRUE(created.ok()) << created.error().message;
   for (int n = 4; n < 10; ++n) publish(n);  // sequences 1..6 of the new stream
 
   ASSERT_TRUE(wait_until([&] { return line_count(file) >= expected.size(); }, 30s))

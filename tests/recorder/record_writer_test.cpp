@@ -56,15 +56,19 @@ class WriterTest : public ::testing::Test {
     return "{\"typeName\":\"X\",\"competitionId\":\"c1\",\"i\":" + std::to_string(i) + "}";
   }
 
+  // The error of the append (none when it succeeded); its outcome goes to `outcome`.
   std::error_code append(RecordingWriter& writer, std::uint64_t sequence, const std::string& bytes,
                          AppendOutcome& outcome, const std::string& subject = "competition.c1") {
-    return writer.append(RecordEntry{sequence, subject, bytes, time()}, outcome);
+    const auto appended = writer.append(RecordEntry{sequence, subject, bytes, time()});
+    if (!appended.ok()) return appended.error();
+    outcome = *appended;
+    return {};
   }
 };
 
 TEST_F(WriterTest, WritesTheOriginalFormatAndRecordsThePosition) {
   auto writer = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   EXPECT_TRUE(fs::exists(file_ + ".position"));
   AppendOutcome outcome{};
   ASSERT_FALSE(append(*writer, 7, event(1), outcome));
@@ -74,14 +78,14 @@ TEST_F(WriterTest, WritesTheOriginalFormatAndRecordsThePosition) {
   const auto lines = lines_of(file_);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "{\"_time\":\"2020-01-12T14:45:54.216352+01:00\"," + event(1).substr(1));
-  const core::RecordLine parsed = core::read_record_line(lines[1]);
+  const core::RecordLineResult parsed = core::read_record_line(lines[1]);
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed.event_bytes, event(2));
+  EXPECT_EQ(parsed->event_bytes, event(2));
 
   // A new writer (a restart) resumes after 9: 9 again is a duplicate, 10 is written.
   writer.reset();
   auto again = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(again->open());
+  ASSERT_TRUE(again->open().ok());
   EXPECT_EQ(again->last_sequence(), 9u);
   EXPECT_EQ(again->truncated_bytes(), 0u);
   ASSERT_FALSE(append(*again, 9, event(2), outcome));
@@ -94,7 +98,7 @@ TEST_F(WriterTest, WritesTheOriginalFormatAndRecordsThePosition) {
 TEST_F(WriterTest, CrashRecoveryCutsAnUnconfirmedAndAPartialLine) {
   {
     auto writer = RecordingWriter::for_file(file_, logger_);
-    ASSERT_FALSE(writer->open());
+    ASSERT_TRUE(writer->open().ok());
     AppendOutcome outcome{};
     ASSERT_FALSE(append(*writer, 1, event(1), outcome));
     ASSERT_FALSE(append(*writer, 2, event(2), outcome));
@@ -107,7 +111,7 @@ TEST_F(WriterTest, CrashRecoveryCutsAnUnconfirmedAndAPartialLine) {
     out << tail;
   }
   auto writer = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   EXPECT_EQ(writer->truncated_bytes(), tail.size());
   EXPECT_EQ(read_file(file_), intact);
   EXPECT_NE(log_.str().find("dropped the unconfirmed end"), std::string::npos) << log_.str();
@@ -117,13 +121,13 @@ TEST_F(WriterTest, CrashRecoveryCutsAnUnconfirmedAndAPartialLine) {
   EXPECT_EQ(outcome, AppendOutcome::kWritten);
   const auto lines = lines_of(file_);
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(core::read_record_line(lines[2]).event_bytes, event(3));
+  EXPECT_EQ(core::read_record_line(lines[2]).value().event_bytes, event(3));
 }
 
 TEST_F(WriterTest, ATornSidecarUpdateFallsBackToThePreviousPosition) {
   {
     auto writer = RecordingWriter::for_file(file_, logger_);
-    ASSERT_FALSE(writer->open());
+    ASSERT_TRUE(writer->open().ok());
     AppendOutcome outcome{};
     ASSERT_FALSE(append(*writer, 1, event(1), outcome));
     ASSERT_FALSE(append(*writer, 2, event(2), outcome));
@@ -137,7 +141,7 @@ TEST_F(WriterTest, ATornSidecarUpdateFallsBackToThePreviousPosition) {
     out << sidecar;
   }
   auto writer = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   // Back at sequence 1: the second line is cut and written again when its message comes again.
   EXPECT_EQ(writer->last_sequence(), 1u);
   EXPECT_EQ(lines_of(file_).size(), 1u);
@@ -145,14 +149,14 @@ TEST_F(WriterTest, ATornSidecarUpdateFallsBackToThePreviousPosition) {
 
 TEST_F(WriterTest, SkippedSequencesMoveThePositionWithoutALine) {
   auto writer = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   AppendOutcome outcome{};
   ASSERT_FALSE(append(*writer, 1, event(1), outcome));
-  ASSERT_FALSE(writer->skip(4));
+  ASSERT_TRUE(writer->skip(4).ok());
   EXPECT_EQ(writer->last_sequence(), 4u);
   writer.reset();
   auto again = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(again->open());
+  ASSERT_TRUE(again->open().ok());
   EXPECT_EQ(again->last_sequence(), 4u);
   EXPECT_EQ(again->truncated_bytes(), 0u);
   EXPECT_EQ(lines_of(file_).size(), 1u);
@@ -166,7 +170,7 @@ TEST_F(WriterTest, RefusesANonEmptyFileWithoutPosition) {
     out << "{\"_time\":\"2020-01-12T14:45:54+01:00\",\"a\":1}\n";
   }
   auto writer = RecordingWriter::for_file(file_, logger_);
-  EXPECT_EQ(writer->open(), std::make_error_code(std::errc::file_exists));
+  EXPECT_EQ(writer->open().error(), std::make_error_code(std::errc::file_exists));
   EXPECT_FALSE(fs::exists(file_ + ".position"));
 }
 
@@ -174,7 +178,7 @@ TEST_F(WriterTest, AWriteErrorLeavesNothingAndTheSameMessageIsWrittenLater) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "/dev/full is missing";
   fs::create_symlink("/dev/full", file_);
   auto writer = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   AppendOutcome outcome{};
   const std::error_code error = append(*writer, 5, event(5), outcome);
   EXPECT_EQ(error, std::make_error_code(std::errc::no_space_on_device));
@@ -191,12 +195,12 @@ TEST_F(WriterTest, AnUnusablePathIsAnError) {
   // A "directory" that is a regular file: ENOTDIR, also for root (who writes into read-only directories).
   { std::ofstream out(scratch_.dir + "/plain"); }
   auto writer = RecordingWriter::for_file(scratch_.dir + "/plain/rec.jsonl", logger_);
-  EXPECT_EQ(writer->open(), std::make_error_code(std::errc::not_a_directory));
+  EXPECT_EQ(writer->open().error(), std::make_error_code(std::errc::not_a_directory));
 }
 
 TEST_F(WriterTest, RejectsWhatCannotBeALine) {
   auto writer = RecordingWriter::for_file(file_, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   AppendOutcome outcome{};
   ASSERT_FALSE(append(*writer, 1, "[1,2]", outcome));
   EXPECT_EQ(outcome, AppendOutcome::kRejected);
@@ -205,13 +209,13 @@ TEST_F(WriterTest, RejectsWhatCannotBeALine) {
   EXPECT_EQ(outcome, AppendOutcome::kWritten);
   const auto lines = lines_of(file_);
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(core::read_record_line(lines[0]).event_bytes, "{\"a\": 1}");
+  EXPECT_EQ(core::read_record_line(lines[0]).value().event_bytes, "{\"a\": 1}");
 }
 
 TEST_F(WriterTest, DirectoryLayoutFilesByDateAndCompetition) {
   const std::string dir = scratch_.dir + "/recordings";
   auto writer = RecordingWriter::for_directory(dir, logger_);
-  ASSERT_FALSE(writer->open());
+  ASSERT_TRUE(writer->open().ok());
   AppendOutcome outcome{};
   const std::string activation = R"({"typeName":"CompetitionActivatedEvent","competitionId":"c2"})";
   ASSERT_FALSE(append(*writer, 1, activation, outcome, "competition.activations"));
@@ -225,8 +229,9 @@ TEST_F(WriterTest, DirectoryLayoutFilesByDateAndCompetition) {
   EXPECT_EQ(lines_of(dir + "/2020-01-12/c1.jsonl").size(), 1u);
   EXPECT_TRUE(fs::exists(dir + "/.recorder-position"));
   // 23:30 UTC on the 12th is already the 13th at +01:00.
-  ASSERT_FALSE(writer->append(
-      RecordEntry{5, "competition.c1", event(4), core::RecordTime{1578871800000000, 60}}, outcome));
+  ASSERT_TRUE(
+      writer->append(RecordEntry{5, "competition.c1", event(4), core::RecordTime{1578871800000000, 60}})
+          .ok());
   EXPECT_EQ(lines_of(dir + "/2020-01-13/c1.jsonl").size(), 1u);
 
   // A restart cuts the file the sidecar names (the last one written).
@@ -236,7 +241,7 @@ TEST_F(WriterTest, DirectoryLayoutFilesByDateAndCompetition) {
     out << "{\"_time\":\"partial";
   }
   auto again = RecordingWriter::for_directory(dir, logger_);
-  ASSERT_FALSE(again->open());
+  ASSERT_TRUE(again->open().ok());
   EXPECT_EQ(again->last_sequence(), 5u);
   EXPECT_EQ(again->truncated_bytes(), std::string("{\"_time\":\"partial").size());
 }

@@ -33,7 +33,7 @@ std::unique_ptr<nats::Connection> connect(const std::string& url) {
   nats::ConnectionOptions options;
   options.url = url;
   auto connection = nats::Connection::connect(options);
-  if (!connection) throw std::runtime_error(connection.status().message);
+  if (!connection) throw std::runtime_error(connection.error().message);
   return std::move(connection).value();
 }
 

@@ -98,8 +98,8 @@ TEST(JetStreamSubjects, PrefixIsPrependedToTheLiveSubject) {
   ASSERT_TRUE(parsed.ok());
   const std::string live = "competition." + std::string(testing::kCompetition) + ".distances." +
                            testing::kDistanceA + ".heats.1.2";
-  EXPECT_EQ(JetStreamSink::subject(parsed.event.header, 0, ""), live);
-  EXPECT_EQ(JetStreamSink::subject(parsed.event.header, 0, "replay.r1"), "replay.r1." + live);
+  EXPECT_EQ(JetStreamSink::subject(parsed->header, 0, ""), live);
+  EXPECT_EQ(JetStreamSink::subject(parsed->header, 0, "replay.r1"), "replay.r1." + live);
   EXPECT_EQ(replay_stream_subject(""), "competition.>");
   EXPECT_EQ(replay_stream_subject("replay.r1"), "replay.r1.competition.>");
 }

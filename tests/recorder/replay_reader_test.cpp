@@ -33,7 +33,7 @@ TEST_P(CorruptLine, StopNamesTheLineSkipGoesOn) {
   const std::string path = itest::write_text_file(dir.path(), "r.jsonl", text);
   const std::uint64_t bad_line_number = c.last ? 3 : 2;
 
-  const Recording stopped = read_recording(path, {.on_error = OnError::kStop});
+  const Recording stopped = read_recording(path, {.on_error = OnError::kStop}).value();
   ASSERT_EQ(stopped.problems.size(), 1u);
   EXPECT_EQ(stopped.problems[0].line_number, bad_line_number);
   EXPECT_NE(stopped.problems[0].reason.find(c.reason_part), std::string::npos) << stopped.problems[0].reason;
@@ -42,7 +42,7 @@ TEST_P(CorruptLine, StopNamesTheLineSkipGoesOn) {
             0u);
   EXPECT_FALSE(stopped.ok());
 
-  const Recording skipped = read_recording(path, {.on_error = OnError::kSkip});
+  const Recording skipped = read_recording(path, {.on_error = OnError::kSkip}).value();
   ASSERT_EQ(skipped.problems.size(), 1u);
   ASSERT_EQ(skipped.lines.size(), 2u);
   EXPECT_EQ(skipped.lines[0].line_number, 1u);
@@ -66,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(RecordingReader, KeepsTheEventBytesWithoutTimeAndTheRecordedTime) {
   TempDir dir;
   const std::string path = itest::write_text_file(dir.path(), "r.jsonl", kGood1 + "\r\n\n" + kGood2 + "\n");
-  const Recording recording = read_recording(path);
+  const Recording recording = read_recording(path).value();
   ASSERT_TRUE(recording.ok());
   ASSERT_EQ(recording.lines.size(), 2u);
   EXPECT_EQ(recording.lines[0].event.raw(),
@@ -83,7 +83,8 @@ TEST(RecordingReader, AnOverlongLineIsAProblemAndTheNextLineIsRead) {
       std::string(200'000, 'x') + "\"}";
   const std::string path =
       itest::write_text_file(dir.path(), "r.jsonl", kGood1 + "\n" + huge + "\n" + kGood2 + "\n");
-  const Recording recording = read_recording(path, {.on_error = OnError::kSkip, .max_line_bytes = 100'000});
+  const Recording recording =
+      read_recording(path, {.on_error = OnError::kSkip, .max_line_bytes = 100'000}).value();
   ASSERT_EQ(recording.problems.size(), 1u);
   EXPECT_EQ(recording.problems[0].line_number, 2u);
   EXPECT_NE(recording.problems[0].reason.find("longer than 100000 bytes"), std::string::npos);
@@ -95,16 +96,16 @@ TEST(RecordingReader, IdsThatCannotFormASubjectAreAProblemOnlyWhenPublishing) {
   TempDir dir;
   const std::string bad = R"({"_time":"2020-01-12T14:45:55+01:00","typeName":"X","competitionId":"a.b"})";
   const std::string path = itest::write_text_file(dir.path(), "r.jsonl", kGood1 + "\n" + bad + "\n");
-  EXPECT_TRUE(read_recording(path).ok());
-  const Recording publishing = read_recording(path, {.require_subject = true});
+  EXPECT_TRUE(read_recording(path).value().ok());
+  const Recording publishing = read_recording(path, {.require_subject = true}).value();
   ASSERT_EQ(publishing.problems.size(), 1u);
   EXPECT_NE(publishing.problems[0].reason.find("NATS subject"), std::string::npos);
 }
 
 TEST(RecordingReader, AMissingFileIsAnOpenError) {
-  const Recording recording = read_recording("/nonexistent/dir/r.jsonl");
-  ASSERT_TRUE(recording.open_error);
-  EXPECT_NE(recording.open_error->find("/nonexistent/dir/r.jsonl"), std::string::npos);
+  const auto recording = read_recording("/nonexistent/dir/r.jsonl");
+  ASSERT_FALSE(recording.ok());
+  EXPECT_NE(recording.error().message.find("/nonexistent/dir/r.jsonl"), std::string::npos);
 }
 
 TEST(RecordingReader, OnErrorValues) {

@@ -217,7 +217,7 @@ TEST(ReplayTiming, FromOnTheRealRecordingRestoresTheLiveView) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
   if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
   const std::string path = testing::shared_data_dir() + "/" + testing::kRealRecordingName;
-  Recording recording = read_recording(path);
+  Recording recording = read_recording(path).value();
   ASSERT_TRUE(recording.ok());
   auto lines = std::make_shared<const std::vector<core::RecordedEvent>>(std::move(recording.lines));
   const std::int64_t from = (*lines)[300].unix_micros;
@@ -233,7 +233,7 @@ TEST(ReplayTiming, FromOnTheRealRecordingRestoresTheLiveView) {
   for (std::size_t i = 0; i < sent.size(); ++i) {
     auto parsed = core::parse_event(std::string_view(sent[i].bytes));
     ASSERT_TRUE(parsed.ok());
-    client.apply(parsed.event, i + 1);
+    client.apply(*parsed, i + 1);
   }
   EXPECT_EQ(client.state_view_json(), whole.state_view_json());
   ASSERT_EQ(client.snapshot()->size(), whole.snapshot()->size());

@@ -56,7 +56,7 @@ std::vector<core::PositionedEvent> positioned(const std::vector<SimulatedEvent>&
   for (const auto& e : events) {
     auto parsed = core::parse_event(std::string_view(e.bytes));
     if (!parsed.ok()) throw std::runtime_error("unparsable simulated event");
-    out.push_back({++position, std::move(parsed.event)});
+    out.push_back({++position, std::move(parsed).value()});
   }
   return out;
 }
@@ -75,15 +75,15 @@ void expect_well_formed(const std::vector<SimulatedEvent>& events) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     const std::string line = core::write_record_line(e.bytes, e.time);
-    const core::RecordLine read = core::read_record_line(line);
-    ASSERT_TRUE(read.ok()) << "line " << i + 1 << ": " << core::record_error_name(read.error);
-    ASSERT_EQ(read.event_bytes, e.bytes) << "line " << i + 1;
+    const core::RecordLineResult read = core::read_record_line(line);
+    ASSERT_TRUE(read.ok()) << "line " << i + 1 << ": " << core::record_error_name(read.error());
+    ASSERT_EQ(read->event_bytes, e.bytes) << "line " << i + 1;
     const auto parsed = core::parse_event(std::string_view(e.bytes));
-    ASSERT_TRUE(parsed.ok()) << "line " << i + 1 << ": " << core::parse_error_name(parsed.error) << "\n"
+    ASSERT_TRUE(parsed.ok()) << "line " << i + 1 << ": " << core::parse_error_name(parsed.error()) << "\n"
                              << e.bytes.substr(0, 300);
-    const core::SchemaResult valid = schemas.validate(parsed.event);
-    ASSERT_TRUE(valid.ok()) << "line " << i + 1 << " (" << parsed.event.header.type_name
-                            << "): " << valid.reason << " at " << valid.pointer;
+    const core::SchemaResult valid = schemas.validate(*parsed);
+    ASSERT_TRUE(valid.ok()) << "line " << i + 1 << " (" << parsed->header.type_name << "): " << valid.reason
+                            << " at " << valid.pointer;
     if (i > 0) ASSERT_GT(e.time.unix_micros, last) << "recorded times must increase, line " << i + 1;
     last = e.time.unix_micros;
   }

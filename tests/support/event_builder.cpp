@@ -19,11 +19,11 @@ std::string make_event_json(const std::string& type_name, const std::string& dis
 EventSequence& EventSequence::add(const std::string& json) {
   auto parsed = core::parse_event(std::string_view(json));
   if (!parsed.ok()) {
-    std::cerr << "test event does not parse (" << core::parse_error_name(parsed.error) << "): " << json
+    std::cerr << "test event does not parse (" << core::parse_error_name(parsed.error()) << "): " << json
               << "\n";
     std::abort();
   }
-  events_.push_back({events_.size() + 1, std::move(parsed.event)});
+  events_.push_back({events_.size() + 1, std::move(parsed).value()});
   return *this;
 }
 

@@ -243,8 +243,7 @@ nats::Connection& NatsCluster::admin() {
     options.reconnect_wait = 100ms;
     options.request_timeout = 2s;
     auto connection = nats::Connection::connect(options);
-    if (!connection)
-      throw std::runtime_error("cannot connect to the cluster: " + connection.status().message);
+    if (!connection) throw std::runtime_error("cannot connect to the cluster: " + connection.error().message);
     admin_ = std::move(connection).value();
   }
   return *admin_;

@@ -28,15 +28,15 @@ std::optional<std::vector<core::PositionedEvent>> load_recording_file(const std:
   std::string line;
   core::Position position = 0;
   while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    if (record.error == core::RecordError::kEmptyLine) continue;
+    const core::RecordLineResult record = core::read_record_line(line);
+    if (!record.ok() && record.error() == core::RecordError::kEmptyLine) continue;
     if (!record.ok()) throw std::runtime_error("bad record line " + std::to_string(position + 1));
-    auto parsed = core::parse_event(std::string_view(record.event_bytes));
+    auto parsed = core::parse_event(std::string_view(record->event_bytes));
     if (!parsed.ok()) {
       throw std::runtime_error("bad event at line " + std::to_string(position + 1) + ": " +
-                               std::string(core::parse_error_name(parsed.error)));
+                               std::string(core::parse_error_name(parsed.error())));
     }
-    events.push_back({++position, std::move(parsed.event)});
+    events.push_back({++position, std::move(parsed).value()});
   }
   return events;
 }

@@ -26,7 +26,7 @@ struct ConnectionCallbacks {
   runtime::Mutex callback_mutex;
   bool closing GUARDED_BY(callback_mutex) = false;
   std::function<void(bool)> on_connection_change;
-  std::function<void(const Status&)> on_error;
+  std::function<void(const Error&)> on_error;
   std::shared_ptr<SubscriptionErrorRouter> error_router;
 
   runtime::Mutex closed_mutex;
@@ -38,10 +38,10 @@ struct ConnectionCallbacks {
     if (closing || !on_connection_change) return;
     on_connection_change(connected);
   }
-  void report_error(const Status& status) {
+  void report_error(const Error& error) {
     runtime::MutexLock lock(callback_mutex);
     if (closing || !on_error) return;
-    on_error(status);
+    on_error(error);
   }
 };
 
@@ -85,8 +85,7 @@ void on_async_error(natsConnection*, natsSubscription* subscription, natsStatus 
       return;
     }
   }
-  callbacks.report_error(
-      Status::error(code, std::string("asynchronous NATS error: ") + natsStatus_GetText(code)));
+  callbacks.report_error(Error{code, 0, std::string("asynchronous NATS error: ") + natsStatus_GetText(code)});
 }
 
 // The URLs of a comma-separated list, each trimmed of spaces; empty entries left out.
@@ -157,11 +156,12 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
        {std::pair{&options.credentials_file, "credentials file"}, std::pair{&options.ca_file, "TLS CA file"},
         std::pair{&options.cert_file, "TLS client certificate file"},
         std::pair{&options.key_file, "TLS client key file"}}) {
-    if (auto problem = unreadable(*path, what)) return Status::error(NATS_INVALID_ARG, std::move(*problem));
+    if (auto problem = unreadable(*path, what)) return Error{NATS_INVALID_ARG, 0, std::move(*problem)};
   }
   if (options.cert_file.empty() != options.key_file.empty()) {
-    return Status::error(NATS_INVALID_ARG, "a TLS client certificate and its key go together (certificate '" +
-                                               options.cert_file + "', key '" + options.key_file + "')");
+    return Error{NATS_INVALID_ARG, 0,
+                 "a TLS client certificate and its key go together (certificate '" + options.cert_file +
+                     "', key '" + options.key_file + "')"};
   }
   const bool tls = tls_enabled(options);
 
@@ -180,14 +180,14 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
   auto make_options = [&](bool retry_in_background) -> Result<OptionsHandle> {
     natsOptions* raw_options = nullptr;
     if (natsStatus s = natsOptions_Create(&raw_options); s != NATS_OK) {
-      return Status::from_nats(s, "natsOptions_Create");
+      return Error::from_nats(s, "natsOptions_Create");
     }
     OptionsHandle nats_options(raw_options);
-    // Each setter's status is checked right away: Status::from_nats reads nats.c's thread-local error
+    // Each setter's status is checked right away: Error::from_nats reads nats.c's thread-local error
     // detail.
     Status configured;
     auto apply = [&configured](natsStatus s, const std::string& what) {
-      if (configured.ok() && s != NATS_OK) configured = Status::from_nats(s, what);
+      if (configured.ok() && s != NATS_OK) configured = Error::from_nats(s, what);
     };
     // natsOptions_SetURL takes one URL: a comma-separated list there is one bogus server that never
     // answers. A list goes to natsOptions_SetServers, the servers a connection tries and reconnects to.
@@ -240,7 +240,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
     apply(natsOptions_SetReconnectedCB(raw_options, on_reconnected, closure), "natsOptions_SetReconnectedCB");
     apply(natsOptions_SetClosedCB(raw_options, on_closed, closure), "natsOptions_SetClosedCB");
     apply(natsOptions_SetErrorHandler(raw_options, on_async_error, closure), "natsOptions_SetErrorHandler");
-    if (!configured.ok()) return configured;
+    if (!configured.ok()) return std::move(configured).error();
     return nats_options;
   };
 
@@ -251,11 +251,11 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
   // connection for good without saying why. One attempt without it tells such a mistake, reported now,
   // from a server that is not up yet, retried in the background below.
   auto once = make_options(false);
-  if (!once) return once.status();
+  if (!once) return std::move(once).error();
   natsStatus connect_status = natsConnection_Connect(&raw_connection, once.value().get());
   if (connect_status != NATS_OK && !is_unreachable(connect_status)) {
     // No connection object exists, so no callback can reach `callbacks`.
-    Status failed = Status::from_nats(connect_status, target);
+    Error failed = Error::from_nats(connect_status, target);
     natsConnection_Destroy(raw_connection);
     if (tls || connect_status == NATS_SSL_ERROR) failed.message += tls_context(options, connect_status);
     return failed;
@@ -264,10 +264,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
     natsConnection_Destroy(raw_connection);
     raw_connection = nullptr;
     auto retrying = make_options(true);
-    if (!retrying) return retrying.status();
+    if (!retrying) return std::move(retrying).error();
     connect_status = natsConnection_Connect(&raw_connection, retrying.value().get());
     if (connect_status != NATS_OK && connect_status != NATS_NOT_YET_CONNECTED) {
-      Status failed = Status::from_nats(connect_status, target);
+      Error failed = Error::from_nats(connect_status, target);
       natsConnection_Destroy(raw_connection);
       return failed;
     }
@@ -280,7 +280,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionOptions&
   js_options.Wait = options.request_timeout.count();
   jsCtx* raw_jetstream = nullptr;
   if (natsStatus s = natsConnection_JetStream(&raw_jetstream, raw_connection, &js_options); s != NATS_OK) {
-    return Status::from_nats(s, "natsConnection_JetStream");
+    return Error::from_nats(s, "natsConnection_JetStream");
   }
   connection->jetstream_.reset(raw_jetstream);
   return connection;

@@ -33,8 +33,7 @@ bool consumer_missing(natsStatus status, jsErrCode js_error) {
 Result<std::unique_ptr<DurableConsumer>> DurableConsumer::open(const Connection& connection,
                                                                DurableConsumerOptions options) {
   if (options.durable.empty() || options.stream.empty() || options.filter_subject.empty()) {
-    return Status::error(NATS_INVALID_ARG,
-                         "durable consumer: stream, durable name and filter subject are needed");
+    return Error{NATS_INVALID_ARG, 0, "durable consumer: stream, durable name and filter subject are needed"};
   }
   std::unique_ptr<DurableConsumer> consumer(new DurableConsumer(connection, std::move(options)));
   const auto& opts = consumer->options_;
@@ -48,17 +47,17 @@ Result<std::unique_ptr<DurableConsumer>> DurableConsumer::open(const Connection&
     const char* filter = info->Config != nullptr ? info->Config->FilterSubject : nullptr;
     const std::string existing = filter != nullptr ? filter : "";
     if (existing != opts.filter_subject) {
-      return Status{NATS_ERR, 0,
-                    "durable consumer '" + opts.durable + "' of stream '" + opts.stream +
-                        "' exists with filter '" + existing + "', not '" + opts.filter_subject +
-                        "'; not changed (use another durable name)"};
+      return Error{NATS_ERR, 0,
+                   "durable consumer '" + opts.durable + "' of stream '" + opts.stream +
+                       "' exists with filter '" + existing + "', not '" + opts.filter_subject +
+                       "'; not changed (use another durable name)"};
     }
   } else if (consumer_missing(s, js_error)) {
-    if (Status created = consumer->create(0); !created.ok()) return created;
+    if (Status created = consumer->create(0); !created.ok()) return std::move(created).error();
   } else {
-    return Status::from_nats(s, "consumer info of '" + opts.durable + "'", js_error);
+    return Error::from_nats(s, "consumer info of '" + opts.durable + "'", js_error);
   }
-  if (Status bound = consumer->bind(); !bound.ok()) return bound;
+  if (Status bound = consumer->bind(); !bound.ok()) return std::move(bound).error();
   return consumer;
 }
 
@@ -84,7 +83,7 @@ Status DurableConsumer::create(std::uint64_t start_sequence) {
                                       nullptr, &js_error);
   ConsumerInfoHandle info(raw_info);
   if (s != NATS_OK)
-    return Status::from_nats(s, "creating durable consumer '" + options_.durable + "'", js_error);
+    return Error::from_nats(s, "creating durable consumer '" + options_.durable + "'", js_error);
   return {};
 }
 
@@ -100,13 +99,13 @@ Status DurableConsumer::bind() {
                                         options_.durable.c_str(), nullptr, &sub_options, &js_error);
   SubscriptionHandle subscription(raw);
   if (s != NATS_OK)
-    return Status::from_nats(s, "binding to durable consumer '" + options_.durable + "'", js_error);
+    return Error::from_nats(s, "binding to durable consumer '" + options_.durable + "'", js_error);
   subscription_ = std::move(subscription);
   return {};
 }
 
 Result<std::vector<PulledMessage>> DurableConsumer::fetch(int batch, std::chrono::milliseconds timeout) {
-  if (!subscription_) return Status::error(NATS_INVALID_SUBSCRIPTION, "durable consumer is not bound");
+  if (!subscription_) return Error{NATS_INVALID_SUBSCRIPTION, 0, "durable consumer is not bound"};
   MessageList messages;
   jsErrCode js_error = static_cast<jsErrCode>(0);
   const natsStatus s = natsSubscription_Fetch(&messages.list, subscription_.get(), batch < 1 ? 1 : batch,
@@ -114,7 +113,7 @@ Result<std::vector<PulledMessage>> DurableConsumer::fetch(int batch, std::chrono
   std::vector<PulledMessage> result;
   if (s == NATS_TIMEOUT && messages.list.Count == 0) return result;
   if (s != NATS_OK && s != NATS_TIMEOUT) {
-    return Status::from_nats(s, "fetching from durable consumer '" + options_.durable + "'", js_error);
+    return Error::from_nats(s, "fetching from durable consumer '" + options_.durable + "'", js_error);
   }
   result.reserve(static_cast<std::size_t>(messages.list.Count));
   for (int i = 0; i < messages.list.Count; ++i) {
@@ -147,10 +146,10 @@ Result<std::vector<PulledMessage>> DurableConsumer::fetch(int batch, std::chrono
 }
 
 Status DurableConsumer::ack(PulledMessage& message) {
-  if (!message.handle) return Status::error(NATS_INVALID_ARG, "acknowledging a message without its handle");
+  if (!message.handle) return Error{NATS_INVALID_ARG, 0, "acknowledging a message without its handle"};
   const natsStatus s = natsMsg_Ack(message.handle.get(), nullptr);
   if (s != NATS_OK) {
-    return Status::from_nats(s, "acknowledging stream sequence " + std::to_string(message.stream_sequence));
+    return Error::from_nats(s, "acknowledging stream sequence " + std::to_string(message.stream_sequence));
   }
   return {};
 }
@@ -161,7 +160,7 @@ Result<DurableConsumerState> DurableConsumer::state() {
   const natsStatus s = js_GetConsumerInfo(&raw_info, connection_.jetstream(), options_.stream.c_str(),
                                           options_.durable.c_str(), nullptr, &js_error);
   ConsumerInfoHandle info(raw_info);
-  if (s != NATS_OK) return Status::from_nats(s, "consumer info of '" + options_.durable + "'", js_error);
+  if (s != NATS_OK) return Error::from_nats(s, "consumer info of '" + options_.durable + "'", js_error);
   DurableConsumerState state;
   state.delivered_stream_sequence = info->Delivered.Stream;
   state.delivered_consumer_sequence = info->Delivered.Consumer;
@@ -180,7 +179,7 @@ Status DurableConsumer::reposition(std::uint64_t start_sequence) {
   const natsStatus s = js_DeleteConsumer(connection_.jetstream(), options_.stream.c_str(),
                                          options_.durable.c_str(), nullptr, &js_error);
   if (s != NATS_OK && !consumer_missing(s, js_error)) {
-    return Status::from_nats(s, "deleting durable consumer '" + options_.durable + "'", js_error);
+    return Error::from_nats(s, "deleting durable consumer '" + options_.durable + "'", js_error);
   }
   if (Status created = create(start_sequence); !created.ok()) return created;
   return bind();

@@ -38,7 +38,7 @@ Result<StreamInfo> stream_info(const Connection& connection, const std::string& 
   StreamInfoHandle info(raw_info);
   // nats.c maps the server's "stream not found" to NATS_NOT_FOUND; other errors keep their code.
   if (s == NATS_NOT_FOUND || js_error == JSStreamNotFoundErr) return StreamInfo{};
-  if (s != NATS_OK) return Status::from_nats(s, "stream info of '" + stream_name + "'", js_error);
+  if (s != NATS_OK) return Error::from_nats(s, "stream info of '" + stream_name + "'", js_error);
   return to_stream_info(*info);
 }
 
@@ -46,8 +46,8 @@ Result<StreamInfo> create_stream(const Connection& connection, const std::string
                                  const std::vector<std::string>& subjects) {
   auto same_subjects_or_error = [&](StreamInfo existing) -> Result<StreamInfo> {
     if (sorted(existing.subjects) == sorted(subjects)) return existing;
-    return Status{NATS_ERR, JSStreamNameExistErr,
-                  "stream '" + stream_name + "' exists with other subjects; not changed"};
+    return Error{NATS_ERR, JSStreamNameExistErr,
+                 "stream '" + stream_name + "' exists with other subjects; not changed"};
   };
 
   Result<StreamInfo> existing = stream_info(connection, stream_name);
@@ -73,28 +73,28 @@ Result<StreamInfo> create_stream(const Connection& connection, const std::string
     Result<StreamInfo> raced = stream_info(connection, stream_name);
     if (raced.ok() && raced->exists) return same_subjects_or_error(std::move(raced).value());
   }
-  return Status::from_nats(s, "creating stream '" + stream_name + "'", js_error);
+  return Error::from_nats(s, "creating stream '" + stream_name + "'", js_error);
 }
 
 Result<std::uint64_t> publish(const Connection& connection, const std::string& subject,
                               std::string_view bytes) {
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    return Status::error(NATS_INVALID_ARG, "message for '" + subject + "' is too large for nats.c");
+    return Error{NATS_INVALID_ARG, 0, "message for '" + subject + "' is too large for nats.c"};
   }
   jsPubAck* raw_ack = nullptr;
   jsErrCode js_error = static_cast<jsErrCode>(0);
   const natsStatus s = js_Publish(&raw_ack, connection.jetstream(), subject.c_str(), bytes.data(),
                                   static_cast<int>(bytes.size()), nullptr, &js_error);
   PubAckHandle ack(raw_ack);
-  if (s != NATS_OK) return Status::from_nats(s, "publishing to '" + subject + "'", js_error);
+  if (s != NATS_OK) return Error::from_nats(s, "publishing to '" + subject + "'", js_error);
   return ack->Sequence;
 }
 
 Result<std::int64_t> consumer_count(const Connection& connection, const std::string& stream_name) {
   Result<StreamInfo> info = stream_info(connection, stream_name);
-  if (!info.ok()) return info.status();
+  if (!info.ok()) return std::move(info).error();
   if (!info->exists)
-    return Status{NATS_NOT_FOUND, JSStreamNotFoundErr, "stream '" + stream_name + "' not found"};
+    return Error{NATS_NOT_FOUND, JSStreamNotFoundErr, "stream '" + stream_name + "' not found"};
   return info->consumers;
 }
 

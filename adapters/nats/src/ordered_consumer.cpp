@@ -47,7 +47,7 @@ struct OrderedConsumer::State final : detail::SubscriptionErrorSink, std::enable
   void retire_current_locked() REQUIRES(mutex);
   // Re-creates the consumer from the last delivered sequence + 1.
   void recreate_locked(natsStatus cause, const std::string& reason) REQUIRES(mutex);
-  void report_locked(const Status& status) REQUIRES(mutex);
+  void report_locked(const Error& status) REQUIRES(mutex);
 
   void deliver(natsSubscription* subscription, natsMsg* raw_message, std::uint64_t subscription_generation);
   void on_subscription_error(natsSubscription* subscription, natsStatus code) override;
@@ -152,7 +152,7 @@ Status State::subscribe_locked(const StartPosition& start) {
   if (s != NATS_OK) {
     natsSubscription_Destroy(raw_subscription);
     delete closure;  // no subscription, so no callback holds it
-    return Status::from_nats(
+    return Error::from_nats(
         s, "ordered consumer on '" + options.filter_subject + "' of stream '" + options.stream + "'",
         js_error);
   }
@@ -169,7 +169,7 @@ Status State::subscribe_locked(const StartPosition& start) {
   natsSubscription_SetPendingLimits(raw_subscription, options.pending_messages_limit,
                                     options.pending_bytes_limit);
   error_router->add(raw_subscription, shared_from_this());
-  return Status{};
+  return {};
 }
 
 void State::retire_current_locked() {
@@ -218,17 +218,18 @@ void State::recreate_locked(natsStatus cause, const std::string& reason) {
   if (subscribed.ok()) {
     const std::string from = last_sequence.load() == 0 ? std::string("its start position")
                                                        : "stream sequence " + std::to_string(resume_at);
-    report_locked(Status::error(cause, reason + "; consumer re-created from " + from));
+    report_locked(Error{cause, 0, reason + "; consumer re-created from " + from});
   } else {
     healthy.store(false);
-    report_locked(Status::error(subscribed.code, reason +
-                                                     "; re-creating the consumer failed, no more messages "
-                                                     "will be delivered: " +
-                                                     subscribed.message));
+    report_locked(Error{subscribed.error().code, 0,
+                        reason +
+                            "; re-creating the consumer failed, no more messages "
+                            "will be delivered: " +
+                            subscribed.error().message});
   }
 }
 
-void State::report_locked(const Status& status) {
+void State::report_locked(const Error& status) {
   if (!on_status) return;
   callback_thread.store(std::this_thread::get_id());
   try {
@@ -248,8 +249,8 @@ void State::deliver(natsSubscription* from, natsMsg* raw_message, std::uint64_t 
   jsMsgMetaData* raw_metadata = nullptr;
   if (const natsStatus s = natsMsg_GetMetaData(&raw_metadata, raw_message); s != NATS_OK) {
     other_errors.fetch_add(1);
-    report_locked(Status::from_nats(s, "reading the JetStream metadata of a message on '" +
-                                           std::string(natsMsg_GetSubject(raw_message)) + "'"));
+    report_locked(Error::from_nats(s, "reading the JetStream metadata of a message on '" +
+                                          std::string(natsMsg_GetSubject(raw_message)) + "'"));
     return;
   }
   MessageMetadataHandle metadata(raw_metadata);
@@ -308,10 +309,10 @@ void State::deliver(natsSubscription* from, natsMsg* raw_message, std::uint64_t 
     on_message(std::move(delivered_message));
   } catch (const std::exception& error) {
     other_errors.fetch_add(1);
-    report_locked(Status::error(NATS_ERR, std::string("message callback threw: ") + error.what()));
+    report_locked(Error{NATS_ERR, 0, std::string("message callback threw: ") + error.what()});
   } catch (...) {
     other_errors.fetch_add(1);
-    report_locked(Status::error(NATS_ERR, "message callback threw a non-standard exception"));
+    report_locked(Error{NATS_ERR, 0, "message callback threw a non-standard exception"});
   }
   callback_thread.store(std::thread::id{});
 }
@@ -342,8 +343,9 @@ void State::on_subscription_error(natsSubscription* about, natsStatus code) {
       }
       return;
     case NATS_MISSED_HEARTBEAT:
-      report_locked(Status::error(code, "missed heartbeats on '" + options.filter_subject +
-                                            "': nats.c re-creates the ordered consumer"));
+      report_locked(Error{
+          code, 0,
+          "missed heartbeats on '" + options.filter_subject + "': nats.c re-creates the ordered consumer"});
       return;
     default:
       // nats.c reports a failed re-creation of its ordered consumer here and does not try again; after a
@@ -354,8 +356,8 @@ void State::on_subscription_error(natsSubscription* about, natsStatus code) {
                                                options.filter_subject + "': " + natsStatus_GetText(code));
         return;
       }
-      report_locked(Status::error(
-          code, "ordered consumer on '" + options.filter_subject + "': " + natsStatus_GetText(code)));
+      report_locked(Error{
+          code, 0, "ordered consumer on '" + options.filter_subject + "': " + natsStatus_GetText(code)});
       return;
   }
 }
@@ -378,8 +380,9 @@ void State::start_recovery_thread_locked(natsStatus cause, std::string reason) {
     recovery_thread = std::thread([self = shared_from_this()] { self->recover_when_delivered(); });
   } catch (const std::system_error& error) {
     recovery_running = false;
-    report_locked(Status::error(NATS_SLOW_CONSUMER, std::string("slow consumer, and no thread to recover: ") +
-                                                        error.what() + "; recovering at the next message"));
+    report_locked(Error{NATS_SLOW_CONSUMER, 0,
+                        std::string("slow consumer, and no thread to recover: ") + error.what() +
+                            "; recovering at the next message"});
   }
 }
 
@@ -416,14 +419,14 @@ Result<std::unique_ptr<OrderedConsumer>> OrderedConsumer::start(const Connection
                                                                 StatusHandler on_status) {
   if (!on_message) throw std::invalid_argument("OrderedConsumer::start: on_message must not be empty");
   if (options.stream.empty() || options.filter_subject.empty()) {
-    return Status::error(NATS_INVALID_ARG, "an ordered consumer needs a stream and a filter subject");
+    return Error{NATS_INVALID_ARG, 0, "an ordered consumer needs a stream and a filter subject"};
   }
   auto state = std::make_shared<State>(connection, connection.error_router_, std::move(options),
                                        std::move(on_message), std::move(on_status));
   {
     runtime::MutexLock lock(state->mutex);
     if (Status subscribed = state->subscribe_locked(state->options.start); !subscribed.ok())
-      return subscribed;
+      return std::move(subscribed).error();
   }
   return std::unique_ptr<OrderedConsumer>(new OrderedConsumer(std::move(state)));
 }

@@ -127,7 +127,7 @@ std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::st
     }
     if (on_change) on_change(connected);
   };
-  options.on_error = [logger, on_error](const Status& status) {
+  options.on_error = [logger, on_error](const Error& status) {
     if (on_error) on_error();
     logger.log_every("nats-error", std::chrono::seconds(10), runtime::LogLevel::kWarn, "nats error",
                      {{"status", status.message}});
@@ -135,7 +135,7 @@ std::unique_ptr<Connection> connect_logged(const NatsSettings& settings, std::st
   auto connection = Connection::connect(options);
   if (!connection)
     throw std::runtime_error("cannot use NATS at " + redact_url_credentials(settings.url) + ": " +
-                             connection.status().message);
+                             connection.error().message);
   logger.info(connection.value()->connected() ? "nats connected"
                                               : "nats not reachable yet; retrying in the background",
               {{"url", redact_url_credentials(settings.url)}, {"tls", tls_enabled(options)}});

@@ -2,7 +2,7 @@
 
 namespace ovalstream::nats {
 
-Status Status::from_nats(natsStatus code, std::string_view context, int jetstream_error) {
+Error Error::from_nats(natsStatus code, std::string_view context, int jetstream_error) {
   std::string message(context);
   message += ": ";
   message += natsStatus_GetText(code);
@@ -16,7 +16,7 @@ Status Status::from_nats(natsStatus code, std::string_view context, int jetstrea
     message += ")";
   }
   if (jetstream_error != 0) message += " [JetStream error " + std::to_string(jetstream_error) + "]";
-  return Status{code, jetstream_error, std::move(message)};
+  return Error{code, jetstream_error, std::move(message)};
 }
 
 }  // namespace ovalstream::nats

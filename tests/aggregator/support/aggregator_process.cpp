@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "ovalstream/runtime/unique_fd.hpp"
 #include "support/child_process.hpp"
 
 namespace ovalstream::aggregator::itest {
@@ -46,17 +47,14 @@ std::optional<int> reap(pid_t pid, std::chrono::milliseconds timeout) {
   return testing::reap_child(pid, timeout);
 }
 
-int connect_loopback(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+runtime::UniqueFd connect_loopback(std::uint16_t port) {
+  runtime::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fd;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) return {};
   return fd;
 }
 
@@ -75,8 +73,9 @@ bool write_all(int fd, std::string_view bytes) {
 // Sends `request` and reads the response: the head, then Content-Length bytes or up to EOF.
 HttpReply exchange(std::uint16_t port, const std::string& request, std::chrono::milliseconds timeout) {
   HttpReply reply;
-  const int fd = connect_loopback(port);
-  if (fd < 0) return reply;
+  const runtime::UniqueFd connection = connect_loopback(port);
+  if (!connection) return reply;
+  const int fd = connection.get();
   const auto deadline = Clock::now() + timeout;
   std::string buffer;
   bool eof = false;
@@ -124,7 +123,6 @@ HttpReply exchange(std::uint16_t port, const std::string& request, std::chrono::
       }
     }
   }
-  ::close(fd);
   return reply;
 }
 

@@ -4,8 +4,8 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,37 +17,34 @@
 #include <thread>
 
 #include "aggregator/support/aggregator_process.hpp"
+#include "ovalstream/runtime/unique_fd.hpp"
 #include "support/nats_server.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
 
 int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket(): ") + std::strerror(errno));
+  const runtime::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error(std::string("socket(): ") + std::strerror(errno));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     throw std::runtime_error("cannot find a free loopback port");
   }
-  ::close(fd);
   return ntohs(address.sin_port);
 }
 
 bool accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  const runtime::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  ::close(fd);
-  return ok;
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
 }
 
 std::string read_file(const std::string& path) {
@@ -59,9 +56,11 @@ std::string read_file(const std::string& path) {
 
 LargePayloadNatsServer::LargePayloadNatsServer(std::size_t max_payload) {
   const std::string executable = ovalstream::testing::NatsServerProcess::executable();
-  if (executable.empty()) throw std::runtime_error(ovalstream::testing::NatsServerProcess::unavailable_message());
+  if (executable.empty())
+    throw std::runtime_error(ovalstream::testing::NatsServerProcess::unavailable_message());
   std::string pattern = (std::filesystem::temp_directory_path() / "ovalstream-itest-nats-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error(std::string("mkdtemp(): ") + std::strerror(errno));
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error(std::string("mkdtemp(): ") + std::strerror(errno));
   temp_dir_ = pattern;
   port_ = free_loopback_port();
   const std::string config_path = temp_dir_ + "/nats-server.conf";
@@ -109,6 +108,8 @@ LargePayloadNatsServer::~LargePayloadNatsServer() {
   std::filesystem::remove_all(temp_dir_, ignored);
 }
 
-std::string LargePayloadNatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+std::string LargePayloadNatsServer::url() const {
+  return "nats://127.0.0.1:" + std::to_string(port_);
+}
 
 }  // namespace ovalstream::aggregator::itest

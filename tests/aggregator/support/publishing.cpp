@@ -38,7 +38,7 @@ void Publisher::reconnect() {
   auto connection = nats::Connection::connect(options);
   if (!connection)
     throw std::runtime_error("publisher cannot connect to " + options_.url + ": " +
-                             connection.status().message);
+                             connection.error().message);
   connection_ = std::move(connection).value();
 }
 
@@ -57,7 +57,7 @@ Published Publisher::publish(const core::Event& event) {
   const auto subject = core::subject_for(event.header, group);
   if (!subject) throw std::runtime_error("event has no subject: " + preview(std::string(event.raw())));
   auto sequence = nats::publish(*connection_, *subject, event.raw());
-  if (!sequence) throw std::runtime_error("publish on " + *subject + " failed: " + sequence.status().message);
+  if (!sequence) throw std::runtime_error("publish on " + *subject + " failed: " + sequence.error().message);
   return Published{event, sequence.value(), *subject};
 }
 
@@ -67,7 +67,7 @@ Published Publisher::publish_json(const std::string& json) {
 
 std::uint64_t Publisher::publish_raw(const std::string& subject, std::string_view bytes) {
   auto sequence = nats::publish(*connection_, subject, bytes);
-  if (!sequence) throw std::runtime_error("publish on " + subject + " failed: " + sequence.status().message);
+  if (!sequence) throw std::runtime_error("publish on " + subject + " failed: " + sequence.error().message);
   return sequence.value();
 }
 
@@ -75,10 +75,10 @@ core::Event parse_or_throw(std::string_view json) {
   core::ParseResult parsed = core::parse_event(json);
   if (!parsed.ok()) {
     throw std::runtime_error("test event does not parse (" +
-                             std::string(core::parse_error_name(parsed.error)) +
+                             std::string(core::parse_error_name(parsed.error())) +
                              "): " + preview(std::string(json)));
   }
-  return std::move(parsed.event);
+  return std::move(parsed).value();
 }
 
 std::optional<std::vector<core::Event>> load_recording_events() {
@@ -136,11 +136,11 @@ core::CompetitionState fold_frames(const std::string& competition_id,
   for (const std::string& frame : frames) {
     core::ParseResult parsed = core::parse_event(std::string_view(frame));
     if (!parsed.ok()) {
-      ADD_FAILURE() << "a received frame does not parse (" << core::parse_error_name(parsed.error)
+      ADD_FAILURE() << "a received frame does not parse (" << core::parse_error_name(parsed.error())
                     << "): " << preview(frame);
       continue;
     }
-    state.apply(parsed.event, ++position);
+    state.apply(*parsed, ++position);
   }
   return state;
 }

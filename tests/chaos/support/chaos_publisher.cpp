@@ -19,7 +19,7 @@ ChaosPublisher::ChaosPublisher(const std::string& urls) {
   options.reconnect_wait = 100ms;
   options.request_timeout = 2s;
   auto connection = nats::Connection::connect(options);
-  if (!connection) throw std::runtime_error("publisher cannot connect: " + connection.status().message);
+  if (!connection) throw std::runtime_error("publisher cannot connect: " + connection.error().message);
   connection_ = std::move(connection).value();
 }
 

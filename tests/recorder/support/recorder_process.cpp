@@ -97,8 +97,8 @@ std::vector<std::string> recorded_events(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
-    const core::RecordLine record = core::read_record_line(line);
-    events.push_back(record.ok() ? record.event_bytes : "<bad line: " + line + ">");
+    const core::RecordLineResult record = core::read_record_line(line);
+    events.push_back(record.ok() ? record->event_bytes : "<bad line: " + line + ">");
   }
   return events;
 }

@@ -57,10 +57,10 @@ std::shared_ptr<const std::vector<core::RecordedEvent>> parse_recording_text(con
   const std::string dir = std::filesystem::temp_directory_path().string();
   const std::string path = dir + "/ovalstream-replay-" + std::to_string(::getpid()) + ".jsonl";
   write_text_file(dir, std::filesystem::path(path).filename().string(), text);
-  Recording recording = read_recording(path);
+  auto recording = read_recording(path);
   std::filesystem::remove(path);
-  if (!recording.ok()) throw std::runtime_error("generated recording does not read back");
-  return std::make_shared<const std::vector<core::RecordedEvent>>(std::move(recording.lines));
+  if (!recording.ok() || !recording->ok()) throw std::runtime_error("generated recording does not read back");
+  return std::make_shared<const std::vector<core::RecordedEvent>>(std::move(recording->lines));
 }
 
 void FakeSink::send(const core::Event& event, Done done) {

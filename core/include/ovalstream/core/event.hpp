@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "ovalstream/core/event_type.hpp"
+#include "ovalstream/runtime/result.hpp"
 
 namespace ovalstream::core {
 
@@ -44,7 +45,7 @@ struct Event {
 };
 
 enum class ParseError : std::uint8_t {
-  kNone = 0,
+  kNone = 0,              // no error (never the error of a ParseResult; metric labels start after it)
   kTooLarge,              // over ParseOptions::max_bytes
   kNotJson,               // not valid JSON (or trailing garbage)
   kNotObject,             // valid JSON, but not an object
@@ -73,11 +74,8 @@ struct ParseOptions {
   int max_depth = 64;
 };
 
-struct ParseResult {
-  ParseError error = ParseError::kNone;
-  Event event;  // valid only when ok()
-  bool ok() const noexcept { return error == ParseError::kNone; }
-};
+// The event, or why the bytes are not one. The error is the bare enum: a rejection costs no allocation.
+using ParseResult = runtime::Result<Event, ParseError>;
 
 // Parses the routing header of `bytes`. Never throws for any input (only std::bad_alloc can escape).
 ParseResult parse_event(EventBytes bytes, const ParseOptions& options = {});

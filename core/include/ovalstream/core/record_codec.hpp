@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "ovalstream/runtime/result.hpp"
+
 namespace ovalstream::core {
 
 // A point in time as written in a recording: microseconds since the Unix epoch (UTC) and the UTC offset
@@ -25,7 +27,7 @@ std::optional<RecordTime> parse_rfc3339(std::string_view text);
 std::string format_rfc3339(const RecordTime& time);
 
 enum class RecordError : std::uint8_t {
-  kNone = 0,
+  kNone = 0,  // no error (never the error of a RecordLineResult)
   kEmptyLine,
   kNotObject,    // not a JSON object (covers invalid JSON and a truncated last line)
   kMissingTime,  // no top-level "_time"
@@ -35,16 +37,17 @@ enum class RecordError : std::uint8_t {
 std::string_view record_error_name(RecordError error) noexcept;
 
 struct RecordLine {
-  RecordError error = RecordError::kNone;
   std::string event_bytes;  // the line without "_time" (and its comma), otherwise byte for byte
   std::string time_text;    // as written
   RecordTime time;
-  bool ok() const noexcept { return error == RecordError::kNone; }
 };
+
+// A line, or why it is none.
+using RecordLineResult = runtime::Result<RecordLine, RecordError>;
 
 // Reads one line (without its newline; a trailing '\r' is ignored). The event itself is not validated
 // here beyond its object shape: parse_event() does that.
-RecordLine read_record_line(std::string_view line);
+RecordLineResult read_record_line(std::string_view line);
 
 // The line for an event (a JSON object) received at `time`, without the newline.
 std::string write_record_line(std::string_view event_bytes, const RecordTime& time);

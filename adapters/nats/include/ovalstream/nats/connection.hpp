@@ -36,7 +36,7 @@ struct ConnectionOptions {
   // returned. Not called for a connect() that succeeded at once.
   std::function<void(bool connected)> on_connection_change;
   // Asynchronous errors that belong to no consumer (a consumer's own go to its status handler).
-  std::function<void(const Status&)> on_error;
+  std::function<void(const Error&)> on_error;
 
   std::chrono::milliseconds reconnect_wait{1000};
   // A single TCP connect attempt.

@@ -99,7 +99,7 @@ class OrderedConsumer {
   // Consumer problems: missed heartbeats, re-creations and their failures, a callback that threw.
   // Informational unless stats().healthy turns false. A report that nats.c makes while a callback of this
   // consumer runs is only counted in stats(), not passed on.
-  using StatusHandler = std::function<void(const Status&)>;
+  using StatusHandler = std::function<void(const Error&)>;
 
   // Creates the consumer on the server and starts delivering. Fails when the stream does not exist, the
   // filter matches none of its subjects, or the server does not answer within the request timeout.

@@ -3,107 +3,29 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 #include <cstdio>
-#include <random>
 #include <set>
 #include <utility>
 
-namespace ovalstream::recorder {
+#include "ovalstream/core/record_codec.hpp"
+#include "simulator/distances.hpp"
+#include "simulator/nations.hpp"
+#include "simulator/random.hpp"
+#include "simulator/sorted_json.hpp"
+
+namespace ovalstream::simulator {
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------
-// Randomness: std::mt19937_64 (fully specified by the standard) mapped to ranges with integer arithmetic
-// only, so every platform draws the same numbers. (std::uniform_int_distribution & co. are not portable.)
+// JSON (sorted_json.hpp): every object with its keys sorted.
 
-class Random {
- public:
-  explicit Random(std::uint64_t seed) : engine_(seed) {}
-  std::uint64_t next() { return engine_(); }
-  // Uniform in [lo, hi]; the modulo bias is below 2^-40 for the ranges used here.
-  std::int64_t between(std::int64_t lo, std::int64_t hi) {
-    return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
-  // Bell-shaped in [center - spread, center + spread]: the mean of three uniform draws.
-  std::int64_t around(std::int64_t center, std::int64_t spread) {
-    const std::int64_t sum = between(-spread, spread) + between(-spread, spread) + between(-spread, spread);
-    return center + sum / 3;
-  }
-  bool chance(int percent) { return between(0, 99) < percent; }
-  // A version-4 GUID, as Vantage's ids.
-  std::string guid() {
-    static constexpr char kHex[] = "0123456789abcdef";
-    const std::uint64_t a = next();
-    const std::uint64_t b = next();
-    std::string digits;
-    for (int i = 15; i >= 0; --i) digits += kHex[(a >> (i * 4)) & 0xF];
-    for (int i = 15; i >= 0; --i) digits += kHex[(b >> (i * 4)) & 0xF];
-    digits[12] = '4';
-    digits[16] = kHex[8 + (b >> 62)];
-    return digits.substr(0, 8) + "-" + digits.substr(8, 4) + "-" + digits.substr(12, 4) + "-" +
-           digits.substr(16, 4) + "-" + digits.substr(20, 12);
-  }
+using Member = JsonMember;
+const Json kNull = Json::null();
 
- private:
-  std::mt19937_64 engine_;
-};
-
-// ---------------------------------------------------------------------------------------------------------
-// JSON text. Objects are written with their keys sorted, as the original recorder wrote every event.
-
-using Member = std::pair<std::string_view, std::string>;
-const std::string kNull = "null";
-
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(c >> 4) & 0xF];
-      out += kHex[c & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string num(std::int64_t value) {
-  return std::to_string(value);
-}
-
-// Shortest round-trip form (std::to_chars is exact and portable); integral values print without ".0".
-std::string real(double value) {
-  std::array<char, 40> buffer{};
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  return std::string(buffer.data(), result.ptr);
-}
-
-std::string object(std::vector<Member> members) {
-  std::sort(members.begin(), members.end(),
-            [](const Member& a, const Member& b) { return a.first < b.first; });
-  std::string out = "{";
-  for (const auto& [key, value] : members) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    out += key;
-    out += "\":";
-    out += value;
-  }
-  return out + "}";
-}
-
-std::string array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    out += item;
-  }
-  return out + "]";
+// Appends `more` to `members`.
+std::vector<JsonMember> with(std::vector<JsonMember> members, std::vector<JsonMember> more) {
+  for (auto& member : more) members.push_back(std::move(member));
+  return members;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -122,36 +44,8 @@ constexpr std::int64_t seconds_us(std::int64_t seconds) {
   return seconds * kMicrosPerSecond;
 }
 
-// Howard Hinnant's days-to-civil algorithm.
-void civil_from_days(std::int64_t z, std::int64_t& year, int& month, int& day) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-}
-
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-// "YYYY-MM-DDTHH:MM:SS" of whole seconds since the epoch.
-std::string stamp(std::int64_t seconds) {
-  const std::int64_t days = floor_div(seconds, 86400);
-  const std::int64_t rest = seconds - days * 86400;
-  std::int64_t year = 0;
-  int month = 0;
-  int day = 0;
-  civil_from_days(days, year, month, day);
-  std::array<char, 96> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%04lld-%02d-%02dT%02lld:%02lld:%02lld",
-                static_cast<long long>(year), month, day, static_cast<long long>(rest / 3600),
-                static_cast<long long>(rest / 60 % 60), static_cast<long long>(rest % 60));
-  return buffer.data();
 }
 
 // Seven fraction digits of `ticks` within a second; trimmed of trailing zeros when `trim`.
@@ -168,139 +62,8 @@ std::string fraction(std::int64_t ticks_in_second, bool trim) {
 // UTC "when" of an instant given in ticks since the epoch.
 std::string utc_when(Ticks unix_ticks) {
   const std::int64_t seconds = floor_div(unix_ticks, kTicksPerSecond);
-  return stamp(seconds) + fraction(unix_ticks - seconds * kTicksPerSecond, true) + "Z";
+  return core::format_date_time(seconds) + fraction(unix_ticks - seconds * kTicksPerSecond, true) + "Z";
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// People. Invented combinations of common first names and surnames per nation ("de|Wit": prefix|surname).
-
-struct Nation {
-  const char* code;
-  const char* name;
-  std::array<const char*, 5> men;
-  std::array<const char*, 5> ladies;
-  std::array<const char*, 6> surnames;
-  int weight;  // how many skaters a World Cup field has from it, roughly
-};
-
-const std::array<Nation, 15> kNations = {{
-    {"NED",
-     "Netherlands",
-     {"Jorrit", "Thijs", "Bram", "Sjoerd", "Wouter"},
-     {"Femke", "Lieke", "Marit", "Sanne", "Joyce"},
-     {"de|Wit", "Hoekstra", "van der|Veen", "Bakker", "Dijkstra", "Koopmans"},
-     5},
-    {"NOR",
-     "Norway",
-     {"Håkon", "Sindre", "Eirik", "Magnus", "Vegard"},
-     {"Ingrid", "Silje", "Marte", "Ida", "Ragnhild"},
-     {"Solberg", "Haugen", "Lunde", "Bakken", "Strand", "Moe"},
-     3},
-    {"JPN",
-     "Japan",
-     {"Haruto", "Daiki", "Kenta", "Ryota", "Shota"},
-     {"Yuka", "Aoi", "Miho", "Nanami", "Saki"},
-     {"Sato", "Takeda", "Nakamura", "Kobayashi", "Ishikawa", "Morita"},
-     4},
-    {"CAN",
-     "Canada",
-     {"Liam", "Ethan", "Connor", "Mathieu", "Owen"},
-     {"Chloe", "Emma", "Ariane", "Megan", "Julie"},
-     {"Tremblay", "MacLeod", "Gagnon", "Fraser", "Bouchard", "Wilson"},
-     3},
-    {"USA",
-     "United States",
-     {"Tyler", "Jordan", "Austin", "Casey", "Ryan"},
-     {"Brittany", "Kaitlyn", "Morgan", "Abby", "Hailey"},
-     {"Miller", "Carter", "Hughes", "Bennett", "Foster", "Reid"},
-     3},
-    {"GER",
-     "Germany",
-     {"Felix", "Moritz", "Jonas", "Lukas", "Tobias"},
-     {"Lea", "Anna", "Katrin", "Miriam", "Franziska"},
-     {"Becker", "Hoffmann", "Schäfer", "Krüger", "Wagner", "Lorenz"},
-     2},
-    {"ITA",
-     "Italy",
-     {"Matteo", "Lorenzo", "Davide", "Andrea", "Riccardo"},
-     {"Giulia", "Chiara", "Federica", "Martina", "Elisa"},
-     {"Rossi", "Bianchi", "Colombo", "Ferrari", "Moretti", "Galli"},
-     2},
-    {"POL",
-     "Poland",
-     {"Piotr", "Kacper", "Marcin", "Damian", "Wojciech"},
-     {"Natalia", "Karolina", "Zofia", "Magda", "Aleksandra"},
-     {"Nowak", "Kowalczyk", "Zieliński", "Wójcik", "Mazur", "Krawiec"},
-     2},
-    {"KOR",
-     "Korea",
-     {"Min-jun", "Seo-jin", "Ji-hoon", "Hyun-woo", "Dong-hyun"},
-     {"Ji-woo", "Seo-yeon", "Ha-eun", "Min-seo", "Yu-na"},
-     {"Kim", "Park", "Lee", "Choi", "Jung", "Kang"},
-     2},
-    {"CHN",
-     "China",
-     {"Wei", "Hao", "Jun", "Tao", "Lei"},
-     {"Mei", "Xin", "Yue", "Ling", "Fang"},
-     {"Wang", "Li", "Zhang", "Liu", "Chen", "Zhao"},
-     2},
-    {"CZE",
-     "Czechia",
-     {"Jakub", "Tomáš", "Ondřej", "Petr", "Lukáš"},
-     {"Tereza", "Klára", "Eliška", "Barbora", "Lucie"},
-     {"Novák", "Svoboda", "Dvořák", "Černý", "Procházka", "Kučera"},
-     1},
-    {"BEL",
-     "Belgium",
-     {"Jens", "Pieter", "Wout", "Arne", "Stijn"},
-     {"Hanne", "Lotte", "Fien", "Elke", "Nele"},
-     {"Peeters", "Janssens", "Maes", "Claes", "Willems", "Wouters"},
-     1},
-    {"AUT",
-     "Austria",
-     {"Florian", "Stefan", "Jakob", "Paul", "Maximilian"},
-     {"Verena", "Magdalena", "Julia", "Theresa", "Lena"},
-     {"Gruber", "Huber", "Steiner", "Moser", "Hofer", "Leitner"},
-     1},
-    {"SUI",
-     "Switzerland",
-     {"Nico", "Luca", "Reto", "Fabian", "Simon"},
-     {"Laura", "Nadine", "Seraina", "Jana", "Alina"},
-     {"Meier", "Keller", "Frei", "Brunner", "Baumann", "Graf"},
-     1},
-    {"FRA",
-     "France",
-     {"Hugo", "Théo", "Baptiste", "Antoine", "Mathis"},
-     {"Manon", "Camille", "Léa", "Pauline", "Margaux"},
-     {"Girard", "Lefèvre", "Moreau", "Fontaine", "Rousseau", "Garnier"},
-     1},
-}};
-
-// The nations with a team pursuit team.
-constexpr std::array<int, 8> kTeamNations = {0, 1, 2, 3, 4, 5, 6, 7};
-
-const Nation& pick_nation(Random& random) {
-  int total = 0;
-  for (const auto& nation : kNations) total += nation.weight;
-  std::int64_t draw = random.between(0, total - 1);
-  for (const auto& nation : kNations) {
-    if (draw < nation.weight) return nation;
-    draw -= nation.weight;
-  }
-  return kNations.front();
-}
-
-struct Person {
-  std::string first_name;
-  std::string prefix;  // "de", "van der", or empty
-  std::string surname;
-  std::string nation;
-  std::string person_id;
-  bool lady = false;
-
-  std::string full_name() const { return first_name + " " + (prefix.empty() ? "" : prefix + " ") + surname; }
-  std::string short_name() const { return (prefix.empty() ? "" : prefix + " ") + surname; }
-};
 
 // ---------------------------------------------------------------------------------------------------------
 // The rink: 400 m, the finish line (line A) and the opposite line (line B, 200 m on); positions counted in
@@ -320,135 +83,16 @@ int loop_where(int position) {
   return position == 0 ? kUnitsPerLap / kLoopSpacing : position / kLoopSpacing;
 }
 
-std::string presentation_source(std::string_view how) {
+Json presentation_source(std::string_view how) {
   if (how == "Photofinish") {
-    return object({{"applianceInstanceName", quote("Filtered-FL")},
-                   {"applianceName", quote("MYLAPS Orbits")},
-                   {"how", quote("Photofinish")}});
+    return Json::object({{"applianceInstanceName", Json::string("Filtered-FL")},
+                         {"applianceName", Json::string("MYLAPS Orbits")},
+                         {"how", Json::string("Photofinish")}});
   }
-  return object(
-      {{"applianceInstanceName", quote("Main")}, {"applianceName", quote("MYLAPS X2")}, {"how", quote(how)}});
+  return Json::object({{"applianceInstanceName", Json::string("Main")},
+                       {"applianceName", Json::string("MYLAPS X2")},
+                       {"how", Json::string(how)}});
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Distances.
-
-struct DistanceSpec {
-  SimulatedDistance kind;
-  bool ladies = false;
-  int number = 0;
-  std::string name;
-  int value = 0;           // meters, or laps
-  int value_quantity = 0;  // 0 meters, 1 laps
-  std::string discipline;
-  std::vector<int> laps_units;           // each lap's length in 100 m units
-  std::array<int, 2> start_position;     // by lane: where on the rink the race starts (units from line A)
-  std::vector<std::int64_t> men_lap_cs;  // the model's lap times for men, centiseconds
-  int default_heats = 1;
-  std::string id;
-  std::string list_id;
-};
-
-int race_meters(const DistanceSpec& spec) {
-  int units = 0;
-  for (int u : spec.laps_units) units += u;
-  return units * 100;
-}
-
-DistanceSpec make_spec(SimulatedDistance kind, bool ladies) {
-  DistanceSpec spec;
-  spec.kind = kind;
-  spec.ladies = ladies;
-  const std::string gender = ladies ? "Ladies" : "Men";
-  const std::string individual = "SpeedSkating.LongTrack.PairsDistance.Individual";
-  switch (kind) {
-    case SimulatedDistance::k500:
-      spec.number = ladies ? 1 : 2;
-      spec.value = 500;
-      spec.discipline = individual;
-      spec.laps_units = {1, 4};
-      spec.start_position = {3, 3};
-      spec.men_lap_cs = {960, 2500};
-      spec.default_heats = 5;
-      break;
-    case SimulatedDistance::k1000:
-      spec.number = ladies ? 3 : 4;
-      spec.value = 1000;
-      spec.discipline = individual;
-      spec.laps_units = {2, 4, 4};
-      spec.start_position = {2, 2};
-      spec.men_lap_cs = {1640, 2570, 2740};
-      spec.default_heats = 4;
-      break;
-    case SimulatedDistance::k1500:
-      spec.number = ladies ? 5 : 6;
-      spec.value = 1500;
-      spec.discipline = individual;
-      spec.laps_units = {3, 4, 4, 4};
-      spec.start_position = {1, 1};
-      spec.men_lap_cs = {2410, 2640, 2780, 2900};
-      spec.default_heats = 4;
-      break;
-    case SimulatedDistance::k5000:
-      spec.number = ladies ? 7 : 8;
-      spec.value = 5000;
-      spec.discipline = individual;
-      spec.laps_units = {2};
-      for (int i = 0; i < 12; ++i) spec.laps_units.push_back(4);
-      spec.start_position = {2, 2};
-      spec.men_lap_cs = {1950, 2920, 2940, 2960, 2980, 3000, 3010, 3020, 3030, 3040, 3050, 3060, 3040};
-      spec.default_heats = 4;
-      break;
-    case SimulatedDistance::kTeamPursuit: {
-      spec.number = ladies ? 9 : 10;
-      const int laps = ladies ? 6 : 8;
-      spec.value = laps;
-      spec.value_quantity = 1;
-      spec.discipline = "SpeedSkating.LongTrack.PairsDistance.TeamPursuit";
-      // Timed every half lap; the teams start on opposite straights.
-      spec.laps_units.assign(static_cast<std::size_t>(laps * 2), 2);
-      spec.start_position = {0, 2};
-      spec.men_lap_cs = {1810, 1330, 1335, 1340, 1345, 1350, 1355, 1360,
-                         1365, 1370, 1375, 1380, 1390, 1400, 1410, 1420};
-      spec.men_lap_cs.resize(spec.laps_units.size());
-      spec.default_heats = 3;
-      break;
-    }
-    case SimulatedDistance::kMassStart:
-      spec.number = ladies ? 11 : 12;
-      spec.value = 16;
-      spec.value_quantity = 1;
-      spec.discipline = "SpeedSkating.LongTrack.MassStartDistance";
-      spec.laps_units.assign(16, 4);
-      spec.start_position = {0, 0};
-      // Tactical laps, sprints on laps 4, 8 and 12, the final sprint.
-      spec.men_lap_cs = {3300, 3000, 3000, 2860, 2980, 2980, 2980, 2860,
-                         2950, 2950, 2950, 2840, 2900, 2850, 2780, 2730};
-      spec.default_heats = 1;
-      break;
-  }
-  switch (kind) {
-    case SimulatedDistance::kTeamPursuit:
-      spec.name = gender + " Team Pursuit";
-      break;
-    case SimulatedDistance::kMassStart:
-      spec.name = gender + " Mass Start";
-      break;
-    default:
-      spec.name = gender + " " + std::to_string(spec.value) + " meter";
-  }
-  return spec;
-}
-
-// The day's program: which distances are skated, in order, and by whom.
-constexpr std::array<std::pair<SimulatedDistance, bool>, 6> kProgram = {{
-    {SimulatedDistance::k500, false},
-    {SimulatedDistance::k1000, true},
-    {SimulatedDistance::k1500, false},
-    {SimulatedDistance::k5000, false},
-    {SimulatedDistance::kTeamPursuit, true},
-    {SimulatedDistance::kMassStart, false},
-}};
 
 // ---------------------------------------------------------------------------------------------------------
 // The simulator.
@@ -456,9 +100,9 @@ constexpr std::array<std::pair<SimulatedDistance, bool>, 6> kProgram = {{
 // One competitor (skater or team) in a race of a heat.
 struct Entrant {
   std::string race_id;
-  std::string competitor;                 // the competitor JSON
-  std::vector<std::string> transponders;  // JSON objects
-  int ability = 1000;                     // per mille of the model's times (lower is faster)
+  Json competitor;
+  std::vector<Json> transponders;
+  int ability = 1000;  // per mille of the model's times (lower is faster)
   std::optional<Ticks> personal_best;
   std::optional<Ticks> season_best;
   int lane = 0;
@@ -526,8 +170,8 @@ class CompetitionSimulator {
     return distances_.front();
   }
 
-  void emit(std::int64_t micros, std::string bytes) {
-    pending_.push_back({micros, sequence_++, std::move(bytes)});
+  void emit(std::int64_t micros, Json event) {
+    pending_.push_back({micros, sequence_++, std::move(event).release()});
   }
 
   std::int64_t local_seconds(std::int64_t unix_micros) const {
@@ -536,115 +180,119 @@ class CompetitionSimulator {
 
   // ---- competition and distances ----
 
-  std::string distance_json(const DistanceSpec& spec, std::int64_t starts_micros) const {
-    const std::string weather = object({{"airPressure", kNull},
-                                        {"airTemperature", kNull},
-                                        {"humidity", kNull},
-                                        {"trackTemperature", kNull},
-                                        {"windSpeed", kNull}});
+  Json distance_json(const DistanceSpec& spec, std::int64_t starts_micros) const {
+    const Json weather = Json::object({{"airPressure", kNull},
+                                       {"airTemperature", kNull},
+                                       {"humidity", kNull},
+                                       {"trackTemperature", kNull},
+                                       {"windSpeed", kNull}});
     const std::int64_t starts = local_seconds(starts_micros) / 300 * 300;
-    return object({{"classificationPrecision", num(100000)},
-                   {"combinations", "[]"},
-                   {"competitionId", quote(competition_id_)},
-                   {"continuousNumbering", "false"},
-                   {"discipline", quote(spec.discipline)},
-                   {"distancePointsTableId", kNull},
-                   {"endWeather", weather},
-                   {"firstHeat", num(1)},
-                   {"id", quote(spec.id)},
-                   {"lastRaceCommitted", kNull},
-                   {"name", quote(spec.name)},
-                   {"number", num(spec.number)},
-                   {"referee1", quote("Ruud Veldkamp (NED)")},
-                   {"referee2", quote("Kari Lindqvist (FIN)")},
-                   {"rounds", num(1)},
-                   {"startMode", num(0)},
-                   {"startWeather", weather},
-                   {"starter", quote("Georg Hallwachs (GER)")},
-                   {"starts", quote(stamp(starts))},
-                   {"trackLength", num(400)},
-                   {"value", num(spec.value)},
-                   {"valueQuantity", num(spec.value_quantity)},
-                   {"venueCode", quote("NRV")},
-                   {"venueDiscipline", quote("SpeedSkating.LongTrack")}});
+    return Json::object({{"classificationPrecision", Json::integer(100000)},
+                         {"combinations", Json::array({})},
+                         {"competitionId", Json::string(competition_id_)},
+                         {"continuousNumbering", Json::boolean(false)},
+                         {"discipline", Json::string(spec.discipline)},
+                         {"distancePointsTableId", kNull},
+                         {"endWeather", weather},
+                         {"firstHeat", Json::integer(1)},
+                         {"id", Json::string(spec.id)},
+                         {"lastRaceCommitted", kNull},
+                         {"name", Json::string(spec.name)},
+                         {"number", Json::integer(spec.number)},
+                         {"referee1", Json::string("Ruud Veldkamp (NED)")},
+                         {"referee2", Json::string("Kari Lindqvist (FIN)")},
+                         {"rounds", Json::integer(1)},
+                         {"startMode", Json::integer(0)},
+                         {"startWeather", weather},
+                         {"starter", Json::string("Georg Hallwachs (GER)")},
+                         {"starts", Json::string(core::format_date_time(starts))},
+                         {"trackLength", Json::integer(400)},
+                         {"value", Json::integer(spec.value)},
+                         {"valueQuantity", Json::integer(spec.value_quantity)},
+                         {"venueCode", Json::string("NRV")},
+                         {"venueDiscipline", Json::string("SpeedSkating.LongTrack")}});
   }
 
-  std::string competition_activated() {
-    std::vector<std::string> combinations;
-    std::vector<std::string> distances;
+  Json competition_activated() {
+    std::vector<Json> combinations;
+    std::vector<Json> distances;
     const std::int64_t day = local_seconds(options_.start.unix_micros) / 86400 * 86400;
     for (const auto& spec : distances_) {
       const bool team = spec.kind == SimulatedDistance::kTeamPursuit;
-      combinations.push_back(object({{"categoryFilter", quote(team ? "T" : (spec.ladies ? "D*" : "H*"))},
-                                     {"classFilter", kNull},
-                                     {"classificationWeight", num(500)},
-                                     {"competitorsConfirmed", num(0)},
-                                     {"competitorsPending", num(0)},
-                                     {"competitorsTotal", num(0)},
-                                     {"competitorsWithdrawn", num(0)},
-                                     {"distances", "[]"},
-                                     {"id", quote(random_.guid())},
-                                     {"name", quote(spec.name)},
-                                     {"number", num(spec.number)},
-                                     {"starts", kNull}}));
+      combinations.push_back(
+          Json::object({{"categoryFilter", Json::string(team ? "T" : (spec.ladies ? "D*" : "H*"))},
+                        {"classFilter", kNull},
+                        {"classificationWeight", Json::integer(500)},
+                        {"competitorsConfirmed", Json::integer(0)},
+                        {"competitorsPending", Json::integer(0)},
+                        {"competitorsTotal", Json::integer(0)},
+                        {"competitorsWithdrawn", Json::integer(0)},
+                        {"distances", Json::array({})},
+                        {"id", Json::string(random_.guid())},
+                        {"name", Json::string(spec.name)},
+                        {"number", Json::integer(spec.number)},
+                        {"starts", kNull}}));
       distances.push_back(distance_json(spec, options_.start.unix_micros));
     }
-    const std::string address = object({{"city", quote("Noorderveld")},
-                                        {"countryCode", quote("NED")},
-                                        {"line1", kNull},
-                                        {"line2", kNull},
-                                        {"postalCode", kNull},
-                                        {"stateOrProvince", quote("Drenthe")}});
-    const std::string venue = object({{"address", address},
-                                      {"code", quote("NRV")},
-                                      {"continentCode", quote("EUR")},
-                                      {"discipline", quote("SpeedSkating.LongTrack")},
-                                      {"name", quote("IJsstadion Noorderveld")},
-                                      {"tracks", "[]"}});
-    const std::string competition = object({{"class", num(50)},
-                                            {"code", quote("")},
-                                            {"culture", quote("en-US")},
-                                            {"defaultReferee1", kNull},
-                                            {"defaultReferee2", kNull},
-                                            {"defaultStarter", kNull},
-                                            {"discipline", quote("SpeedSkating.LongTrack")},
-                                            {"distanceCombinations", array(combinations)},
-                                            {"distances", array(distances)},
-                                            {"ends", quote(stamp(day + 86400 + 18 * 3600))},
-                                            {"extra", kNull},
-                                            {"id", quote(competition_id_)},
-                                            {"licenseIssuerId", quote("ISU")},
-                                            {"location", kNull},
-                                            {"locationFlags", num(0)},
-                                            {"madeOfficial", kNull},
-                                            {"name", quote("ovalstream Simulated World Cup Noorderveld")},
-                                            {"providerKey", kNull},
-                                            {"reportTemplateName", quote("Simulated World Cup")},
-                                            {"resultsStatus", num(0)},
-                                            {"serie", kNull},
-                                            {"sponsor", quote("")},
-                                            {"starts", quote(stamp(day + 12 * 3600))},
-                                            {"test", "true"},
-                                            {"timeZone", quote("W. Europe Standard Time")},
-                                            {"venue", venue}});
-    return object({{"competition", competition},
-                   {"competitionId", quote(competition_id_)},
-                   {"typeName", quote("CompetitionActivatedEvent")}});
+    const Json address = Json::object({{"city", Json::string("Noorderveld")},
+                                       {"countryCode", Json::string("NED")},
+                                       {"line1", kNull},
+                                       {"line2", kNull},
+                                       {"postalCode", kNull},
+                                       {"stateOrProvince", Json::string("Drenthe")}});
+    const Json venue = Json::object({{"address", address},
+                                     {"code", Json::string("NRV")},
+                                     {"continentCode", Json::string("EUR")},
+                                     {"discipline", Json::string("SpeedSkating.LongTrack")},
+                                     {"name", Json::string("IJsstadion Noorderveld")},
+                                     {"tracks", Json::array({})}});
+    const Json competition =
+        Json::object({{"class", Json::integer(50)},
+                      {"code", Json::string("")},
+                      {"culture", Json::string("en-US")},
+                      {"defaultReferee1", kNull},
+                      {"defaultReferee2", kNull},
+                      {"defaultStarter", kNull},
+                      {"discipline", Json::string("SpeedSkating.LongTrack")},
+                      {"distanceCombinations", Json::array(combinations)},
+                      {"distances", Json::array(distances)},
+                      {"ends", Json::string(core::format_date_time(day + 86400 + 18 * 3600))},
+                      {"extra", kNull},
+                      {"id", Json::string(competition_id_)},
+                      {"licenseIssuerId", Json::string("ISU")},
+                      {"location", kNull},
+                      {"locationFlags", Json::integer(0)},
+                      {"madeOfficial", kNull},
+                      {"name", Json::string("ovalstream Simulated World Cup Noorderveld")},
+                      {"providerKey", kNull},
+                      {"reportTemplateName", Json::string("Simulated World Cup")},
+                      {"resultsStatus", Json::integer(0)},
+                      {"serie", kNull},
+                      {"sponsor", Json::string("")},
+                      {"starts", Json::string(core::format_date_time(day + 12 * 3600))},
+                      {"test", Json::boolean(true)},
+                      {"timeZone", Json::string("W. Europe Standard Time")},
+                      {"venue", venue}});
+    return Json::object({{"competition", competition},
+                         {"competitionId", Json::string(competition_id_)},
+                         {"typeName", Json::string("CompetitionActivatedEvent")}});
   }
 
-  std::string heat_json(int number) const { return object({{"number", num(number)}, {"round", num(1)}}); }
+  Json heat_json(int number) const {
+    return Json::object({{"number", Json::integer(number)}, {"round", Json::integer(1)}});
+  }
 
   std::vector<Member> heat_members(const DistanceSpec& spec, int heat, std::string_view type_name) const {
-    return {{"competitionId", quote(competition_id_)},
-            {"distanceId", quote(spec.id)},
+    return {{"competitionId", Json::string(competition_id_)},
+            {"distanceId", Json::string(spec.id)},
             {"heat", heat_json(heat)},
-            {"typeName", quote(type_name)}};
+            {"typeName", Json::string(type_name)}};
   }
 
   std::vector<Member> race_members(const DistanceSpec& spec, int heat, const Entrant& entrant,
                                    std::string_view type_name) const {
     auto members = heat_members(spec, heat, type_name);
-    members.emplace_back("raceId", quote(entrant.race_id));
+    members.emplace_back("raceId", Json::string(entrant.race_id));
     return members;
   }
 
@@ -676,53 +324,55 @@ class CompetitionSimulator {
     // Entries were made in the days before the competition.
     const std::int64_t seconds =
         local_seconds(options_.start.unix_micros) - random_.between(2 * 86400, 9 * 86400);
-    return stamp(seconds) + fraction(random_.between(0, kTicksPerSecond - 1), false);
+    return core::format_date_time(seconds) + fraction(random_.between(0, kTicksPerSecond - 1), false);
   }
 
-  std::string person_competitor(const Person& person, const DistanceSpec& spec, int start_number) {
+  Json person_competitor(const Person& person, const DistanceSpec& spec, int start_number) {
     const std::string initial = person.first_name.substr(0, 1) + ".";
-    return object(
-        {{"added", quote(added_stamp())},
-         {"category", quote(person.lady ? "DSA" : "HSA")},
+    return Json::object(
+        {{"added", Json::string(added_stamp())},
+         {"category", Json::string(person.lady ? "DSA" : "HSA")},
          {"class", kNull},
          {"clubCode", kNull},
-         {"clubCountryCode", quote(person.nation)},
+         {"clubCountryCode", Json::string(person.nation)},
          {"clubFullName", kNull},
          {"clubShortName", kNull},
          {"from", kNull},
-         {"fullName", quote(person.full_name())},
-         {"gender", num(person.lady ? 1 : 0)},
-         {"id", quote(random_.guid())},
+         {"fullName", Json::string(person.full_name())},
+         {"gender", Json::integer(person.lady ? 1 : 0)},
+         {"id", Json::string(random_.guid())},
          {"legNumber", kNull},
-         {"licenseDiscipline", quote("SpeedSkating.LongTrack")},
-         {"licenseFlags", num(0)},
-         {"licenseKey", quote(std::to_string(random_.between(10100000, 10999999)))},
-         {"listId", quote(spec.list_id)},
-         {"name", object({{"firstName", quote(person.first_name)},
-                          {"initials", quote(initial)},
-                          {"surname", quote(person.surname)},
-                          {"surnamePrefix", person.prefix.empty() ? kNull : quote(person.prefix)}})},
-         {"nationalityCode", quote(person.nation)},
-         {"personId", quote(person.person_id)},
-         {"shortName", quote(person.short_name())},
-         {"source", num(0)},
+         {"licenseDiscipline", Json::string("SpeedSkating.LongTrack")},
+         {"licenseFlags", Json::integer(0)},
+         {"licenseKey", Json::string(std::to_string(random_.between(10100000, 10999999)))},
+         {"listId", Json::string(spec.list_id)},
+         {"name",
+          Json::object({{"firstName", Json::string(person.first_name)},
+                        {"initials", Json::string(initial)},
+                        {"surname", Json::string(person.surname)},
+                        {"surnamePrefix", person.prefix.empty() ? kNull : Json::string(person.prefix)}})},
+         {"nationalityCode", Json::string(person.nation)},
+         {"personId", Json::string(person.person_id)},
+         {"shortName", Json::string(person.short_name())},
+         {"source", Json::integer(0)},
          {"sponsor", kNull},
-         {"startNumber", num(start_number)},
-         {"status", num(1)},
+         {"startNumber", Json::integer(start_number)},
+         {"status", Json::integer(1)},
          {"transponder1", kNull},
          {"transponder2", kNull},
-         {"typeName", quote("PersonCompetitor")}});
+         {"typeName", Json::string("PersonCompetitor")}});
   }
 
   // Two transponders per skater (one on each skate).
   void add_transponders(const Person& person, Entrant& entrant) {
     const std::int64_t set = random_.between(10, 99);
     for (int i = 0; i < 2; ++i) {
-      entrant.transponders.push_back(object({{"code", num(random_.between(100000000, 119999999))},
-                                             {"label", kNull},
-                                             {"personId", quote(person.person_id)},
-                                             {"set", num(set)},
-                                             {"type", quote("MYLAPS ProChip")}}));
+      entrant.transponders.push_back(
+          Json::object({{"code", Json::integer(random_.between(100000000, 119999999))},
+                        {"label", kNull},
+                        {"personId", Json::string(person.person_id)},
+                        {"set", Json::integer(set)},
+                        {"type", Json::string("MYLAPS ProChip")}}));
     }
   }
 
@@ -772,7 +422,7 @@ class CompetitionSimulator {
       Entrant entrant;
       entrant.race_id = random_.guid();
       entrant.ability = static_cast<int>(random_.around(1010 - 20 * i / std::max(1, count - 1), 5));
-      std::vector<std::string> members;
+      std::vector<Json> members;
       for (int m = 0; m < 3; ++m) {
         const Person person = new_person(spec.ladies, &nation);
         members.push_back(person_competitor(person, spec, 100 + i * 10 + m));
@@ -780,33 +430,33 @@ class CompetitionSimulator {
       }
       std::string upper = nation.name;
       for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      entrant.competitor = object({{"added", quote(added_stamp())},
-                                   {"category", quote("T")},
-                                   {"class", kNull},
-                                   {"clubCode", kNull},
-                                   {"clubCountryCode", kNull},
-                                   {"clubFullName", kNull},
-                                   {"clubShortName", kNull},
-                                   {"from", kNull},
-                                   {"fullName", quote(nation.name)},
-                                   {"gender", num(spec.ladies ? 1 : 0)},
-                                   {"id", quote(random_.guid())},
-                                   {"legNumber", kNull},
-                                   {"licenseDiscipline", kNull},
-                                   {"licenseFlags", num(0)},
-                                   {"licenseKey", kNull},
-                                   {"listId", quote(spec.list_id)},
-                                   {"members", array(members)},
-                                   {"name", quote(nation.name)},
-                                   {"nationalityCode", quote(nation.code)},
-                                   {"shortName", quote(upper)},
-                                   {"source", num(1)},
-                                   {"sponsor", kNull},
-                                   {"startNumber", num(20 + i)},
-                                   {"status", num(1)},
-                                   {"transponder1", kNull},
-                                   {"transponder2", kNull},
-                                   {"typeName", quote("TeamCompetitor")}});
+      entrant.competitor = Json::object({{"added", Json::string(added_stamp())},
+                                         {"category", Json::string("T")},
+                                         {"class", kNull},
+                                         {"clubCode", kNull},
+                                         {"clubCountryCode", kNull},
+                                         {"clubFullName", kNull},
+                                         {"clubShortName", kNull},
+                                         {"from", kNull},
+                                         {"fullName", Json::string(nation.name)},
+                                         {"gender", Json::integer(spec.ladies ? 1 : 0)},
+                                         {"id", Json::string(random_.guid())},
+                                         {"legNumber", kNull},
+                                         {"licenseDiscipline", kNull},
+                                         {"licenseFlags", Json::integer(0)},
+                                         {"licenseKey", kNull},
+                                         {"listId", Json::string(spec.list_id)},
+                                         {"members", Json::array(members)},
+                                         {"name", Json::string(nation.name)},
+                                         {"nationalityCode", Json::string(nation.code)},
+                                         {"shortName", Json::string(upper)},
+                                         {"source", Json::integer(1)},
+                                         {"sponsor", kNull},
+                                         {"startNumber", Json::integer(20 + i)},
+                                         {"status", Json::integer(1)},
+                                         {"transponder1", kNull},
+                                         {"transponder2", kNull},
+                                         {"typeName", Json::string("TeamCompetitor")}});
       entrants.push_back(std::move(entrant));
     }
     return entrants;
@@ -960,23 +610,16 @@ class CompetitionSimulator {
 
   static Ticks truncated(Ticks ticks) { return ticks / kTicksPerCentisecond * kTicksPerCentisecond; }
 
-  std::string lap_position_json(const DistanceSpec& spec, std::size_t index, Ticks time, Ticks previous,
-                                const std::string& ranking) const {
-    int units = 0;
-    for (std::size_t i = 0; i <= index; ++i) units += spec.laps_units[i];
-    const int passed_length = units * 100;
-    const int total = race_meters(spec);
-    return object({{"index", num(static_cast<std::int64_t>(index))},
-                   {"lapTime", num(truncated(time) - truncated(previous))},
-                   {"passedLength", num(passed_length)},
-                   {"ranking", ranking},
-                   {"rounds", real(passed_length / 400.0)},
-                   {"roundsToGo", real((total - passed_length) / 400.0)},
-                   {"time", num(time)}});
+  Json lap_position_json(const DistanceSpec& spec, std::size_t index, Ticks time, Ticks previous,
+                         const Json& ranking) const {
+    return Json::object(with(lap_distance_members(spec, index),
+                             {{"lapTime", Json::integer(truncated(time) - truncated(previous))},
+                              {"ranking", ranking},
+                              {"time", Json::integer(time)}}));
   }
 
-  std::vector<std::string> estimated_laps(const DistanceSpec& spec, const Entrant& entrant) const {
-    std::vector<std::string> laps;
+  std::vector<Json> estimated_laps(const DistanceSpec& spec, const Entrant& entrant) const {
+    std::vector<Json> laps;
     Ticks time = 0;
     for (std::size_t lap = 0; lap < spec.men_lap_cs.size(); ++lap) {
       const Ticks previous = time;
@@ -986,29 +629,30 @@ class CompetitionSimulator {
     return laps;
   }
 
-  std::string race_json(const DistanceSpec& spec, int heat, const Entrant& entrant, const std::string& laps,
-                        const std::string& result, const std::string& time) const {
+  Json race_json(const DistanceSpec& spec, int heat, const Entrant& entrant, const Json& laps,
+                 const Json& result, const Json& time) const {
     const int lane = spec.kind == SimulatedDistance::kMassStart ? 0 : entrant.lane;
-    return object({{"color", num(lane)},
-                   {"competitor", entrant.competitor},
-                   {"distanceId", quote(spec.id)},
-                   {"heat", num(heat)},
-                   {"id", quote(entrant.race_id)},
-                   {"lane", num(lane)},
-                   {"laps", laps},
-                   {"personalBest", entrant.personal_best ? num(*entrant.personal_best) : kNull},
-                   {"result", result},
-                   {"round", num(1)},
-                   {"seasonBest", entrant.season_best ? num(*entrant.season_best) : kNull},
-                   {"time", time},
-                   {"transponders", array(entrant.transponders)}});
+    return Json::object(
+        {{"color", Json::integer(lane)},
+         {"competitor", entrant.competitor},
+         {"distanceId", Json::string(spec.id)},
+         {"heat", Json::integer(heat)},
+         {"id", Json::string(entrant.race_id)},
+         {"lane", Json::integer(lane)},
+         {"laps", laps},
+         {"personalBest", entrant.personal_best ? Json::integer(*entrant.personal_best) : kNull},
+         {"result", result},
+         {"round", Json::integer(1)},
+         {"seasonBest", entrant.season_best ? Json::integer(*entrant.season_best) : kNull},
+         {"time", time},
+         {"transponders", Json::array(entrant.transponders)}});
   }
 
-  std::string start_json(Ticks gun_unix_ticks) const {
-    return object({{"flags", num(0)},
-                   {"instanceName", quote("Primary")},
-                   {"presentationSource", presentation_source("Start")},
-                   {"when", quote(utc_when(gun_unix_ticks))}});
+  Json start_json(Ticks gun_unix_ticks) const {
+    return Json::object({{"flags", Json::integer(0)},
+                         {"instanceName", Json::string("Primary")},
+                         {"presentationSource", presentation_source("Start")},
+                         {"when", Json::string(utc_when(gun_unix_ticks))}});
   }
 
   // One heat's plan and what it produced.
@@ -1020,90 +664,91 @@ class CompetitionSimulator {
     std::optional<std::int64_t> false_gun_us;
     std::vector<RaceRun> runs;
     // For the commit: per race, the passings and laps as JSON objects.
-    std::vector<std::vector<std::string>> passings;
-    std::vector<std::vector<std::string>> laps;
-    std::vector<std::string> photo_lap;
+    std::vector<std::vector<Json>> passings;
+    std::vector<std::vector<Json>> laps;
+    std::vector<Json> photo_lap;
     std::int64_t last_event_us = 0;
   };
 
-  std::string heat_activated(const DistanceSpec& spec, const HeatRun& heat) const {
-    std::vector<std::string> races;
+  Json heat_activated(const DistanceSpec& spec, const HeatRun& heat) const {
+    std::vector<Json> races;
     for (const Entrant* entrant : heat.entrants) {
-      races.push_back(object({{"estimatedLaps", array(estimated_laps(spec, *entrant))},
-                              {"laps", "[]"},
-                              {"passings", "[]"},
-                              {"race", race_json(spec, heat.number, *entrant, "[]", kNull, kNull)},
-                              {"start", kNull}}));
+      races.push_back(
+          Json::object({{"estimatedLaps", Json::array(estimated_laps(spec, *entrant))},
+                        {"laps", Json::array({})},
+                        {"passings", Json::array({})},
+                        {"race", race_json(spec, heat.number, *entrant, Json::array({}), kNull, kNull)},
+                        {"start", kNull}}));
     }
     auto members = heat_members(spec, heat.number, "HeatActivatedEvent");
-    members.emplace_back("races", array(races));
-    return object(std::move(members));
+    members.emplace_back("races", Json::array(races));
+    return Json::object(std::move(members));
   }
 
-  std::string heat_committed(const DistanceSpec& spec, const HeatRun& heat) const {
+  Json heat_committed(const DistanceSpec& spec, const HeatRun& heat) const {
     const Ticks gun_ticks = heat.gun_us * 10;
-    std::vector<std::string> races;
+    std::vector<Json> races;
     for (std::size_t r = 0; r < heat.runs.size(); ++r) {
       const RaceRun& run = heat.runs[r];
       const Entrant& entrant = *run.entrant;
-      std::vector<std::string> estimated;
+      std::vector<Json> estimated;
       for (std::size_t lap = 0; lap < run.lap_end_mark.size(); ++lap) {
         const Ticks time = run.marks[static_cast<std::size_t>(run.lap_end_mark[lap])];
         const Ticks previous = lap == 0 ? 0 : run.marks[static_cast<std::size_t>(run.lap_end_mark[lap - 1])];
         estimated.push_back(lap_position_json(spec, lap, time, previous, kNull));
       }
-      std::vector<std::string> laps = heat.laps[r];
+      std::vector<Json> laps = heat.laps[r];
       laps.push_back(heat.photo_lap[r]);
-      std::vector<std::string> race_laps = heat.laps[r];
+      std::vector<Json> race_laps = heat.laps[r];
       race_laps.back() = heat.photo_lap[r];
       int points = 0;
       for (const int p : run.lap_points) points += p;
-      const std::string result = object({{"instanceName", quote("Primary")},
-                                         {"points", run.lap_points.empty() ? kNull : num(points)},
-                                         {"status", num(4)},
-                                         {"timeInvalidReason", kNull}});
-      const std::string time = object({{"applianceInstanceName", quote("Filtered-FL")},
-                                       {"applianceName", quote("MYLAPS Orbits")},
-                                       {"how", quote("Photofinish")},
-                                       {"instanceName", quote("Primary")},
-                                       {"time", num(run.photo)},
-                                       {"timeInfo", num(0)}});
-      races.push_back(object({{"estimatedLaps", array(estimated)},
-                              {"laps", array(laps)},
-                              {"passings", array(heat.passings[r])},
-                              {"race", race_json(spec, heat.number, entrant, array(race_laps), result, time)},
-                              {"start", start_json(gun_ticks)}}));
+      const Json result = Json::object({{"instanceName", Json::string("Primary")},
+                                        {"points", run.lap_points.empty() ? kNull : Json::integer(points)},
+                                        {"status", Json::integer(4)},
+                                        {"timeInvalidReason", kNull}});
+      const Json time = Json::object({{"applianceInstanceName", Json::string("Filtered-FL")},
+                                      {"applianceName", Json::string("MYLAPS Orbits")},
+                                      {"how", Json::string("Photofinish")},
+                                      {"instanceName", Json::string("Primary")},
+                                      {"time", Json::integer(run.photo)},
+                                      {"timeInfo", Json::integer(0)}});
+      races.push_back(
+          Json::object({{"estimatedLaps", Json::array(estimated)},
+                        {"laps", Json::array(laps)},
+                        {"passings", Json::array(heat.passings[r])},
+                        {"race", race_json(spec, heat.number, entrant, Json::array(race_laps), result, time)},
+                        {"start", start_json(gun_ticks)}}));
     }
     auto members = heat_members(spec, heat.number, "HeatCommittedEvent");
-    members.emplace_back("races", array(races));
-    return object(std::move(members));
+    members.emplace_back("races", Json::array(races));
+    return Json::object(std::move(members));
   }
 
-  std::string passing_object(const Entrant& entrant, std::string_view how, int flags,
-                             const std::string& passed, const std::string& speed, Ticks time, Ticks gun_ticks,
-                             int where) const {
-    return object({{"flags", num(flags)},
-                   {"instanceName", quote("Primary")},
-                   {"passed", passed},
-                   {"presentationSource", presentation_source(how)},
-                   {"raceId", quote(entrant.race_id)},
-                   {"speed", speed},
-                   {"time", num(time)},
-                   {"when", quote(utc_when(gun_ticks + time))},
-                   {"where", num(where)}});
+  Json passing_object(const Entrant& entrant, std::string_view how, int flags, const Json& passed,
+                      const Json& speed, Ticks time, Ticks gun_ticks, int where) const {
+    return Json::object({{"flags", Json::integer(flags)},
+                         {"instanceName", Json::string("Primary")},
+                         {"passed", passed},
+                         {"presentationSource", presentation_source(how)},
+                         {"raceId", Json::string(entrant.race_id)},
+                         {"speed", speed},
+                         {"time", Json::integer(time)},
+                         {"when", Json::string(utc_when(gun_ticks + time))},
+                         {"where", Json::integer(where)}});
   }
 
-  std::string lap_object(const Entrant& entrant, std::string_view how, int flags, Ticks time, Ticks gun_ticks,
-                         const std::string& fixed_index, const std::string& points) const {
-    return object({{"fixedIndex", fixed_index},
-                   {"fixedRanking", kNull},
-                   {"flags", num(flags)},
-                   {"instanceName", quote("Primary")},
-                   {"points", points},
-                   {"presentationSource", presentation_source(how)},
-                   {"raceId", quote(entrant.race_id)},
-                   {"time", num(time)},
-                   {"when", quote(utc_when(gun_ticks + time))}});
+  Json lap_object(const Entrant& entrant, std::string_view how, int flags, Ticks time, Ticks gun_ticks,
+                  const Json& fixed_index, const Json& points) const {
+    return Json::object({{"fixedIndex", fixed_index},
+                         {"fixedRanking", kNull},
+                         {"flags", Json::integer(flags)},
+                         {"instanceName", Json::string("Primary")},
+                         {"points", points},
+                         {"presentationSource", presentation_source(how)},
+                         {"raceId", Json::string(entrant.race_id)},
+                         {"time", Json::integer(time)},
+                         {"when", Json::string(utc_when(gun_ticks + time))}});
   }
 
   // Emits one race's events; returns the recorded time of its last event.
@@ -1116,8 +761,8 @@ class CompetitionSimulator {
     const int last_lap_units = spec.laps_units.back();
     std::vector<Ticks> all_marks(run.marks);
     all_marks.insert(all_marks.end(), run.post_marks.begin(), run.post_marks.end());
-    std::vector<std::string>& passings = heat.passings[r];
-    std::vector<std::string>& laps = heat.laps[r];
+    std::vector<Json>& passings = heat.passings[r];
+    std::vector<Json>& laps = heat.laps[r];
     int loop_passings = 0;
     int previous_loop_mark = 0;
     std::int64_t last_us = heat.gun_us;
@@ -1133,99 +778,105 @@ class CompetitionSimulator {
       std::int64_t us = heat.gun_us + time / 10 + random_.between(250'000, 650'000);
       // The loop's distance along the race ("passed"), in centimeters.
       const std::int64_t passed_cm = m * 10000 + kLoopOffsetCm[static_cast<std::size_t>(position)];
-      std::string speed = kNull;
+      Json speed = kNull;
       if (loop_passings >= 1) {
         const double meters = (m - previous_loop_mark) * 100.0;
         const double seconds =
             static_cast<double>(time - all_marks[static_cast<std::size_t>(previous_loop_mark)]) /
             static_cast<double>(kTicksPerSecond);
-        speed = real(meters / seconds);
+        speed = Json::real(meters / seconds);
       }
       ++loop_passings;
       previous_loop_mark = m;
-      const std::string passed = real(static_cast<double>(passed_cm) / 100.0);
+      const Json passed = Json::real(static_cast<double>(passed_cm) / 100.0);
       const int where = loop_where(position);
-      std::string passing = passing_object(entrant, "Transponder", 33, passed, speed, time, gun_ticks, where);
+      Json passing = passing_object(entrant, "Transponder", 33, passed, speed, time, gun_ticks, where);
       passings.push_back(passing);
       auto added = race_members(spec, heat.number, entrant, "RacePassingAddedEvent");
       added.emplace_back("passing", passing);
-      emit(us, object(std::move(added)));
+      emit(us, Json::object(std::move(added)));
       if (lap_line) {
         us += random_.between(200, 2500);
-        const std::string points = !after_finish && !run.lap_points.empty() && run.lap_points[lap_index] > 0
-                                       ? num(run.lap_points[lap_index])
-                                       : kNull;
-        std::string lap =
-            lap_object(entrant, "Transponder", after_finish ? 49 : 33, time, gun_ticks, kNull, points);
+        const Json points = !after_finish && !run.lap_points.empty() && run.lap_points[lap_index] > 0
+                                ? Json::integer(run.lap_points[lap_index])
+                                : kNull;
+        Json lap = lap_object(entrant, "Transponder", after_finish ? 49 : 33, time, gun_ticks, kNull, points);
         auto lap_added = race_members(spec, heat.number, entrant, "RaceLapAddedEvent");
         lap_added.emplace_back("lap", lap);
-        emit(us, object(std::move(lap_added)));
+        emit(us, Json::object(std::move(lap_added)));
         if (!after_finish) {
           laps.push_back(lap);
           us += random_.between(30'000, 70'000);
           const Ticks previous =
               lap_index == 0 ? 0 : run.marks[static_cast<std::size_t>(run.lap_end_mark[lap_index - 1])];
           auto presented = race_members(spec, heat.number, entrant, "LastPresentedRaceLapChangedEvent");
-          presented.emplace_back(
-              "lap", lap_position_json(spec, lap_index, time, previous, num(run.lap_ranking[lap_index])));
+          presented.emplace_back("lap", lap_position_json(spec, lap_index, time, previous,
+                                                          Json::integer(run.lap_ranking[lap_index])));
           presented.emplace_back("timeDifference", kNull);
-          emit(us, object(std::move(presented)));
+          emit(us, Json::object(std::move(presented)));
           // The next lap index changes a little into the next lap (not after the last one).
-          if (lap_index + 1 < run.lap_end_mark.size()) {
-            const Ticks next_lap =
-                run.marks[static_cast<std::size_t>(run.lap_end_mark[lap_index + 1])] - time;
-            const std::int64_t index_us =
-                heat.gun_us + (time + next_lap * 35 / 100) / 10 + random_.between(0, 60'000);
-            const std::size_t next_index = lap_index + 1;
-            int units = 0;
-            for (std::size_t i = 0; i <= next_index; ++i) units += spec.laps_units[i];
-            const int passed_length = units * 100;
-            auto changed = race_members(spec, heat.number, entrant, "RaceNextLapIndexChangedEvent");
-            changed.emplace_back("index", num(static_cast<std::int64_t>(next_index)));
-            changed.emplace_back("passedLength", num(passed_length));
-            changed.emplace_back("rounds", real(passed_length / 400.0));
-            changed.emplace_back("roundsToGo", real((race_meters(spec) - passed_length) / 400.0));
-            emit(index_us, object(std::move(changed)));
-            if (next_index >= next_lap_us.size()) next_lap_us.resize(next_index + 1, 0);
-            if (next_lap_us[next_index] == 0 || index_us < next_lap_us[next_index])
-              next_lap_us[next_index] = index_us;
-          }
+          if (lap_index + 1 < run.lap_end_mark.size())
+            emit_next_lap_index(spec, heat, run, lap_index + 1, time, next_lap_us);
           ++lap_index;
         }
       }
       us += random_.between(40'000, 70'000);
       auto speed_changed = race_members(spec, heat.number, entrant, "LastRaceSpeedChangedEvent");
-      speed_changed.emplace_back(
-          "passing",
-          object({{"passed", passed}, {"speed", speed}, {"time", num(time)}, {"where", num(where)}}));
-      emit(us, object(std::move(speed_changed)));
+      speed_changed.emplace_back("passing", Json::object({{"passed", passed},
+                                                          {"speed", speed},
+                                                          {"time", Json::integer(time)},
+                                                          {"where", Json::integer(where)}}));
+      emit(us, Json::object(std::move(speed_changed)));
       last_us = std::max(last_us, us);
     }
-    // The photo finish is read a little later and replaces the transponder's finish time.
+    return std::max(last_us, emit_photo_finish(spec, heat, r));
+  }
+
+  // The race's next lap index changes to `next_index`, a little into that lap (which the heat's change, the
+  // earliest of its races', follows: `next_lap_us`).
+  void emit_next_lap_index(const DistanceSpec& spec, const HeatRun& heat, const RaceRun& run,
+                           std::size_t next_index, Ticks time, std::vector<std::int64_t>& next_lap_us) {
+    const Ticks next_lap = run.marks[static_cast<std::size_t>(run.lap_end_mark[next_index])] - time;
+    const std::int64_t index_us =
+        heat.gun_us + (time + next_lap * 35 / 100) / 10 + random_.between(0, 60'000);
+    emit(index_us,
+         Json::object(with(race_members(spec, heat.number, *run.entrant, "RaceNextLapIndexChangedEvent"),
+                           lap_distance_members(spec, next_index))));
+    if (next_index >= next_lap_us.size()) next_lap_us.resize(next_index + 1, 0);
+    if (next_lap_us[next_index] == 0 || index_us < next_lap_us[next_index])
+      next_lap_us[next_index] = index_us;
+  }
+
+  // Emits the photo finish of race `r`: read a little later, it replaces the transponder's finish time.
+  // Returns the recorded time of its last event.
+  std::int64_t emit_photo_finish(const DistanceSpec& spec, HeatRun& heat, std::size_t r) {
+    const RaceRun& run = heat.runs[r];
+    const Entrant& entrant = *run.entrant;
+    const Ticks gun_ticks = heat.gun_us * 10;
     std::int64_t us = heat.gun_us + run.marks.back() / 10 + random_.between(6'000'000, 18'000'000);
-    const std::string photo =
-        passing_object(entrant, "Photofinish", 1, kNull, kNull, run.photo, gun_ticks, 0);
-    passings.push_back(photo);
+    const Json photo = passing_object(entrant, "Photofinish", 1, kNull, kNull, run.photo, gun_ticks, 0);
+    heat.passings[r].push_back(photo);
     auto added = race_members(spec, heat.number, entrant, "RacePassingAddedEvent");
     added.emplace_back("passing", photo);
-    emit(us, object(std::move(added)));
+    emit(us, Json::object(std::move(added)));
     const std::size_t last_lap = run.lap_end_mark.size() - 1;
     heat.photo_lap[r] = lap_object(
-        entrant, "Photofinish", 33, run.photo, gun_ticks, num(static_cast<std::int64_t>(last_lap)),
-        run.lap_points.empty() || run.lap_points[last_lap] == 0 ? kNull : num(run.lap_points[last_lap]));
+        entrant, "Photofinish", 33, run.photo, gun_ticks, Json::integer(static_cast<std::int64_t>(last_lap)),
+        run.lap_points.empty() || run.lap_points[last_lap] == 0 ? kNull
+                                                                : Json::integer(run.lap_points[last_lap]));
     us += random_.between(2'000, 6'000);
     auto lap_added = race_members(spec, heat.number, entrant, "RaceLapAddedEvent");
     lap_added.emplace_back("lap", heat.photo_lap[r]);
-    emit(us, object(std::move(lap_added)));
+    emit(us, Json::object(std::move(lap_added)));
     us += random_.between(30'000, 70'000);
     const Ticks previous =
         last_lap == 0 ? 0 : run.marks[static_cast<std::size_t>(run.lap_end_mark[last_lap - 1])];
     auto presented = race_members(spec, heat.number, entrant, "LastPresentedRaceLapChangedEvent");
-    presented.emplace_back(
-        "lap", lap_position_json(spec, last_lap, run.photo, previous, num(run.lap_ranking[last_lap])));
+    presented.emplace_back("lap", lap_position_json(spec, last_lap, run.photo, previous,
+                                                    Json::integer(run.lap_ranking[last_lap])));
     presented.emplace_back("timeDifference", kNull);
-    emit(us, object(std::move(presented)));
-    return std::max(last_us, us);
+    emit(us, Json::object(std::move(presented)));
+    return us;
   }
 
   // Skates a group of heats that run at once (one heat, or the two of a quartet start).
@@ -1237,13 +888,13 @@ class CompetitionSimulator {
         // A false start: the clock runs, the skaters are called back, the heat is cleared and started again.
         auto started = heat_members(spec, heat.number, "HeatStartedEvent");
         started.emplace_back("start", start_json(*heat.false_gun_us * 10));
-        emit(*heat.false_gun_us + random_.between(150'000, 400'000), object(std::move(started)));
+        emit(*heat.false_gun_us + random_.between(150'000, 400'000), Json::object(std::move(started)));
         emit(*heat.false_gun_us + random_.between(3'000'000, 6'000'000),
-             object(heat_members(spec, heat.number, "HeatClearedEvent")));
+             Json::object(heat_members(spec, heat.number, "HeatClearedEvent")));
       }
       auto started = heat_members(spec, heat.number, "HeatStartedEvent");
       started.emplace_back("start", start_json(heat.gun_us * 10));
-      emit(heat.gun_us + random_.between(150'000, 400'000), object(std::move(started)));
+      emit(heat.gun_us + random_.between(150'000, 400'000), Json::object(std::move(started)));
     }
     std::int64_t end_us = 0;
     // Rank the group's races together, then emit them.
@@ -1264,20 +915,14 @@ class CompetitionSimulator {
         last_us = std::max(last_us, emit_race(spec, heat, r, next_lap_us));
       for (std::size_t index = 1; index < next_lap_us.size(); ++index) {
         if (next_lap_us[index] == 0) continue;
-        int units = 0;
-        for (std::size_t i = 0; i <= index; ++i) units += spec.laps_units[i];
-        const int passed_length = units * 100;
-        auto changed = heat_members(spec, heat.number, "HeatNextLapIndexChangedEvent");
-        changed.emplace_back("index", num(static_cast<std::int64_t>(index)));
-        changed.emplace_back("passedLength", num(passed_length));
-        changed.emplace_back("rounds", real(passed_length / 400.0));
-        changed.emplace_back("roundsToGo", real((race_meters(spec) - passed_length) / 400.0));
-        emit(next_lap_us[index] - random_.between(300, 1500), object(std::move(changed)));
+        emit(next_lap_us[index] - random_.between(300, 1500),
+             Json::object(with(heat_members(spec, heat.number, "HeatNextLapIndexChangedEvent"),
+                               lap_distance_members(spec, index))));
       }
       const std::int64_t commit_us = std::max(last_us, end_us) + random_.between(5'000'000, 12'000'000);
       emit(commit_us, heat_committed(spec, heat));
       end_us = commit_us + random_.between(3'000, 40'000);
-      emit(end_us, object(heat_members(spec, heat.number, "HeatDeactivatedEvent")));
+      emit(end_us, Json::object(heat_members(spec, heat.number, "HeatDeactivatedEvent")));
     }
     return end_us;
   }
@@ -1285,11 +930,11 @@ class CompetitionSimulator {
   std::int64_t run_distance(const DistanceSpec& spec, std::int64_t now) {
     used_names_.clear();
     distance_lap_times_.clear();
-    auto activated = std::vector<Member>{{"competitionId", quote(competition_id_)},
+    auto activated = std::vector<Member>{{"competitionId", Json::string(competition_id_)},
                                          {"distance", distance_json(spec, now)},
-                                         {"distanceId", quote(spec.id)},
-                                         {"typeName", quote("DistanceActivatedEvent")}};
-    emit(now, object(std::move(activated)));
+                                         {"distanceId", Json::string(spec.id)},
+                                         {"typeName", Json::string("DistanceActivatedEvent")}};
+    emit(now, Json::object(std::move(activated)));
     now += random_.between(seconds_us(8), seconds_us(15));
 
     const bool mass_start = spec.kind == SimulatedDistance::kMassStart;
@@ -1340,9 +985,9 @@ class CompetitionSimulator {
       number += in_group;
     }
     now += random_.between(seconds_us(20), seconds_us(40));
-    emit(now, object({{"competitionId", quote(competition_id_)},
-                      {"distanceId", quote(spec.id)},
-                      {"typeName", quote("DistanceDeactivatedEvent")}}));
+    emit(now, Json::object({{"competitionId", Json::string(competition_id_)},
+                            {"distanceId", Json::string(spec.id)},
+                            {"typeName", Json::string("DistanceDeactivatedEvent")}}));
     return now;
   }
 
@@ -1358,36 +1003,8 @@ class CompetitionSimulator {
 
 }  // namespace
 
-std::optional<SimulatedDistance> parse_simulated_distance(std::string_view text) {
-  if (text == "500") return SimulatedDistance::k500;
-  if (text == "1000") return SimulatedDistance::k1000;
-  if (text == "1500") return SimulatedDistance::k1500;
-  if (text == "5000") return SimulatedDistance::k5000;
-  if (text == "team-pursuit") return SimulatedDistance::kTeamPursuit;
-  if (text == "mass-start") return SimulatedDistance::kMassStart;
-  return std::nullopt;
-}
-
-std::string_view simulated_distance_name(SimulatedDistance distance) {
-  switch (distance) {
-    case SimulatedDistance::k500:
-      return "500";
-    case SimulatedDistance::k1000:
-      return "1000";
-    case SimulatedDistance::k1500:
-      return "1500";
-    case SimulatedDistance::k5000:
-      return "5000";
-    case SimulatedDistance::kTeamPursuit:
-      return "team-pursuit";
-    case SimulatedDistance::kMassStart:
-      return "mass-start";
-  }
-  return "?";
-}
-
 std::vector<SimulatedEvent> simulate_competition(const SimulationOptions& options) {
   return CompetitionSimulator(options).run();
 }
 
-}  // namespace ovalstream::recorder
+}  // namespace ovalstream::simulator

@@ -21,7 +21,7 @@
 
 #include "ovalstream/core/record_codec.hpp"
 
-namespace ovalstream::recorder {
+namespace ovalstream::simulator {
 
 enum class SimulatedDistance : std::uint8_t { k500, k1000, k1500, k5000, kTeamPursuit, kMassStart };
 
@@ -48,4 +48,4 @@ struct SimulatedEvent {
 // The events in recorded order; recorded times strictly increase.
 std::vector<SimulatedEvent> simulate_competition(const SimulationOptions& options);
 
-}  // namespace ovalstream::recorder
+}  // namespace ovalstream::simulator

@@ -20,6 +20,10 @@ namespace ovalstream::recorder {
 
 namespace {
 
+using simulator::SimulatedDistance;
+using simulator::SimulatedEvent;
+using simulator::SimulationOptions;
+
 struct SimulateSettings {
   std::string file;
   std::int64_t seed = 1;
@@ -49,7 +53,7 @@ runtime::FlagSet simulate_flags(SimulateSettings& settings) {
   flags.add_custom(
       "distance", "500|1000|1500|5000|team-pursuit|mass-start", "",
       "one distance only (implies --scope distance)", [&settings](std::string_view value) {
-        settings.distance = parse_simulated_distance(value);
+        settings.distance = simulator::parse_simulated_distance(value);
         if (!settings.distance)
           return std::optional<std::string>("not one of 500, 1000, 1500, 5000, team-pursuit, mass-start");
         return std::optional<std::string>();
@@ -98,7 +102,7 @@ int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostr
   settings.options.seed = static_cast<std::uint64_t>(settings.seed);
   settings.options.only = settings.distance;
   settings.options.heats = static_cast<int>(settings.heats);
-  const std::vector<SimulatedEvent> events = simulate_competition(settings.options);
+  const std::vector<SimulatedEvent> events = simulator::simulate_competition(settings.options);
 
   const bool to_stdout = settings.file == "-";
   std::ofstream stream;
@@ -123,15 +127,16 @@ int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostr
   log_parse_outcome(logger, parsed);
   const std::int64_t seconds =
       events.empty() ? 0 : (events.back().time.unix_micros - events.front().time.unix_micros) / 1'000'000;
-  logger.info("wrote a simulated competition",
-              {{"file", settings.file},
-               {"events", events.size()},
-               {"seed", settings.seed},
-               {"scope", settings.scope},
-               {"distance",
-                settings.distance ? std::string(simulated_distance_name(*settings.distance)) : std::string()},
-               {"from", events.empty() ? std::string() : core::format_rfc3339(events.front().time)},
-               {"recordedSeconds", seconds}});
+  logger.info(
+      "wrote a simulated competition",
+      {{"file", settings.file},
+       {"events", events.size()},
+       {"seed", settings.seed},
+       {"scope", settings.scope},
+       {"distance", settings.distance ? std::string(simulator::simulated_distance_name(*settings.distance))
+                                      : std::string()},
+       {"from", events.empty() ? std::string() : core::format_rfc3339(events.front().time)},
+       {"recordedSeconds", seconds}});
   return 0;
 }
 

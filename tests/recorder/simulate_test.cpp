@@ -27,6 +27,8 @@
 namespace ovalstream::recorder {
 namespace {
 
+using namespace ovalstream::simulator;
+
 namespace fs = std::filesystem;
 
 // The repository root, from this file's path (tests/recorder/simulate_test.cpp).

@@ -1,5 +1,6 @@
-// recorder serve: flags, then the service (serve_service.hpp).
+// recorder serve: flags into a ServeConfig, then the service (serve/serve_service.hpp).
 #include <exception>
+#include <optional>
 #include <ostream>
 
 #include "commands/commands.hpp"
@@ -55,6 +56,52 @@ runtime::FlagSet serve_flags(ServeConfig& config) {
   return flags;
 }
 
+struct ServeConfigOutcome {
+  std::optional<ServeConfig> config;  // set when the command should run
+  int exit_code = 0;                  // otherwise
+  runtime::ParseOutcome parsed;
+};
+
+// The flags of the command line (then the environment and the config file) into a checked ServeConfig;
+// --help and usage errors are written to `out` and `err`.
+ServeConfigOutcome parse_serve_config(std::span<const std::string> args, std::ostream& out,
+                                      std::ostream& err) {
+  ServeConfig config;
+  runtime::FlagSet flags = serve_flags(config);
+  add_recorder_config_file(flags);
+  ServeConfigOutcome outcome;
+  outcome.parsed = flags.parse(args, out, err);
+  const auto usage_error = [&](const std::string& message) {
+    outcome.exit_code = flags.usage_error(err, message).exit_code;
+    return std::move(outcome);
+  };
+  if (!outcome.parsed.should_run()) {
+    outcome.exit_code = outcome.parsed.exit_code;
+    return outcome;
+  }
+  if (!outcome.parsed.positionals.empty())
+    return usage_error("unexpected argument \"" + outcome.parsed.positionals.front() + "\"");
+  if (config.directory.empty()) return usage_error("--dir must not be empty");
+  if (!nats::is_valid_consumer_name(config.durable))
+    return usage_error("--durable may hold only letters, digits, '-' and '_'");
+  if (const auto problem = nats::check_nats_settings(config.nats)) return usage_error(*problem);
+  if (config.replay_stream == config.nats.stream)
+    return usage_error("--replay-stream must differ from --stream");
+  if (const auto problem = auth::check_auth_settings(config.auth)) return usage_error(*problem);
+  // The API replays recordings into JetStream and hands out every recording: without tokens only this
+  // machine may reach it.
+  if (config.auth.mode == auth::AuthMode::kOff && !runtime::is_loopback(config.address)) {
+    return usage_error(
+        "--auth off is allowed only on a loopback --address (127.0.0.1, [::1], localhost): the API starts "
+        "replays and serves every recording, and \"" +
+        runtime::format_listen_address(config.address) +
+        "\" is reachable from other machines; set --auth required with --auth-hmac-secret-file or "
+        "--auth-public-keys, or listen on 127.0.0.1");
+  }
+  outcome.config = std::move(config);
+  return outcome;
+}
+
 }  // namespace
 
 std::vector<std::string> serve_flag_names() {
@@ -63,45 +110,14 @@ std::vector<std::string> serve_flag_names() {
 }
 
 int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  ServeConfig config;
-  runtime::FlagSet flags = serve_flags(config);
-  add_recorder_config_file(flags);
-
-  const runtime::ParseOutcome outcome = flags.parse(args, out, err);
-  if (!outcome.should_run()) return outcome.exit_code;
-  if (!outcome.positionals.empty()) {
-    return flags.usage_error(err, "unexpected argument \"" + outcome.positionals.front() + "\"").exit_code;
-  }
-  if (config.directory.empty()) return flags.usage_error(err, "--dir must not be empty").exit_code;
-  if (!nats::is_valid_consumer_name(config.durable)) {
-    return flags.usage_error(err, "--durable may hold only letters, digits, '-' and '_'").exit_code;
-  }
-  if (const auto problem = nats::check_nats_settings(config.nats)) {
-    return flags.usage_error(err, *problem).exit_code;
-  }
-  if (config.replay_stream == config.nats.stream) {
-    return flags.usage_error(err, "--replay-stream must differ from --stream").exit_code;
-  }
-  if (const auto problem = auth::check_auth_settings(config.auth))
-    return flags.usage_error(err, *problem).exit_code;
-  // The API replays recordings into JetStream and hands out every recording: without tokens only this
-  // machine may reach it.
-  if (config.auth.mode == auth::AuthMode::kOff && !runtime::is_loopback(config.address)) {
-    const std::string message =
-        "--auth off is allowed only on a loopback --address (127.0.0.1, [::1], localhost): the API starts "
-        "replays and serves every recording, and \"" +
-        runtime::format_listen_address(config.address) +
-        "\" is reachable from other machines; set --auth required with --auth-hmac-secret-file or "
-        "--auth-public-keys, or listen on 127.0.0.1";
-    return flags.usage_error(err, message).exit_code;
-  }
-
+  const ServeConfigOutcome outcome = parse_serve_config(args, out, err);
+  if (!outcome.config) return outcome.exit_code;
   runtime::Logger logger("recorder");
-  if (config.debug) logger.set_level(runtime::LogLevel::kDebug);
-  log_parse_outcome(logger, outcome);
+  if (outcome.config->debug) logger.set_level(runtime::LogLevel::kDebug);
+  log_parse_outcome(logger, outcome.parsed);
   runtime::log_descriptor_limit(logger, runtime::raise_descriptor_limit());
   try {
-    ServeService service(config, logger);
+    ServeService service(*outcome.config, logger);
     return service.run();
   } catch (const std::exception& error) {
     logger.error("cannot start", {{"error", error.what()}});

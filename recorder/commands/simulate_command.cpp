@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <ostream>
 
 #include "commands/commands.hpp"
@@ -74,6 +75,45 @@ runtime::FlagSet simulate_flags(SimulateSettings& settings) {
   return flags;
 }
 
+struct SimulateConfigOutcome {
+  std::optional<SimulateSettings> config;  // set when the command should run
+  int exit_code = 0;                       // otherwise
+  runtime::ParseOutcome parsed;
+};
+
+// The flags of the command line (then the environment and the config file) into checked settings, the
+// simulation's options filled in; --help and usage errors are written to `out` and `err`.
+SimulateConfigOutcome parse_simulate_config(std::span<const std::string> args, std::ostream& out,
+                                            std::ostream& err) {
+  SimulateSettings settings;
+  runtime::FlagSet flags = simulate_flags(settings);
+  add_recorder_config_file(flags);
+  SimulateConfigOutcome outcome;
+  outcome.parsed = flags.parse(args, out, err);
+  const auto usage_error = [&](const std::string& message) {
+    outcome.exit_code = flags.usage_error(err, message).exit_code;
+    return std::move(outcome);
+  };
+  if (!outcome.parsed.should_run()) {
+    outcome.exit_code = outcome.parsed.exit_code;
+    return outcome;
+  }
+  if (!outcome.parsed.positionals.empty())
+    return usage_error("unexpected argument \"" + outcome.parsed.positionals.front() + "\"");
+  if (settings.file.empty()) return usage_error("--out is required (a file, or - for stdout)");
+  if (settings.scope == "distance" && !settings.distance)
+    return usage_error("--scope distance needs --distance");
+  if (settings.distance && flags.source("scope") == runtime::FlagSource::kDefault)
+    settings.scope = "distance";
+  if (settings.scope == "competition" && settings.distance)
+    return usage_error("--distance is for --scope distance, not --scope competition");
+  settings.options.seed = static_cast<std::uint64_t>(settings.seed);
+  settings.options.only = settings.distance;
+  settings.options.heats = static_cast<int>(settings.heats);
+  outcome.config = std::move(settings);
+  return outcome;
+}
+
 }  // namespace
 
 std::vector<std::string> simulate_flag_names() {
@@ -82,26 +122,10 @@ std::vector<std::string> simulate_flag_names() {
 }
 
 int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  SimulateSettings settings;
-  runtime::FlagSet flags = simulate_flags(settings);
-  add_recorder_config_file(flags);
-
-  const runtime::ParseOutcome parsed = flags.parse(args, out, err);
-  if (!parsed.should_run()) return parsed.exit_code;
-  if (!parsed.positionals.empty())
-    return flags.usage_error(err, "unexpected argument \"" + parsed.positionals.front() + "\"").exit_code;
-  if (settings.file.empty())
-    return flags.usage_error(err, "--out is required (a file, or - for stdout)").exit_code;
-  if (settings.scope == "distance" && !settings.distance)
-    return flags.usage_error(err, "--scope distance needs --distance").exit_code;
-  if (settings.distance && flags.source("scope") == runtime::FlagSource::kDefault)
-    settings.scope = "distance";
-  if (settings.scope == "competition" && settings.distance)
-    return flags.usage_error(err, "--distance is for --scope distance, not --scope competition").exit_code;
-
-  settings.options.seed = static_cast<std::uint64_t>(settings.seed);
-  settings.options.only = settings.distance;
-  settings.options.heats = static_cast<int>(settings.heats);
+  const SimulateConfigOutcome outcome = parse_simulate_config(args, out, err);
+  if (!outcome.config) return outcome.exit_code;
+  const SimulateSettings& settings = *outcome.config;
+  const runtime::ParseOutcome& parsed = outcome.parsed;
   const std::vector<SimulatedEvent> events = simulator::simulate_competition(settings.options);
 
   const bool to_stdout = settings.file == "-";

@@ -6,12 +6,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "common/stop_signals.hpp"
 #include "common/stoppable_sleep.hpp"
 #include "ovalstream/auth/key_reloader.hpp"
 #include "ovalstream/auth/key_store.hpp"
@@ -46,8 +47,7 @@ class ServeService::Impl : public std::enable_shared_from_this<ServeService::Imp
   Impl(ServeConfig config, runtime::Logger logger)
       : config_(std::move(config)),
         logger_(std::move(logger)),
-        telemetry_(std::make_shared<RecorderTelemetry>(OVALSTREAM_VERSION)),
-        signals_(io_, SIGTERM, SIGINT) {}
+        telemetry_(std::make_shared<RecorderTelemetry>(OVALSTREAM_VERSION)) {}
 
   int run();
 
@@ -65,7 +65,7 @@ class ServeService::Impl : public std::enable_shared_from_this<ServeService::Imp
   std::shared_ptr<RecorderTelemetry> telemetry_;
   boost::asio::io_context io_;
   boost::asio::io_context metrics_io_;
-  boost::asio::signal_set signals_;
+  std::optional<StopSignals> signals_;  // from the start of run() on
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<RecordingWriter> writer_;
   std::unique_ptr<JetstreamRecorder> recorder_;
@@ -83,6 +83,13 @@ class ServeService::Impl : public std::enable_shared_from_this<ServeService::Imp
 };
 
 int ServeService::Impl::run() {
+  // Taken from here on; handled once io_ runs.
+  signals_.emplace(io_, [weak = weak_from_this()](int signal) {
+    if (const auto self = weak.lock()) {
+      self->logger_.info("stopping", {{"signal", signal}});
+      self->shut_down(0);
+    }
+  });
   std::error_code error;
   std::filesystem::create_directories(config_.directory, error);
   if (error) {
@@ -106,11 +113,6 @@ int ServeService::Impl::run() {
                                              logger_.child("replay"), replay_options);
   start_servers();
 
-  signals_.async_wait([self = shared_from_this()](const boost::system::error_code& signal_error, int signal) {
-    if (signal_error) return;
-    self->logger_.info("stopping", {{"signal", signal}});
-    self->shut_down(0);
-  });
   JetstreamRecorderOptions options;
   options.consumer.stream = config_.nats.stream;
   options.consumer.durable = config_.durable;
@@ -251,7 +253,7 @@ void ServeService::Impl::record() {
 void ServeService::Impl::shut_down(int exit_code) {
   if (stopping_.exchange(true)) return;
   exit_code_ = exit_code;
-  signals_.cancel();
+  signals_->cancel();
   if (key_reloader_) key_reloader_->stop();
   recorder_->stop();
   replays_->stop_all();

@@ -175,15 +175,7 @@ std::optional<RecordTime> parse_rfc3339(std::string_view text) {
   return RecordTime{utc_seconds * 1'000'000 + micros, offset_minutes};
 }
 
-std::string format_rfc3339(const RecordTime& time) {
-  const std::int64_t local_micros =
-      time.unix_micros + static_cast<std::int64_t>(time.utc_offset_minutes) * 60'000'000;
-  std::int64_t seconds = local_micros / 1'000'000;
-  std::int64_t micros = local_micros % 1'000'000;
-  if (micros < 0) {
-    micros += 1'000'000;
-    seconds -= 1;
-  }
+std::string format_date_time(std::int64_t seconds) {
   std::int64_t days = seconds / 86400;
   std::int64_t second_of_day = seconds % 86400;
   if (second_of_day < 0) {
@@ -195,11 +187,25 @@ std::string format_rfc3339(const RecordTime& time) {
   unsigned day = 0;
   civil_from_days(days, year, month, day);
   char buffer[64];
-  int length = std::snprintf(
+  const int length = std::snprintf(
       buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(year), month,
       day, static_cast<long long>(second_of_day / 3600), static_cast<long long>(second_of_day / 60 % 60),
       static_cast<long long>(second_of_day % 60));
-  std::string text(buffer, static_cast<std::size_t>(length));
+  return std::string(buffer, static_cast<std::size_t>(length));
+}
+
+std::string format_rfc3339(const RecordTime& time) {
+  const std::int64_t local_micros =
+      time.unix_micros + static_cast<std::int64_t>(time.utc_offset_minutes) * 60'000'000;
+  std::int64_t seconds = local_micros / 1'000'000;
+  std::int64_t micros = local_micros % 1'000'000;
+  if (micros < 0) {
+    micros += 1'000'000;
+    seconds -= 1;
+  }
+  std::string text = format_date_time(seconds);
+  char buffer[64];
+  int length = 0;
   if (micros != 0) {
     length = std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(micros));
     std::string fraction(buffer, static_cast<std::size_t>(length));

@@ -257,6 +257,20 @@ TEST(Rfc3339Format, LeapDay) {
   EXPECT_EQ(format_rfc3339({951782400 * kMicros + 123000, 120}), "2000-02-29T02:00:00.123+02:00");
 }
 
+// format_date_time: the date and time without fraction or offset (the simulator's "starts" and "added").
+TEST(DateTimeFormat, WholeSecondsSinceTheEpoch) {
+  EXPECT_EQ(format_date_time(0), "1970-01-01T00:00:00");
+  EXPECT_EQ(format_date_time(1771070400), "2026-02-14T12:00:00");
+  EXPECT_EQ(format_date_time(951782400), "2000-02-29T00:00:00");
+  EXPECT_EQ(format_date_time(951782400 - 1), "2000-02-28T23:59:59");
+}
+
+TEST(DateTimeFormat, BeforeTheEpoch) {
+  EXPECT_EQ(format_date_time(-1), "1969-12-31T23:59:59");
+  EXPECT_EQ(format_date_time(-86400), "1969-12-31T00:00:00");
+  EXPECT_EQ(format_date_time(-62135596800), "0001-01-01T00:00:00");
+}
+
 TEST(Rfc3339RoundTrip, ParseOfFormatIsIdentity) {
   const std::vector<std::int64_t> instants = {0,
                                               1,

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "aggregator/support/aggregator_process.hpp"
-#include "recording_catalog.hpp"
+#include "recording/recording_catalog.hpp"
 
 namespace ovalstream::recorder {
 namespace {

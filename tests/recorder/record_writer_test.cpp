@@ -1,7 +1,7 @@
 // RecordingWriter: lines in the original's format, the sidecar position, crash recovery (a written but
 // unconfirmed or partial tail is cut), duplicates skipped, write errors leave nothing behind, the directory
 // layout.
-#include "recording_writer.hpp"
+#include "recording/recording_writer.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "recorder/support/replay_files.hpp"
-#include "replay_time.hpp"
+#include "replay/replay_time.hpp"
 
 namespace ovalstream::recorder {
 namespace {

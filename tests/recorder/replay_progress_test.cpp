@@ -4,8 +4,8 @@
 
 #include <sstream>
 
-#include "jetstream_sink.hpp"
-#include "progress.hpp"
+#include "replay/jetstream_sink.hpp"
+#include "replay/progress.hpp"
 #include "support/event_builder.hpp"
 
 namespace ovalstream::recorder {

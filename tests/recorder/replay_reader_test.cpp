@@ -4,7 +4,7 @@
 
 #include "aggregator/support/aggregator_process.hpp"
 #include "recorder/support/replay_files.hpp"
-#include "recording_reader.hpp"
+#include "recording/recording_reader.hpp"
 
 namespace ovalstream::recorder {
 namespace {

@@ -13,8 +13,8 @@
 
 #include "ovalstream/core/competition_state.hpp"
 #include "recorder/support/replay_files.hpp"
-#include "recording_reader.hpp"
-#include "replayer.hpp"
+#include "recording/recording_reader.hpp"
+#include "replay/replayer.hpp"
 #include "support/recording.hpp"
 
 namespace ovalstream::recorder {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "aggregator/support/aggregator_process.hpp"
-#include "serve_api.hpp"
+#include "serve/serve_api.hpp"
 
 namespace ovalstream::recorder {
 namespace {

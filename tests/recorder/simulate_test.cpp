@@ -15,17 +15,19 @@
 #include <string>
 #include <vector>
 
-#include "commands.hpp"
+#include "commands/commands.hpp"
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/core/record_codec.hpp"
 #include "ovalstream/core/schema.hpp"
 #include "recorder/support/recorder_process.hpp"
-#include "simulator.hpp"
+#include "simulator/simulator.hpp"
 #include "support/snapshot_property.hpp"
 
 namespace ovalstream::recorder {
 namespace {
+
+using namespace ovalstream::simulator;
 
 namespace fs = std::filesystem;
 

@@ -1,6 +1,6 @@
 // The recorders' retry waits end early when they are told to stop.
 
-#include "stoppable_sleep.hpp"
+#include "common/stoppable_sleep.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "websocket_recorder.hpp"
+#include "record/websocket_recorder.hpp"
 
 #include <optional>
 

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "ovalstream/core/record_codec.hpp"
-#include "recording_reader.hpp"
+#include "recording/recording_reader.hpp"
 #include "support/event_builder.hpp"
 
 namespace ovalstream::recorder::itest {

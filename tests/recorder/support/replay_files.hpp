@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ovalstream/core/replay.hpp"
-#include "replay_sink.hpp"
+#include "replay/replay_sink.hpp"
 
 namespace ovalstream::recorder::itest {
 

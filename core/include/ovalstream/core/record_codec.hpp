@@ -25,6 +25,9 @@ struct RecordTime {
 std::optional<RecordTime> parse_rfc3339(std::string_view text);
 // Formats with microseconds, trailing zeros trimmed as Go's time.RFC3339Nano does.
 std::string format_rfc3339(const RecordTime& time);
+// "YYYY-MM-DDTHH:MM:SS" of whole seconds since 1970-01-01T00:00:00 (proleptic Gregorian, no offset): the
+// date and time of format_rfc3339, for texts that add their own fraction or none (the simulator's).
+std::string format_date_time(std::int64_t seconds);
 
 enum class RecordError : std::uint8_t {
   kNone = 0,  // no error (never the error of a RecordLineResult)

@@ -1,0 +1,20 @@
+// The config file shared by the recorder's commands (commands.hpp).
+#include "commands/commands.hpp"
+#include "ovalstream/runtime/flags.hpp"
+#include "ovalstream/runtime/log.hpp"
+
+namespace ovalstream::recorder {
+
+void add_recorder_config_file(runtime::FlagSet& flags) {
+  flags.add_config_file(".eventrecorder.yaml");
+  for (const auto& names_of : {record_flag_names, replay_flag_names, serve_flag_names, simulate_flag_names}) {
+    flags.accept_config_keys(names_of());
+  }
+}
+
+void log_parse_outcome(const runtime::Logger& logger, const runtime::ParseOutcome& outcome) {
+  if (!outcome.config_file.empty()) logger.info("read the config file", {{"file", outcome.config_file}});
+  for (const std::string& warning : outcome.warnings) logger.warn(warning);
+}
+
+}  // namespace ovalstream::recorder

@@ -43,25 +43,15 @@ void CompetitionFeed::hand_batch(std::size_t lane, const std::shared_ptr<Batch>&
 
 void CompetitionFeed::enqueue_on_lane(std::size_t lane, LaneItem item) {
   Lane& target = *lanes_[lane];
-  bool post_drain = false;
-  {
-    std::lock_guard lock(target.queue_mutex);
-    target.queue.push_back(std::move(item));
-    post_drain = !std::exchange(target.drain_posted, true);
-  }
   // Only the feed's strand hands out items, and the lane's drain runs them in the order queued.
-  if (post_drain) {
+  if (target.queue.push(std::move(item)).post_turn) {
     boost::asio::post(target.strand,
                       [self = shared_from_this(), lane] { self->drain_lane(*self->lanes_[lane]); });
   }
 }
 
 void CompetitionFeed::drain_lane(Lane& lane) {
-  {
-    std::lock_guard lock(lane.queue_mutex);
-    lane.running.swap(lane.queue);  // queue takes running's cleared capacity
-    lane.drain_posted = false;
-  }
+  lane.queue.take_all(lane.running);
   std::vector<std::shared_ptr<Batch>> batches;
   auto send_batches = [&] {
     if (batches.empty()) return;
@@ -119,31 +109,17 @@ void CompetitionFeed::reset() {
 }
 
 bool CompetitionFeed::enqueue(Inbound inbound) {
-  bool post_drain = false;
-  bool has_room = true;
-  {
-    runtime::MutexLock lock(inbox_mutex_);
-    inbox_.push_back(std::move(inbound));
-    has_room = inbox_.size() + lane_backlog_events_.load() <= kInboxLimit;
-    post_drain = !std::exchange(drain_posted_, true);
-  }
-  if (post_drain) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
-  return has_room;
+  const auto pushed = inbox_.push(std::move(inbound));
+  if (pushed.post_turn) boost::asio::post(strand_, [self = shared_from_this()] { self->drain(); });
+  return pushed.queued + lane_backlog_events_.load() <= kInboxLimit;
 }
 
 bool CompetitionFeed::wait_for_room(std::chrono::milliseconds timeout) {
-  runtime::MutexLock lock(inbox_mutex_);
-  ++room_waiters_;
-  const bool room = inbox_room_.wait_for(lock, timeout, [&] {
-    inbox_mutex_.assert_held();
-    return inbox_.size() + lane_backlog_events_.load() <= kInboxLimit;
-  });
-  --room_waiters_;
-  return room;
+  return inbox_.wait_until(
+      timeout, [&](std::size_t queued) { return queued + lane_backlog_events_.load() <= kInboxLimit; });
 }
 
 std::size_t CompetitionFeed::inbox_events() {
-  runtime::MutexLock lock(inbox_mutex_);
   return inbox_.size() + lane_backlog_events_.load();
 }
 
@@ -152,12 +128,7 @@ void CompetitionFeed::count_clients() {
 }
 
 void CompetitionFeed::drain() {
-  {
-    runtime::MutexLock lock(inbox_mutex_);
-    draining_.swap(inbox_);  // inbox_ takes draining_'s cleared capacity
-    drain_posted_ = false;
-  }
-  inbox_room_.notify_all();
+  inbox_.take_all(draining_);
   for (const Inbound& inbound : draining_) {
     if (inbound.event) {
       apply_on_strand(inbound);
@@ -230,12 +201,7 @@ void CompetitionFeed::batch_sent(Batch& batch) {
   if (lanes_.size() == 1) return;  // sent inline: never counted as a backlog
   if (batch.lanes_left.fetch_sub(1) != 1) return;
   lane_backlog_events_ -= batch.events;
-  bool waiting = false;
-  {
-    runtime::MutexLock lock(inbox_mutex_);
-    waiting = room_waiters_ > 0;
-  }
-  if (waiting) inbox_room_.notify_all();
+  inbox_.wake_waiters();
 }
 
 void CompetitionFeed::subscribe(const std::shared_ptr<hub::Connection>& connection, bool positions) {

@@ -31,7 +31,7 @@
 #include "ovalstream/core/competition_state.hpp"
 #include "ovalstream/core/resume_window.hpp"
 #include "ovalstream/hub/connection.hpp"
-#include "ovalstream/runtime/mutex.hpp"
+#include "ovalstream/runtime/posted_drain_queue.hpp"
 #include "resume.hpp"
 
 namespace ovalstream::aggregator {
@@ -145,9 +145,7 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
     // Handed out and not yet run: a lane that falls behind finds several batches here at once and sends
     // them to each client in one write (as the feed's inbox does for events), instead of a write per batch
     // per client. Bounded with the inbox: every batch's events count in lane_backlog_events_.
-    std::mutex queue_mutex;
-    std::vector<LaneItem> queue;    // guarded by queue_mutex
-    bool drain_posted = false;      // guarded by queue_mutex
+    runtime::PostedDrainQueue<LaneItem> queue;
     std::vector<LaneItem> running;  // the lane's strand only: the queue taken by the drain running
   };
   // Where a subscribed connection is, and how many times it joined (feed's strand only).
@@ -208,11 +206,7 @@ class CompetitionFeed : public std::enable_shared_from_this<CompetitionFeed> {
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
 
-  runtime::Mutex inbox_mutex_;
-  runtime::CondVar inbox_room_;  // notified when a drain takes the inbox
-  std::vector<Inbound> inbox_ GUARDED_BY(inbox_mutex_);
-  bool drain_posted_ GUARDED_BY(inbox_mutex_) = false;
-  std::size_t room_waiters_ GUARDED_BY(inbox_mutex_) = 0;  // threads in wait_for_room()
+  runtime::PostedDrainQueue<Inbound> inbox_;
   // Events handed to the lanes that not every lane has sent yet (with more than one lane).
   std::atomic<std::size_t> lane_backlog_events_{0};
   std::atomic<std::size_t> clients_{0};  // written on the strand, read by scrapes

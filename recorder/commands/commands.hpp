@@ -33,8 +33,9 @@ int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostr
 // recorder was eventrecorder). As one file serves every command, a key naming another command's flag is
 // skipped instead of refused.
 void add_recorder_config_file(runtime::FlagSet& flags);
-// Logs what parsing leaves for the logger: the config file read, deprecated flags used.
-void log_parse_outcome(const runtime::Logger& logger, const runtime::ParseOutcome& outcome);
+// The command's logger ("recorder", writing to `out`; debug lines with `debug`), which has logged what
+// parsing left for it: the config file read, deprecated flags used.
+runtime::Logger command_logger(const runtime::ParseOutcome& parsed, bool debug, std::ostream& out);
 
 // Each command's flag names, for add_recorder_config_file().
 std::vector<std::string> record_flag_names();

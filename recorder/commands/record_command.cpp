@@ -3,7 +3,7 @@
 #include <ostream>
 #include <string>
 
-#include "commands/commands.hpp"
+#include "commands/command_config.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "ovalstream/nats/durable_consumer.hpp"
 #include "ovalstream/nats/settings.hpp"
@@ -61,63 +61,43 @@ runtime::FlagSet record_flags(RecordFlags& flags_of) {
   return flags;
 }
 
-struct RecordConfigOutcome {
-  std::optional<RecordConfig> config;  // set when the command should run
-  int exit_code = 0;                   // otherwise
-  runtime::ParseOutcome parsed;
-};
-
 // The flags of the command line (then the environment and the config file) into a checked RecordConfig;
 // --help and usage errors are written to `out` and `err`.
-RecordConfigOutcome parse_record_config(std::span<const std::string> args, std::ostream& out,
-                                        std::ostream& err) {
+CommandConfig<RecordConfig> parse_record_config(std::span<const std::string> args, std::ostream& out,
+                                                std::ostream& err) {
   RecordFlags settings;
   runtime::FlagSet flags = record_flags(settings);
-  add_recorder_config_file(flags);
   RecordConfig& config = settings.config;
-  RecordConfigOutcome outcome;
-  outcome.parsed = flags.parse(args, out, err);
-  const auto usage_error = [&](const std::string& message) {
-    outcome.exit_code = flags.usage_error(err, message).exit_code;
-    return std::move(outcome);
-  };
-  if (!outcome.parsed.should_run()) {
-    outcome.exit_code = outcome.parsed.exit_code;
-    return outcome;
-  }
-  if (!outcome.parsed.positionals.empty())
-    return usage_error("unexpected argument \"" + outcome.parsed.positionals.front() + "\"");
-  if (config.file.empty()) return usage_error("--file is required");
-  if (!config.competition.empty() && !core::is_subject_token(config.competition))
-    return usage_error("--competition \"" + config.competition + "\" cannot be a subject token");
-  if (!settings.host.empty()) {
-    if (!config.from_url.empty())
-      return usage_error("--host and --from-url both name the aggregator: give one");
-    std::string why;
-    const std::optional<std::string> url = url_for_host(settings.host, config.competition, why);
-    if (!url) return usage_error("--host " + settings.host + ": " + why);
-    config.from_url = *url;
-    config.competition.clear();  // in the URL now
-  }
-  if (const auto problem = nats::check_nats_settings(config.nats)) return usage_error(*problem);
-  if (!config.durable.empty() && !nats::is_valid_consumer_name(config.durable))
-    return usage_error("--durable may hold only letters, digits, '-' and '_'");
-  if (!config.from_url.empty()) {
-    std::string why;
-    if (!valid_competitions_url(config.from_url, why))
-      return usage_error("--from-url " + config.from_url + ": " + why);
-    if (!config.competition.empty())
-      return usage_error("--competition does not go with --from-url (the URL names the competition)");
-    for (const char* jetstream_only :
-         {"durable", "ack-wait", "batch", "stream", "create-stream", "nats-url", "nats-username",
-          "nats-password", "nats-tls", "nats-ca", "nats-cert", "nats-key", "nats-creds"}) {
-      if (flags.source(jetstream_only) == runtime::FlagSource::kCommandLine)
-        return usage_error(std::string("--") + jetstream_only +
-                           " is for recording from JetStream; it does not go with --from-url");
+  return parse_command_config(flags, config, args, out, err, [&]() -> std::optional<std::string> {
+    if (config.file.empty()) return "--file is required";
+    if (!config.competition.empty() && !core::is_subject_token(config.competition))
+      return "--competition \"" + config.competition + "\" cannot be a subject token";
+    if (!settings.host.empty()) {
+      if (!config.from_url.empty()) return "--host and --from-url both name the aggregator: give one";
+      std::string why;
+      const std::optional<std::string> url = url_for_host(settings.host, config.competition, why);
+      if (!url) return "--host " + settings.host + ": " + why;
+      config.from_url = *url;
+      config.competition.clear();  // in the URL now
     }
-  }
-  outcome.config = std::move(config);
-  return outcome;
+    if (const auto problem = nats::check_nats_settings(config.nats)) return *problem;
+    if (!config.durable.empty() && !nats::is_valid_consumer_name(config.durable))
+      return "--durable may hold only letters, digits, '-' and '_'";
+    if (!config.from_url.empty()) {
+      std::string why;
+      if (!valid_competitions_url(config.from_url, why)) return "--from-url " + config.from_url + ": " + why;
+      if (!config.competition.empty())
+        return "--competition does not go with --from-url (the URL names the competition)";
+      for (const char* jetstream_only :
+           {"durable", "ack-wait", "batch", "stream", "create-stream", "nats-url", "nats-username",
+            "nats-password", "nats-tls", "nats-ca", "nats-cert", "nats-key", "nats-creds"}) {
+        if (flags.source(jetstream_only) == runtime::FlagSource::kCommandLine)
+          return std::string("--") + jetstream_only +
+                 " is for recording from JetStream; it does not go with --from-url";
+      }
+    }
+    return std::nullopt;
+  });
 }
 
 }  // namespace
@@ -128,11 +108,9 @@ std::vector<std::string> record_flag_names() {
 }
 
 int run_record(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  const RecordConfigOutcome outcome = parse_record_config(args, out, err);
+  const auto outcome = parse_record_config(args, out, err);
   if (!outcome.config) return outcome.exit_code;
-  runtime::Logger logger("recorder");
-  if (outcome.config->debug) logger.set_level(runtime::LogLevel::kDebug);
-  log_parse_outcome(logger, outcome.parsed);
+  const runtime::Logger logger = command_logger(outcome.parsed, outcome.config->debug, out);
   RecordService service(*outcome.config, logger);
   return service.run();
 }

@@ -12,9 +12,13 @@ void add_recorder_config_file(runtime::FlagSet& flags) {
   }
 }
 
-void log_parse_outcome(const runtime::Logger& logger, const runtime::ParseOutcome& outcome) {
-  if (!outcome.config_file.empty()) logger.info("read the config file", {{"file", outcome.config_file}});
-  for (const std::string& warning : outcome.warnings) logger.warn(warning);
+runtime::Logger command_logger(const runtime::ParseOutcome& parsed, bool debug, std::ostream& out) {
+  runtime::LoggerOptions options;
+  options.level = debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo;
+  runtime::Logger logger("recorder", out, options);
+  if (!parsed.config_file.empty()) logger.info("read the config file", {{"file", parsed.config_file}});
+  for (const std::string& warning : parsed.warnings) logger.warn(warning);
+  return logger;
 }
 
 }  // namespace ovalstream::recorder

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "commands/commands.hpp"
+#include "commands/command_config.hpp"
 #include "ovalstream/nats/settings.hpp"
 #include "ovalstream/runtime/flags.hpp"
 #include "ovalstream/runtime/log.hpp"
@@ -83,41 +83,23 @@ runtime::FlagSet replay_flags(ReplayConfig& replay) {
   return flags;
 }
 
-struct ReplayConfigOutcome {
-  std::optional<ReplayConfig> config;  // set when the command should run
-  int exit_code = 0;                   // otherwise
-  runtime::ParseOutcome parsed;
-};
-
 // The flags of the command line (then the environment and the config file) into a checked ReplayConfig;
 // --help and usage errors are written to `out` and `err`.
-ReplayConfigOutcome parse_replay_config(std::span<const std::string> args, std::ostream& out,
-                                        std::ostream& err) {
+CommandConfig<ReplayConfig> parse_replay_config(std::span<const std::string> args, std::ostream& out,
+                                                std::ostream& err) {
   ReplayConfig config;
   runtime::FlagSet flags = replay_flags(config);
-  add_recorder_config_file(flags);
-  ReplayConfigOutcome outcome;
-  outcome.parsed = flags.parse(args, out, err);
-  const auto usage_error = [&](const std::string& message) {
-    outcome.exit_code = flags.usage_error(err, message).exit_code;
-    return std::move(outcome);
-  };
-  if (!outcome.parsed.should_run()) {
-    outcome.exit_code = outcome.parsed.exit_code;
-    return outcome;
-  }
-  if (!outcome.parsed.positionals.empty())
-    return usage_error("unexpected argument \"" + outcome.parsed.positionals.front() + "\"");
-  if (config.file.empty()) return usage_error("--file is required");
-  if (const auto problem = nats::check_nats_settings(config.nats)) return usage_error(*problem);
-  if (!is_valid_subject_prefix(config.subject_prefix)) {
-    return usage_error("--subject-prefix \"" + config.subject_prefix +
-                       "\" is not a subject prefix: dot-separated tokens without '*', '>' or whitespace");
-  }
-  if (config.address && !config.subject_prefix.empty())
-    return usage_error("--subject-prefix is for replays into JetStream; --address serves websockets");
-  outcome.config = std::move(config);
-  return outcome;
+  return parse_command_config(flags, config, args, out, err, [&]() -> std::optional<std::string> {
+    if (config.file.empty()) return "--file is required";
+    if (const auto problem = nats::check_nats_settings(config.nats)) return *problem;
+    if (!is_valid_subject_prefix(config.subject_prefix)) {
+      return "--subject-prefix \"" + config.subject_prefix +
+             "\" is not a subject prefix: dot-separated tokens without '*', '>' or whitespace";
+    }
+    if (config.address && !config.subject_prefix.empty())
+      return "--subject-prefix is for replays into JetStream; --address serves websockets";
+    return std::nullopt;
+  });
 }
 
 }  // namespace
@@ -128,13 +110,10 @@ std::vector<std::string> replay_flag_names() {
 }
 
 int run_replay(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  const ReplayConfigOutcome outcome = parse_replay_config(args, out, err);
+  const auto outcome = parse_replay_config(args, out, err);
   if (!outcome.config) return outcome.exit_code;
   const ReplayConfig& config = *outcome.config;
-  runtime::LoggerOptions log_options;
-  log_options.level = config.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo;
-  runtime::Logger logger("recorder", out, log_options);
-  log_parse_outcome(logger, outcome.parsed);
+  const runtime::Logger logger = command_logger(outcome.parsed, config.debug, out);
 
   LoadedReplay loaded = load_replay(config, logger, err);
   if (!loaded.plan) {

@@ -3,7 +3,7 @@
 #include <optional>
 #include <ostream>
 
-#include "commands/commands.hpp"
+#include "commands/command_config.hpp"
 #include "ovalstream/nats/durable_consumer.hpp"
 #include "ovalstream/runtime/descriptors.hpp"
 #include "ovalstream/runtime/flags.hpp"
@@ -56,50 +56,31 @@ runtime::FlagSet serve_flags(ServeConfig& config) {
   return flags;
 }
 
-struct ServeConfigOutcome {
-  std::optional<ServeConfig> config;  // set when the command should run
-  int exit_code = 0;                  // otherwise
-  runtime::ParseOutcome parsed;
-};
-
 // The flags of the command line (then the environment and the config file) into a checked ServeConfig;
 // --help and usage errors are written to `out` and `err`.
-ServeConfigOutcome parse_serve_config(std::span<const std::string> args, std::ostream& out,
-                                      std::ostream& err) {
+CommandConfig<ServeConfig> parse_serve_config(std::span<const std::string> args, std::ostream& out,
+                                              std::ostream& err) {
   ServeConfig config;
   runtime::FlagSet flags = serve_flags(config);
-  add_recorder_config_file(flags);
-  ServeConfigOutcome outcome;
-  outcome.parsed = flags.parse(args, out, err);
-  const auto usage_error = [&](const std::string& message) {
-    outcome.exit_code = flags.usage_error(err, message).exit_code;
-    return std::move(outcome);
-  };
-  if (!outcome.parsed.should_run()) {
-    outcome.exit_code = outcome.parsed.exit_code;
-    return outcome;
-  }
-  if (!outcome.parsed.positionals.empty())
-    return usage_error("unexpected argument \"" + outcome.parsed.positionals.front() + "\"");
-  if (config.directory.empty()) return usage_error("--dir must not be empty");
-  if (!nats::is_valid_consumer_name(config.durable))
-    return usage_error("--durable may hold only letters, digits, '-' and '_'");
-  if (const auto problem = nats::check_nats_settings(config.nats)) return usage_error(*problem);
-  if (config.replay_stream == config.nats.stream)
-    return usage_error("--replay-stream must differ from --stream");
-  if (const auto problem = auth::check_auth_settings(config.auth)) return usage_error(*problem);
-  // The API replays recordings into JetStream and hands out every recording: without tokens only this
-  // machine may reach it.
-  if (config.auth.mode == auth::AuthMode::kOff && !runtime::is_loopback(config.address)) {
-    return usage_error(
-        "--auth off is allowed only on a loopback --address (127.0.0.1, [::1], localhost): the API starts "
-        "replays and serves every recording, and \"" +
-        runtime::format_listen_address(config.address) +
-        "\" is reachable from other machines; set --auth required with --auth-hmac-secret-file or "
-        "--auth-public-keys, or listen on 127.0.0.1");
-  }
-  outcome.config = std::move(config);
-  return outcome;
+  return parse_command_config(flags, config, args, out, err, [&]() -> std::optional<std::string> {
+    if (config.directory.empty()) return "--dir must not be empty";
+    if (!nats::is_valid_consumer_name(config.durable))
+      return "--durable may hold only letters, digits, '-' and '_'";
+    if (const auto problem = nats::check_nats_settings(config.nats)) return *problem;
+    if (config.replay_stream == config.nats.stream) return "--replay-stream must differ from --stream";
+    if (const auto problem = auth::check_auth_settings(config.auth)) return *problem;
+    // The API replays recordings into JetStream and hands out every recording: without tokens only this
+    // machine may reach it.
+    if (config.auth.mode == auth::AuthMode::kOff && !runtime::is_loopback(config.address)) {
+      return "--auth off is allowed only on a loopback --address (127.0.0.1, [::1], localhost): the API "
+             "starts "
+             "replays and serves every recording, and \"" +
+             runtime::format_listen_address(config.address) +
+             "\" is reachable from other machines; set --auth required with --auth-hmac-secret-file or "
+             "--auth-public-keys, or listen on 127.0.0.1";
+    }
+    return std::nullopt;
+  });
 }
 
 }  // namespace
@@ -110,11 +91,9 @@ std::vector<std::string> serve_flag_names() {
 }
 
 int run_serve(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  const ServeConfigOutcome outcome = parse_serve_config(args, out, err);
+  const auto outcome = parse_serve_config(args, out, err);
   if (!outcome.config) return outcome.exit_code;
-  runtime::Logger logger("recorder");
-  if (outcome.config->debug) logger.set_level(runtime::LogLevel::kDebug);
-  log_parse_outcome(logger, outcome.parsed);
+  const runtime::Logger logger = command_logger(outcome.parsed, outcome.config->debug, out);
   runtime::log_descriptor_limit(logger, runtime::raise_descriptor_limit());
   try {
     ServeService service(*outcome.config, logger);

@@ -7,7 +7,7 @@
 #include <optional>
 #include <ostream>
 
-#include "commands/commands.hpp"
+#include "commands/command_config.hpp"
 #include "ovalstream/core/record_codec.hpp"
 #include "ovalstream/runtime/flags.hpp"
 #include "ovalstream/runtime/log.hpp"
@@ -75,43 +75,24 @@ runtime::FlagSet simulate_flags(SimulateSettings& settings) {
   return flags;
 }
 
-struct SimulateConfigOutcome {
-  std::optional<SimulateSettings> config;  // set when the command should run
-  int exit_code = 0;                       // otherwise
-  runtime::ParseOutcome parsed;
-};
-
 // The flags of the command line (then the environment and the config file) into checked settings, the
 // simulation's options filled in; --help and usage errors are written to `out` and `err`.
-SimulateConfigOutcome parse_simulate_config(std::span<const std::string> args, std::ostream& out,
-                                            std::ostream& err) {
+CommandConfig<SimulateSettings> parse_simulate_config(std::span<const std::string> args, std::ostream& out,
+                                                      std::ostream& err) {
   SimulateSettings settings;
   runtime::FlagSet flags = simulate_flags(settings);
-  add_recorder_config_file(flags);
-  SimulateConfigOutcome outcome;
-  outcome.parsed = flags.parse(args, out, err);
-  const auto usage_error = [&](const std::string& message) {
-    outcome.exit_code = flags.usage_error(err, message).exit_code;
-    return std::move(outcome);
-  };
-  if (!outcome.parsed.should_run()) {
-    outcome.exit_code = outcome.parsed.exit_code;
-    return outcome;
-  }
-  if (!outcome.parsed.positionals.empty())
-    return usage_error("unexpected argument \"" + outcome.parsed.positionals.front() + "\"");
-  if (settings.file.empty()) return usage_error("--out is required (a file, or - for stdout)");
-  if (settings.scope == "distance" && !settings.distance)
-    return usage_error("--scope distance needs --distance");
-  if (settings.distance && flags.source("scope") == runtime::FlagSource::kDefault)
-    settings.scope = "distance";
-  if (settings.scope == "competition" && settings.distance)
-    return usage_error("--distance is for --scope distance, not --scope competition");
-  settings.options.seed = static_cast<std::uint64_t>(settings.seed);
-  settings.options.only = settings.distance;
-  settings.options.heats = static_cast<int>(settings.heats);
-  outcome.config = std::move(settings);
-  return outcome;
+  return parse_command_config(flags, settings, args, out, err, [&]() -> std::optional<std::string> {
+    if (settings.file.empty()) return "--out is required (a file, or - for stdout)";
+    if (settings.scope == "distance" && !settings.distance) return "--scope distance needs --distance";
+    if (settings.distance && flags.source("scope") == runtime::FlagSource::kDefault)
+      settings.scope = "distance";
+    if (settings.scope == "competition" && settings.distance)
+      return "--distance is for --scope distance, not --scope competition";
+    settings.options.seed = static_cast<std::uint64_t>(settings.seed);
+    settings.options.only = settings.distance;
+    settings.options.heats = static_cast<int>(settings.heats);
+    return std::nullopt;
+  });
 }
 
 }  // namespace
@@ -122,7 +103,7 @@ std::vector<std::string> simulate_flag_names() {
 }
 
 int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  const SimulateConfigOutcome outcome = parse_simulate_config(args, out, err);
+  const auto outcome = parse_simulate_config(args, out, err);
   if (!outcome.config) return outcome.exit_code;
   const SimulateSettings& settings = *outcome.config;
   const runtime::ParseOutcome& parsed = outcome.parsed;
@@ -147,8 +128,7 @@ int run_simulate(std::span<const std::string> args, std::ostream& out, std::ostr
     return 1;
   }
   // The log line goes where the recording does not.
-  runtime::Logger logger("recorder", to_stdout ? err : out);
-  log_parse_outcome(logger, parsed);
+  const runtime::Logger logger = command_logger(parsed, false, to_stdout ? err : out);
   const std::int64_t seconds =
       events.empty() ? 0 : (events.back().time.unix_micros - events.front().time.unix_micros) / 1'000'000;
   logger.info(

@@ -86,7 +86,9 @@ void expect_well_formed(const std::vector<SimulatedEvent>& events) {
     const core::SchemaResult valid = schemas.validate(*parsed);
     ASSERT_TRUE(valid.ok()) << "line " << i + 1 << " (" << parsed->header.type_name << "): " << valid.reason
                             << " at " << valid.pointer;
-    if (i > 0) ASSERT_GT(e.time.unix_micros, last) << "recorded times must increase, line " << i + 1;
+    if (i > 0) {
+      ASSERT_GT(e.time.unix_micros, last) << "recorded times must increase, line " << i + 1;
+    }
     last = e.time.unix_micros;
   }
   EXPECT_EQ(dom(events.front().bytes)["typeName"].GetString(), std::string("CompetitionActivatedEvent"));
@@ -272,8 +274,12 @@ Observed check_plausible(const std::vector<SimulatedEvent>& events) {
       const auto& competitor = race["race"]["competitor"];
       EXPECT_GT(std::string(competitor["fullName"].GetString()).size(), 2u);
       EXPECT_EQ(std::string(competitor["nationalityCode"].GetString()).size(), 3u);
-      if (!mass_start) EXPECT_TRUE(race["race"]["lane"].GetInt() == 0 || race["race"]["lane"].GetInt() == 1);
-      if (team) EXPECT_EQ(competitor["members"].Size(), 3u);
+      if (!mass_start) {
+        EXPECT_TRUE(race["race"]["lane"].GetInt() == 0 || race["race"]["lane"].GetInt() == 1);
+      }
+      if (team) {
+        EXPECT_EQ(competitor["members"].Size(), 3u);
+      }
     }
   }
   for (const auto& [key, story] : heat_story) {

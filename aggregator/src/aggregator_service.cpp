@@ -63,6 +63,9 @@ class AggregatorService::Impl : public std::enable_shared_from_this<AggregatorSe
 
   void watch_stream();
   void watch_loop();
+  // Sets stopping_ with the watcher's mutex held, so that a watcher between its check and its wait cannot
+  // miss the wakeup (and sleep a whole interval before it sees the stop).
+  void stop_watcher();
   // On the watcher thread: starts the one consumer at `start`, after telling the registry where the stream
   // ends now (ready = caught up to there).
   void start_consumer(const nats::StreamInfo& info, nats::StartPosition start);
@@ -121,8 +124,7 @@ int AggregatorService::Impl::run() {
   for (unsigned i = 1; i < thread_count; ++i) threads.emplace_back([this] { io_.run(); });
   io_.run();
   for (auto& thread : threads) thread.join();
-  stopping_ = true;
-  watcher_wakeup_.notify_all();
+  stop_watcher();
   watcher_.join();
 
   // The consumer stops before the registry and the connection go.
@@ -275,6 +277,14 @@ void AggregatorService::Impl::watch_loop() {
   }
 }
 
+void AggregatorService::Impl::stop_watcher() {
+  {
+    runtime::MutexLock lock(watcher_mutex_);
+    stopping_ = true;
+  }
+  watcher_wakeup_.notify_all();
+}
+
 void AggregatorService::Impl::watch_stream() {
   // Read before the request: events applied while it is in flight would otherwise look like the stream
   // going backwards, and every client would be rebuilt and resent its snapshot for nothing.
@@ -409,8 +419,7 @@ void AggregatorService::Impl::drain() {
 }
 
 void AggregatorService::Impl::shut_down(int exit_code) {
-  stopping_ = true;
-  watcher_wakeup_.notify_all();
+  stop_watcher();
   exit_code_ = exit_code;
   garbage_timer_.cancel();
   signals_.cancel();

@@ -14,15 +14,13 @@
 #include "aggregator/support/aggregator_process.hpp"
 #include "support/child_process.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
 
 using ovalstream::testing::ChildProcess;
 using ovalstream::testing::NatsServerProcess;
-
-#define SKIP_WITHOUT_NATS() \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message()
 
 std::string write_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

@@ -26,6 +26,7 @@
 #include "ovalstream/core/subject.hpp"
 #include "support/event_builder.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator {
 namespace {
@@ -223,7 +224,7 @@ TEST(FanoutLanes, OneLaneIsTheFeedsOwnStrand) {
 
 TEST(FanoutLanes, RealRecordingWithTwoLanes) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   check_concurrent_joins(*events, 2, 2, 5);
 }
 

@@ -16,6 +16,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 #include "support/token_minter.hpp"
 
 namespace ovalstream::aggregator::itest {
@@ -28,9 +29,6 @@ using ovalstream::testing::mint_token;
 using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
-
-#define SKIP_WITHOUT_NATS() \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message()
 
 std::string activation(const std::string& competition_id, const std::string& name) {
   return make_event_json("CompetitionActivatedEvent", "", 0, "",
@@ -69,7 +67,7 @@ std::vector<std::string> frame_competitions(RawWsClient& client, std::size_t cou
 class AggregatorAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     nats_ = std::make_unique<NatsServerProcess>();
     publisher_ = std::make_unique<Publisher>(nats_->url());
     ASSERT_TRUE(nats::create_stream(publisher_->connection(), kStream, {"competition.>"}).ok());

@@ -13,6 +13,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -40,7 +41,7 @@ std::uint64_t counter(const AggregatorProcess& aggregator, const std::string& se
 }
 
 TEST(AggregatorIntegration, HeartbeatsAreDiscardedAndCountedAndABurstOverTheRateIsClosed1008) {
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+  SKIP_WITHOUT_NATS();
   NatsServerProcess nats;
   Publisher publisher(nats.url());
   ASSERT_TRUE(nats::create_stream(publisher.connection(), "VANTAGE", {"competition.>"}).ok());

@@ -16,6 +16,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -24,10 +25,7 @@ using ovalstream::testing::NatsServerProcess;
 
 TEST(DropIn, AClientLikeTheOriginalsKeepsItsConnection) {
   auto events = load_recording_events();
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
-  if (!events) {
-    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
-  }
+  SKIP_WITHOUT_NATS_AND_RECORDING(events);
   NatsServerProcess nats;
   Publisher publisher(nats.url());
   ASSERT_TRUE(nats::create_stream(publisher.connection(), "VANTAGE", {"competition.>"}).ok());

@@ -8,6 +8,7 @@
 
 #include "aggregator/support/aggregator_process.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using ovalstream::testing::NatsServerProcess;
 
 TEST(AggregatorFirstRun, MissingStreamLogLineSaysHowToCreateIt) {
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+  SKIP_WITHOUT_NATS();
   NatsServerProcess nats;
   AggregatorOptions options;
   options.nats_url = nats.url();

@@ -15,6 +15,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -24,9 +25,6 @@ using ovalstream::testing::make_event_json;
 using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
-
-#define SKIP_WITHOUT_NATS() \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message()
 
 std::string activation(const std::string& competition_id, const std::string& name) {
   return make_event_json("CompetitionActivatedEvent", "", 0, "",

@@ -33,6 +33,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -46,7 +47,7 @@ using ovalstream::testing::NatsServerProcess;
 class IngestTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     nats = std::make_unique<NatsServerProcess>();
     publisher = std::make_unique<Publisher>(nats->url());
     ASSERT_TRUE(nats::create_stream(publisher->connection(), "VANTAGE", {"competition.>"}).ok());

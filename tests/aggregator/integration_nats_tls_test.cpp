@@ -17,6 +17,7 @@
 #include "support/child_process.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 #include "support/test_certificates.hpp"
 
 namespace ovalstream::aggregator::itest {
@@ -60,7 +61,7 @@ AggregatorRun run_aggregator(std::vector<std::string> args, std::vector<std::str
 class AggregatorNatsTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     if (!TestCertificates::available()) GTEST_SKIP() << TestCertificates::unavailable_message();
     certificates = std::make_unique<TestCertificates>();
   }

@@ -16,6 +16,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -23,11 +24,6 @@ namespace {
 using ovalstream::testing::NatsServerProcess;
 
 constexpr const char* kStream = "VANTAGE";
-
-#define SKIP_WITHOUT_NATS_AND_RECORDING(events)                                                  \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message(); \
-  if (!(events))                                                                                 \
-  GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName)
 
 std::string first_distance_id(const std::vector<core::Event>& events) {
   for (const auto& event : events) {
@@ -53,8 +49,7 @@ struct LateClient {
 // twice and nothing more.
 TEST(AggregatorIntegration, RecordingHasOnlyKnownRepeatedEvents) {
   auto events = load_recording_events();
-  if (!events)
-    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   std::map<std::string_view, int> counts;
   for (const auto& event : *events) ++counts[event.raw()];
   int repeated = 0;

@@ -17,6 +17,7 @@
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::aggregator::itest {
 namespace {
@@ -27,9 +28,6 @@ using ovalstream::testing::NatsServerProcess;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kStream = "VANTAGE";
-
-#define SKIP_WITHOUT_NATS() \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message()
 
 std::string activation(const std::string& competition_id) {
   return make_event_json("CompetitionActivatedEvent", "", 0, "",

@@ -18,6 +18,7 @@
 #include "support/event_builder.hpp"
 #include "support/fake_connection.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 #include "support/snapshot_property.hpp"
 
 namespace ovalstream::aggregator {
@@ -169,7 +170,7 @@ TEST_P(RegistryTest, ManyClientsShareOneFeed) {
 
 TEST_P(RegistryTest, LateJoinerGetsTheSnapshotThenTheLiveStreamWithoutGapOrDuplicate) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   auto early = std::make_shared<FakeConnection>();
   registry->join(kCompetition, early);  // another competition: must see nothing
   const std::string id = events->front().event.header.competition_id;

@@ -22,6 +22,7 @@
 #include "support/event_builder.hpp"
 #include "support/fake_connection.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 #include "support/snapshot_property.hpp"
 
 namespace ovalstream::aggregator {
@@ -392,7 +393,7 @@ void check_resume_property(const std::vector<core::PositionedEvent>& events, cor
 
 TEST(ResumeProperty, RealRecordingRandomDisconnects) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   int exact = 0;
   int from_activation = 0;
   for (unsigned seed = 1; seed <= 20; ++seed) {
@@ -408,7 +409,7 @@ TEST(ResumeProperty, RealRecordingRandomDisconnects) {
 // The same with two fan-out lanes on two io threads.
 TEST(ResumeProperty, RealRecordingRandomDisconnectsTwoLanes) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   int exact = 0;
   int from_activation = 0;
   for (unsigned seed = 1; seed <= 20; ++seed) {

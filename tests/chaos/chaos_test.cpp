@@ -12,13 +12,10 @@
 
 #include "chaos/support/chaos_shape.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::chaos {
 namespace {
-
-#define SKIP_WITHOUT_NATS()                                 \
-  if (!ovalstream::testing::NatsServerProcess::available()) \
-  GTEST_SKIP() << ovalstream::testing::NatsServerProcess::unavailable_message()
 
 // 1. kill -9 the stream's leader mid-heat, restart it later.
 TEST(Chaos, KillTheStreamLeaderMidHeat) {

@@ -17,6 +17,7 @@
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/core/event_type.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::core {
 namespace {
@@ -819,7 +820,7 @@ constexpr std::string_view kRealRaceB = "fd525c53-bce1-4b63-9f8e-efa4b2d7431e";
 
 TEST(EventParseRealRecording, SampleOfEvents) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   ASSERT_EQ(events->size(), 555u);
   const auto header = [&](std::size_t position) -> const RoutingHeader& {
     return (*events)[position - 1].event.header;
@@ -870,7 +871,7 @@ TEST(EventParseRealRecording, SampleOfEvents) {
 
 TEST(EventParseRealRecording, EveryEventIsKnownAndRoutedToTheOneHeat) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   std::map<std::string, int> type_counts;
   std::map<std::string, int> race_counts;
   for (const auto& positioned : *events) {
@@ -918,7 +919,7 @@ TEST(EventParseRealRecording, EveryEventIsKnownAndRoutedToTheOneHeat) {
 
 TEST(EventParseRealRecording, ASmallerBoundRejectsTheLargeHeatEvents) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   // The HeatCommittedEvent is about 84 KB; a 64 KiB bound refuses it and nothing small.
   const ParseOptions options{.max_bytes = 64 * 1024};
   int too_large = 0;

@@ -6,6 +6,7 @@
 #include "ovalstream/core/competition_state.hpp"
 #include "support/event_builder.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::core {
 namespace {
@@ -298,7 +299,7 @@ TEST(CompetitionState, VersionCountsTheAppliedEventsOnly) {
 // The JSON state view of the real recording at its end: the team pursuit heat, both teams, their laps.
 TEST(StateView, RealRecordingShowsTheCommittedHeat) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   CompetitionState state = make_longtrack_state(events->front().event.header.competition_id);
   apply_range(state, *events, 0, events->size());
   rapidjson::Document view;

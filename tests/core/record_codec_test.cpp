@@ -17,6 +17,7 @@
 #include "ovalstream/core/event.hpp"
 #include "ovalstream/core/record_codec.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::core {
 namespace {
@@ -315,7 +316,7 @@ TEST(Rfc3339RoundTrip, NonCanonicalTextNormalizes) {
 
 TEST(Rfc3339RealRecording, EveryTimeRoundTripsExactly) {
   const auto lines = real_recording_lines();
-  if (!lines) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(lines);
   ASSERT_EQ(lines->size(), 555u);
   std::set<std::size_t> fraction_lengths;
   std::int64_t previous = 0;
@@ -596,7 +597,7 @@ TEST(RecordWrite, ReadGivesBackWhatWasWritten) {
 
 TEST(RecordRealRecording, EveryLineReadsAndWritesBackByteIdentical) {
   const auto lines = real_recording_lines();
-  if (!lines) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(lines);
   ASSERT_EQ(lines->size(), 555u);
   for (std::size_t i = 0; i < lines->size(); ++i) {
     SCOPED_TRACE(i + 1);

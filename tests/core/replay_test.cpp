@@ -9,6 +9,7 @@
 #include "ovalstream/core/replay.hpp"
 #include "support/event_builder.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 #include "support/snapshot_property.hpp"
 
 namespace ovalstream::core {
@@ -166,14 +167,14 @@ std::map<std::string, CompetitionState> fold_in_arrival_order(const std::vector<
 
 TEST(ReplaySeek, RealRecordingEveryCutPoint) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   const auto lines = recorded(*events, 1000);
   EXPECT_TRUE(seek_property_holds(lines, 1000));
 }
 
 TEST(ReplaySeek, SnapshotIsSmallerThanThePrefixAndStartsWithTheActivation) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   const auto lines = recorded(*events, 1000);
   const SeekResult result = seek(lines, 400 * 1000 + 500);
   EXPECT_EQ(result.next_index, 401u);

@@ -12,6 +12,7 @@
 
 #include "ovalstream/core/schema.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::core {
 namespace {
@@ -154,7 +155,7 @@ class KnownTypeSchemaTest : public EventSchemasTest, public ::testing::WithParam
 
 TEST_F(EventSchemasTest, EveryEventOfTheRealRecordingValidates) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   ASSERT_FALSE(events->empty());
   for (const PositionedEvent& item : *events) {
     const SchemaResult result = schemas().validate(item.event);

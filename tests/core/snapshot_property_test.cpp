@@ -6,6 +6,7 @@
 
 #include "support/event_builder.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 #include "support/snapshot_property.hpp"
 
 namespace ovalstream::core {
@@ -18,7 +19,7 @@ using testing::snapshot_property_holds;
 
 TEST(SnapshotProperty, RealRecordingEveryCutPoint) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   ASSERT_EQ(events->size(), 555u);
   EXPECT_TRUE(snapshot_property_holds(*events));
 }

@@ -13,6 +13,7 @@
 #include "ovalstream/core/event_type.hpp"
 #include "ovalstream/core/subject.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::core {
 namespace {
@@ -627,7 +628,7 @@ TEST(HeatGroupAssigner, GivesTheGroupTheSubjectUses) {
 
 TEST(SubjectRealRecording, EveryEventMapsToASubjectThatParsesBack) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   ASSERT_EQ(events->size(), 555u);
   const std::string cid = "30913459-50b1-4df7-8e1b-a078472f9e9b";
   const std::string did = "240faddd-31cf-4292-a63c-d6e5b38ef3e6";

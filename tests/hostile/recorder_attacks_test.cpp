@@ -16,6 +16,7 @@
 #include "hostile/support/attack_support.hpp"
 #include "hub/support/raw_client.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::hostile {
 namespace {
@@ -33,7 +34,7 @@ constexpr std::uint64_t kRecordingBytes = 22ull << 20;
 class RecorderAttack : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     nats_ = std::make_unique<NatsServerProcess>();
   }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nats/nats_test_support.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::testing {
 namespace {
@@ -120,7 +121,7 @@ TEST_F(NatsConnectionTest, FailsForAnUnreadableCredentialsFile) {
 }
 
 TEST(NatsServerProcessTest, RestartKeepsPortAndStore) {
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+  SKIP_WITHOUT_NATS();
   NatsServerProcess server(NatsServerOptions{.websocket = true});
   const std::string url = server.url();
   const std::string store = server.store_dir();

@@ -14,6 +14,7 @@
 #include "ovalstream/nats/connection.hpp"
 #include "ovalstream/nats/jetstream.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 #include "support/test_certificates.hpp"
 
 namespace ovalstream::testing {
@@ -26,7 +27,7 @@ bool contains(const std::string& text, const std::string& part) {
 class NatsTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     if (!TestCertificates::available()) GTEST_SKIP() << TestCertificates::unavailable_message();
     certificates_ = std::make_unique<TestCertificates>();
   }

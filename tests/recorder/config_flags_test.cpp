@@ -14,15 +14,13 @@
 #include "aggregator/support/aggregator_process.hpp"
 #include "recorder/support/recorder_process.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder::itest {
 namespace {
 
 using aggregator::itest::TempDir;
 using testing::NatsServerProcess;
-
-#define SKIP_WITHOUT_NATS() \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message()
 
 std::string write_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

@@ -17,6 +17,7 @@
 #include "recorder/support/replay_files.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 #include "support/test_certificates.hpp"
 
 namespace ovalstream::recorder::itest {
@@ -36,7 +37,7 @@ bool contains(const std::string& text, const std::string& part) {
 class RecorderNatsTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     if (!TestCertificates::available()) GTEST_SKIP() << TestCertificates::unavailable_message();
     certificates_ = std::make_unique<TestCertificates>();
     testing::NatsServerOptions options;

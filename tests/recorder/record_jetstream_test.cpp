@@ -20,6 +20,7 @@
 #include "recorder/support/recorder_process.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder::itest {
 namespace {
@@ -39,7 +40,7 @@ std::size_t line_count(const std::string& path) {
 class RecordJetStream : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     nats_ = std::make_unique<NatsServerProcess>();
     publisher_ = std::make_unique<Publisher>(nats_->url());
     auto created = nats::create_stream(publisher_->connection(), kStream, {"competition.>"});
@@ -78,9 +79,7 @@ class RecordJetStream : public ::testing::Test {
 // them a replay of the file never activates the competition).
 TEST_F(RecordJetStream, RoundTripOfTheRealRecording) {
   auto events = aggregator::itest::load_recording_events();
-  if (!events) {
-    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
-  }
+  SKIP_WITHOUT_RECORDING(events);
   const std::string competition_id = events->front().header.competition_id;
   std::vector<std::string> activations, competition;
   for (const auto& event : *events) {
@@ -133,9 +132,7 @@ TEST_F(RecordJetStream, ARecordingOfACompetitionReplaysToTheSameView) {
   const std::string real =
       ovalstream::testing::shared_data_dir() + "/" + ovalstream::testing::kRealRecordingName;
   auto events = aggregator::itest::load_recording_events();
-  if (!events) {
-    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
-  }
+  SKIP_WITHOUT_RECORDING(events);
   const std::string competition_id = events->front().header.competition_id;
   const RecorderRun first_replay =
       run_recorder({"replay", "--file", real, "--speed", "max", "--nats-url", nats_->url()}, 60s);

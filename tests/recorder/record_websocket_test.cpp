@@ -16,6 +16,7 @@
 #include "recorder/support/recorder_process.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder::itest {
 namespace {
@@ -25,10 +26,7 @@ using ovalstream::testing::NatsServerProcess;
 
 TEST(RecordFromUrl, RecordsTheSnapshotThenTheLiveEvents) {
   auto events = load_recording_events();
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
-  if (!events) {
-    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
-  }
+  SKIP_WITHOUT_NATS_AND_RECORDING(events);
   NatsServerProcess nats;
   Publisher publisher(nats.url());
   ASSERT_TRUE(nats::create_stream(publisher.connection(), "VANTAGE", {"competition.>"}).ok());
@@ -79,10 +77,7 @@ TEST(RecordFromUrl, RecordsTheSnapshotThenTheLiveEvents) {
 // snapshot twice.
 TEST(RecordFromUrl, ResumesOnAnotherAggregatorWithoutRecordingTheSnapshotAgain) {
   auto events = load_recording_events();
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
-  if (!events) {
-    GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
-  }
+  SKIP_WITHOUT_NATS_AND_RECORDING(events);
   ASSERT_GE(events->size(), 320u);
   NatsServerProcess nats;
   Publisher publisher(nats.url());

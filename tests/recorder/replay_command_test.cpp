@@ -10,15 +10,13 @@
 #include "recorder/support/recorder_process.hpp"
 #include "recorder/support/replay_files.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder::itest {
 namespace {
 
 using aggregator::itest::TempDir;
 using testing::NatsServerProcess;
-
-#define SKIP_WITHOUT_NATS() \
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message()
 
 std::string small_recording(const std::string& dir, std::size_t events = 5) {
   std::vector<std::chrono::microseconds> gaps(events, std::chrono::milliseconds(10));

@@ -13,6 +13,7 @@
 #include "recorder/support/replay_files.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder::itest {
 namespace {
@@ -53,8 +54,7 @@ std::uint16_t replay_port(const RecorderProcess& process) {
 
 TEST(ReplayLive, RealRecordingIntoJetStreamAClientJoiningMidwayGetsTheLiveView) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_NATS_AND_RECORDING(events);
   NatsServerProcess nats;
   aggregator::itest::Publisher admin(nats.url());
   ASSERT_TRUE(nats::create_stream(admin.connection(), "VANTAGE", {"competition.>"}).ok());
@@ -91,8 +91,7 @@ TEST(ReplayLive, RealRecordingIntoJetStreamAClientJoiningMidwayGetsTheLiveView) 
 
 TEST(ReplayLive, FromSeekIntoJetStreamPublishesTheSnapshotThenTheRest) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_NATS_AND_RECORDING(events);
   NatsServerProcess nats;
   aggregator::itest::Publisher admin(nats.url());
   ASSERT_TRUE(nats::create_stream(admin.connection(), "VANTAGE", {"competition.>"}).ok());
@@ -147,7 +146,7 @@ TEST(ReplayLive, WebSocketServerGivesEveryClientTheWholeReplayFromTheStart) {
 
 TEST(ReplayLive, WebSocketServerFromSendsTheSnapshotFirst) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   RecorderProcess server({"replay", "--file", real_recording_path(), "--speed", "max", "--from",
                           "2020-01-12T14:48:00+01:00", "--address", "127.0.0.1:0"});
   ASSERT_TRUE(server.wait_for_log("serving replays over websocket", 20s)) << server.log_tail();

@@ -16,6 +16,7 @@
 #include "recording/recording_reader.hpp"
 #include "replay/replayer.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder {
 namespace {
@@ -215,7 +216,7 @@ TEST(ReplayTiming, FromBeforeTheRecordingStartsDoesNotWaitForIt) {
 // whole recording.
 TEST(ReplayTiming, FromOnTheRealRecordingRestoresTheLiveView) {
   const auto events = testing::load_recording(testing::kRealRecordingName);
-  if (!events) GTEST_SKIP() << testing::missing_recording_message(testing::kRealRecordingName);
+  SKIP_WITHOUT_RECORDING(events);
   const std::string path = testing::shared_data_dir() + "/" + testing::kRealRecordingName;
   Recording recording = read_recording(path).value();
   ASSERT_TRUE(recording.ok());

@@ -15,6 +15,7 @@
 #include "support/child_process.hpp"
 #include "support/event_builder.hpp"
 #include "support/nats_server.hpp"
+#include "support/skips.hpp"
 #include "support/token_minter.hpp"
 
 namespace ovalstream::recorder::itest {
@@ -65,7 +66,7 @@ TEST(ServeAuthRefusal, AuthOffOnANonLoopbackAddressDoesNotStartAndSaysWhy) {
 class ServeAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     nats_ = std::make_unique<NatsServerProcess>();
     publisher_ = std::make_unique<Publisher>(nats_->url());
     secret_file_ = keys_.path() + "/secret";

@@ -19,6 +19,7 @@
 #include "support/child_process.hpp"
 #include "support/nats_server.hpp"
 #include "support/recording.hpp"
+#include "support/skips.hpp"
 
 namespace ovalstream::recorder::itest {
 namespace {
@@ -39,11 +40,9 @@ constexpr const char* kJsonContent = "Content-Type: application/json\r\n";
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!NatsServerProcess::available()) GTEST_SKIP() << NatsServerProcess::unavailable_message();
+    SKIP_WITHOUT_NATS();
     events_ = aggregator::itest::load_recording_events();
-    if (!events_) {
-      GTEST_SKIP() << ovalstream::testing::missing_recording_message(ovalstream::testing::kRealRecordingName);
-    }
+    SKIP_WITHOUT_RECORDING(events_);
     nats_ = std::make_unique<NatsServerProcess>();
     publisher_ = std::make_unique<Publisher>(nats_->url());
   }

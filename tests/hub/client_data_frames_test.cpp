@@ -9,8 +9,7 @@
 #include <thread>
 
 #include "hub/support/beast_client.hpp"
-#include "hub/support/hub_harness.hpp"
-#include "hub/support/raw_client.hpp"
+#include "hub/support/raw_client_fixture.hpp"
 
 namespace ovalstream::hub::testing {
 namespace {
@@ -25,16 +24,9 @@ constexpr std::uint8_t kFinPing = 0x89;
 constexpr std::size_t k64KiB = 64 * 1024;
 const std::string kHeartbeat = R"({"type":"ping"})";
 
-class ClientDataFramesTest : public ::testing::Test {
+class ClientDataFramesTest : public RawClientTest {
  protected:
-  explicit ClientDataFramesTest(ServerOptions options = test_options())
-      : server_(std::move(options), websocket_router(log_)) {}
-
-  RawClient open_client() {
-    RawClient client(server_.port());
-    EXPECT_TRUE(client.handshake());
-    return client;
-  }
+  explicit ClientDataFramesTest(ServerOptions options = test_options()) : RawClientTest(std::move(options)) {}
 
   // A ping answered proves the server parsed everything the client sent before it, and kept the connection.
   // Earlier pongs and other frames are passed over.
@@ -45,18 +37,6 @@ class ClientDataFramesTest : public ::testing::Test {
     }
     ASSERT_TRUE(frame) << "no pong for '" << payload << "'";
   }
-
-  // Sends `bytes` on a fresh connection and returns the server's close frame.
-  std::optional<ServerFrame> close_after(const std::string& bytes) {
-    RawClient client = open_client();
-    EXPECT_TRUE(client.write_all(bytes));
-    auto close = client.read_until_close(5s);
-    EXPECT_TRUE(client.wait_for_eof(5s)) << "the server should end the connection after its close frame";
-    return close;
-  }
-
-  ConnectionLog log_;
-  TestServer server_;
 };
 
 TEST_F(ClientDataFramesTest, JsonHeartbeatsEvery100MsKeepTheConnectionAndItsStream) {

@@ -7,8 +7,7 @@
 #include <random>
 
 #include "hub/support/beast_client.hpp"
-#include "hub/support/hub_harness.hpp"
-#include "hub/support/raw_client.hpp"
+#include "hub/support/raw_client_fixture.hpp"
 
 namespace ovalstream::hub::testing {
 namespace {
@@ -25,28 +24,7 @@ std::string close_payload(std::uint16_t code, std::string_view reason = {}) {
   return payload;
 }
 
-class ClientFramesTest : public ::testing::Test {
- protected:
-  ClientFramesTest() : server_(test_options(), websocket_router(log_)) {}
-
-  RawClient open_client() {
-    RawClient client(server_.port());
-    EXPECT_TRUE(client.handshake());
-    return client;
-  }
-
-  // Sends `bytes` on a fresh connection and returns the server's close frame.
-  std::optional<ServerFrame> close_after(const std::string& bytes) {
-    RawClient client = open_client();
-    EXPECT_TRUE(client.write_all(bytes));
-    auto close = client.read_until_close(5s);
-    EXPECT_TRUE(client.wait_for_eof(5s)) << "the server should end the connection after its close frame";
-    return close;
-  }
-
-  ConnectionLog log_;
-  TestServer server_;
-};
+using ClientFramesTest = RawClientTest;
 
 TEST_F(ClientFramesTest, PingIsAnsweredWithPongCarryingTheSamePayload) {
   RawClient client = open_client();

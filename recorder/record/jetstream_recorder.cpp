@@ -127,6 +127,7 @@ int JetstreamRecorder::run() {
   // The consumer sequence of the last delivery, from the server's count when the consumer was positioned
   // (none when that lookup failed: the first delivery then sets it).
   std::optional<std::uint64_t> last_delivery;
+  auto next_consumer_check = std::chrono::steady_clock::now();
   while (!stopping()) {
     if (!positioned) {
       bool fatal = false;
@@ -142,6 +143,7 @@ int JetstreamRecorder::run() {
         continue;
       }
       consumer_backoff = 100ms;
+      next_consumer_check = std::chrono::steady_clock::now() + options_.consumer_check_interval;
     }
     auto fetched = consumer->fetch(options_.batch, options_.fetch_timeout);
     if (!fetched.ok()) {
@@ -152,6 +154,18 @@ int JetstreamRecorder::run() {
       positioned = false;
       if (!pause(consumer_backoff)) break;
       consumer_backoff = std::min(consumer_backoff * 2, options_.max_backoff);
+      continue;
+    }
+    if (fetched->empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now < next_consumer_check) continue;
+      next_consumer_check = now + options_.consumer_check_interval;
+      if (auto state = consumer->state(); !state.ok()) {
+        logger_.log_every("consumer-lookup", 10s, runtime::LogLevel::kWarn,
+                          "the durable consumer cannot be looked up; repositioning it",
+                          {{"durable", options_.consumer.durable}, {"error", state.error().message}});
+        positioned = false;
+      }
       continue;
     }
     for (nats::PulledMessage& message : fetched.value()) {

@@ -14,7 +14,9 @@
 //
 // A stream deleted and created again (its creation time changed while recording, or its last sequence is
 // below the recording's position at start) starts over at sequence 1: the recorder then restarts the
-// writer's sequence and records the new stream from its first event after what the files hold.
+// writer's sequence and records the new stream from its first event after what the files hold. Noticed at
+// the next fetch error, or while fetches come back empty by looking the consumer up every
+// consumer_check_interval.
 //
 // Write errors: the same message is retried with a backoff (100 ms doubling up to 5 s), logged at most every
 // 10 s, counted by the observer; it is not acknowledged until written, so JetStream keeps it.
@@ -43,6 +45,10 @@ struct JetstreamRecorderOptions {
   int batch = 256;                                // fetch bound (messages held in memory at once)
   std::chrono::milliseconds fetch_timeout{1000};  // also the bound on how late stop() is noticed
   std::chrono::milliseconds max_backoff{5000};    // of write and consumer retries
+  // While fetches come back empty, how often the consumer is looked up: nats.c answers a fetch from a
+  // consumer that is gone (deleted with its stream while no fetch was waiting) with an empty result, as if
+  // nothing were published, so only a lookup notices.
+  std::chrono::milliseconds consumer_check_interval{2000};
 };
 
 // What `record --competition ID` keeps of competition.>: the subjects competition.ID and competition.ID.…,

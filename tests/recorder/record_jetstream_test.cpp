@@ -281,6 +281,40 @@ TEST_F(RecordJetStream, AStreamCreatedAgainIsRecordedFromItsFirstEvent) {
   EXPECT_EQ(recorder.wait_exit(20s), 0);
 }
 
+// The same with no fetch waiting at the server when the stream goes (the recorder is stopped with SIGSTOP
+// until its fetch has expired): nats.c then answers every later fetch with an empty result, as if nothing
+// were published, and only the recorder's lookup of its consumer notices. Without it the recorder waits
+// forever (found as a rare failure of the test above under the sanitizers).
+TEST_F(RecordJetStream, AStreamCreatedAgainWhileNoFetchWaitedIsNoticed) {
+  const std::string file = dir_.path() + "/recreated-idle.jsonl";
+  RecorderProcess recorder(record_args(file, {"--competition", "r2", "--durable", "recreated-idle"}));
+  std::vector<std::string> expected;
+  const auto publish = [&](int n) {
+    expected.push_back("{\"typeName\":\"TestEvent\",\"competitionId\":\"r2\",\"n\":" + std::to_string(n) +
+                       "}");
+    publisher_->publish_raw("competition.r2", expected.back());
+  };
+  for (int n = 0; n < 2; ++n) publish(n);
+  ASSERT_TRUE(wait_until([&] { return line_count(file) == 2; }, 20s)) << recorder.log_tail();
+
+  recorder.send_signal(SIGSTOP);
+  std::this_thread::sleep_for(2500ms);  // its waiting fetch (1 s) expires at the server
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_DeleteStream(publisher_->connection().jetstream(), kStream, nullptr, &js_error), NATS_OK);
+  auto created = nats::create_stream(publisher_->connection(), kStream, {"competition.>"});
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  for (int n = 2; n < 5; ++n) publish(n);
+  recorder.send_signal(SIGCONT);
+
+  ASSERT_TRUE(wait_until([&] { return line_count(file) >= expected.size(); }, 20s))
+      << line_count(file) << " of " << expected.size() << "; log:\n"
+      << recorder.log_tail();
+  EXPECT_EQ(recorded_events(file), expected);
+  EXPECT_FALSE(recorder.log_lines_with("the stream was created again").empty()) << recorder.log_tail();
+  recorder.send_signal(SIGTERM);
+  EXPECT_EQ(recorder.wait_exit(20s), 0);
+}
+
 // Issue test: a write error (the recording is /dev/full: ENOSPC) is logged, nothing is acknowledged, and
 // once writing works the same events are written, once.
 TEST_F(RecordJetStream, WriteErrorIsLoggedAndNothingIsAcknowledgedUntilItWorks) {
